@@ -1,0 +1,43 @@
+/** Quire replicates SQLite databases with 4096-byte pages, numbered from 1. */
+export const PAGE_SIZE = 4096;
+
+/** A page number and its image. */
+export interface PageImage {
+  pgno: number;
+  data: Uint8Array;
+}
+
+/**
+ * Byte offsets in page 1 (the database header) that the client rewrites.
+ * See https://sqlite.org/fileformat.html#the_database_header.
+ */
+export const HEADER = {
+  /** File format write version: 2 means WAL. */
+  writeVersion: 18,
+  /** File format read version: 2 means WAL. */
+  readVersion: 19,
+  /** File change counter, u32 big-endian. */
+  changeCounter: 24,
+  /** "Version valid for": must equal the change counter for the size at 28 to be trusted. */
+  versionValidFor: 92,
+} as const;
+
+/**
+ * Presents a page-1 image to a client connection: WAL flags become rollback
+ * flags (a client VFS has no shared memory, so WAL would refuse to open), and
+ * the change counter is replaced by one the replica controls, so SQLite drops
+ * its page cache whenever the pages underneath changed.
+ */
+export function presentHeader(page1: Uint8Array, counter: number): Uint8Array {
+  const out = page1.slice();
+  out[HEADER.writeVersion] = 1;
+  out[HEADER.readVersion] = 1;
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  view.setUint32(HEADER.changeCounter, counter >>> 0);
+  view.setUint32(HEADER.versionValidFor, counter >>> 0);
+  return out;
+}
+
+export function readChangeCounter(page1: Uint8Array): number {
+  return new DataView(page1.buffer, page1.byteOffset, page1.byteLength).getUint32(HEADER.changeCounter);
+}

@@ -1,0 +1,60 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { ReducerContext, Tx } from './tx.js';
+
+/** A reducer: a deterministic function of the database and its arguments. */
+export type ReducerFn<A> = (tx: Tx, args: A, ctx: ReducerContext) => void;
+
+/** A reducer whose arguments are validated at runtime with any Standard Schema (zod, valibot, arktype…). */
+export interface ValidatedReducer<A> {
+  args: StandardSchemaV1<unknown, A>;
+  run: ReducerFn<A>;
+}
+
+export type ReducerDefinition<A> = ReducerFn<A> | ValidatedReducer<A>;
+
+/** Any reducer definition; argument types are recovered with {@link ReducerArgs}. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyReducerDefinition = ReducerFn<any> | ValidatedReducer<any>;
+
+/** The result of {@link defineReducers}: the definitions, typed for `client.mutate`. */
+export interface Reducers<D extends Record<string, AnyReducerDefinition> = Record<string, AnyReducerDefinition>> {
+  readonly definitions: Readonly<D>;
+}
+
+type ArgsOf<D> =
+  D extends ValidatedReducer<infer A> ? A : D extends (tx: Tx, args: infer A, ctx: ReducerContext) => void ? A : never;
+
+/** Argument types by reducer name. */
+export type ReducerArgs<R extends Reducers> = R extends Reducers<infer D> ? { [K in keyof D]: ArgsOf<D[K]> } : never;
+
+/**
+ * Declares the named reducers of an app. Argument types come from each
+ * reducer's `args` annotation (or its schema, see {@link validated}), so
+ * `client.mutate.addTodo({ id, title })` is type-checked.
+ *
+ * @example
+ * const reducers = defineReducers({
+ *   addTodo: (tx, args: { id: string; title: string }) => {
+ *     tx.exec('INSERT INTO todos (id, title) VALUES (?, ?)', [args.id, args.title]);
+ *   },
+ *   toggle: validated(z.object({ id: z.string() }), (tx, { id }) => {
+ *     tx.exec('UPDATE todos SET completed = NOT completed WHERE id = ?', [id]);
+ *   }),
+ * });
+ */
+export function defineReducers<const D extends Record<string, AnyReducerDefinition>>(definitions: D): Reducers<D> {
+  for (const [name, def] of Object.entries(definitions)) {
+    const ok = typeof def === 'function' || (typeof def === 'object' && def !== null && typeof def.run === 'function');
+    if (!ok) throw new TypeError(`reducer "${name}" must be a function or validated(schema, fn) — got ${typeof def}`);
+  }
+  return { definitions };
+}
+
+/**
+ * A reducer whose arguments are checked at runtime, on the client before the
+ * optimistic apply and again on the server. Takes any synchronous Standard
+ * Schema (zod, valibot, arktype…).
+ */
+export function validated<A>(args: StandardSchemaV1<unknown, A>, run: ReducerFn<A>): ValidatedReducer<A> {
+  return { args, run };
+}

@@ -1,0 +1,14 @@
+/**
+ * What the VFS needs from whatever stores a database's pages. The VFS turns
+ * SQLite's byte-range I/O into whole-page calls on this interface.
+ */
+export interface PageFile {
+  /** The file size in pages. */
+  pageCount(): number;
+  /** A page image, or `undefined` when the page exists but is not available locally. */
+  read(pgno: number): Uint8Array | undefined;
+  /** Stores a whole page; the file grows to include it. */
+  write(pgno: number, data: Uint8Array): void;
+  /** Shrinks (or grows) the file to `pageCount` pages. */
+  truncate(pageCount: number): void;
+}
