@@ -6,7 +6,11 @@ let loading: Promise<Sqlite3> | undefined;
 
 /** Loads the SQLite WASM module once per JavaScript realm. */
 export function loadSqlite(): Promise<Sqlite3> {
-  // Silence the module's own logging: errors reach callers as exceptions.
-  loading ??= sqlite3InitModule({ print: () => {}, printErr: () => {} } as never);
+  loading ??= sqlite3InitModule().then((sqlite3) => {
+    // A failed step is reported to the caller as an exception; the module's
+    // own console warning for it is noise.
+    (sqlite3.config as { warn: (...args: unknown[]) => void }).warn = () => {};
+    return sqlite3;
+  });
   return loading;
 }

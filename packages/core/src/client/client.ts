@@ -1,0 +1,219 @@
+import { Engine } from '../engine/engine.js';
+import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
+import { QuireError } from '../errors.js';
+import type { PageImage } from '../page/page.js';
+import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/index.js';
+import type { Reducers } from '../reducers/define-reducers.js';
+import type { Row, SqlParams } from '../reducers/tx.js';
+import type { ReplicaDb } from '../replica/replica-db.js';
+import type { BackoffOptions } from './backoff.js';
+import { Connection, type WebSocketConstructor } from './connection.js';
+import type { MutateApi, MutationHandle } from './mutation-handle.js';
+import type { ConnectionState, SyncStatus } from './sync-status.js';
+
+export interface ClientOptions<R extends Reducers> {
+  /** The sync server, e.g. `ws://localhost:8787`. */
+  url: string;
+  /** The document to open. Letters, digits, `-` and `_`, at most 128. */
+  docId: string;
+  /** The same reducers the server runs. */
+  reducers: R;
+  /** Stable identity of this replica. Default: a random id. */
+  clientId?: string;
+  /** Passed to reducers as `ctx.userId` for the optimistic apply. */
+  userId?: string;
+  /** Extra query parameters for the connection URL, e.g. an auth token. */
+  params?: Record<string, string>;
+  /** The WebSocket implementation. Default: the global one (the Node entry point uses `ws`). */
+  WebSocket?: WebSocketConstructor;
+  /** Reconnect delays. */
+  reconnect?: BackoffOptions;
+  /** Start disconnected; call `connect()` later. Default false. */
+  offline?: boolean;
+}
+
+export interface QuireClient<R extends Reducers> {
+  readonly clientId: string;
+  readonly docId: string;
+  /** One method per reducer: applies it locally at once and sends it to the server. */
+  readonly mutate: MutateApi<R>;
+  /** Runs a read-only query against the local replica. */
+  query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+  /** Calls `listener` with the rows now and whenever they change. Returns the unsubscribe function. */
+  subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener): () => void;
+  status(): SyncStatus;
+  /** Calls `listener` whenever `status()` changes. Returns the unsubscribe function. */
+  subscribeStatus(listener: (status: SyncStatus) => void): () => void;
+  /** Resolves once the local replica is open. */
+  ready(): Promise<void>;
+  /** Drops the sync connection on purpose; local mutations keep working and queue up. */
+  disconnect(): void;
+  /** Re-opens the sync connection after `disconnect()` or `offline: true`. */
+  connect(): void;
+  /** Runs `fn` on the replica between engine operations (diagnostics and tests). */
+  inspect<T>(fn: (replica: ReplicaDb) => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+const DOC_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/**
+ * Opens a document: a local replica that applies mutations at once, kept in
+ * sync with the server.
+ *
+ * @example
+ * const client = createClient({ url: 'ws://localhost:8787', docId: 'groceries', reducers });
+ * await client.mutate.addTodo({ id: crypto.randomUUID(), title: 'Milk' }).server;
+ * const rows = await client.query('SELECT title FROM todos');
+ */
+export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
+  if (!DOC_ID.test(options.docId)) {
+    throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — use 1 to 128 letters, digits, "-" or "_"`);
+  }
+  const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!WebSocketImpl) {
+    throw new QuireError('no_websocket', 'no WebSocket implementation found — pass createClient({ WebSocket }) (in Node, import from "@quire/core" to get one)');
+  }
+  const clientId = options.clientId ?? randomId();
+  const engine = new Engine({ reducers: options.reducers, clientId, userId: options.userId });
+  const statusListeners = new Set<(status: SyncStatus) => void>();
+  let connection: ConnectionState = 'offline';
+  let lastError: SyncStatus['lastError'];
+  let sentSeq = 0;
+  let flushScheduled = false;
+  let snapshotPages: PageImage[] = [];
+  // The LSN the replica will be at once every received update is applied
+  // (the engine applies them asynchronously, in order).
+  let streamLsn = 0;
+
+  const status = (): SyncStatus => ({ connection, pending: engine.pendingCount, lsn: engine.lsn, lastError });
+  const emit = () => {
+    const current = status();
+    for (const listener of [...statusListeners]) listener(current);
+  };
+  engine.subscribeState(emit);
+
+  const flush = () => {
+    flushScheduled = false;
+    if (connection !== 'connected') return;
+    const mutations = engine.pending().filter((m) => m.seq > sentSeq);
+    if (mutations.length === 0) return;
+    if (conn.send({ type: 'push', mutations: mutations.map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson })) })) {
+      sentSeq = mutations[mutations.length - 1]!.seq;
+    }
+  };
+  const scheduleFlush = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    queueMicrotask(flush);
+  };
+
+  const onMessage = (message: ServerMessage) => {
+    switch (message.type) {
+      case 'welcome':
+        connection = 'connected';
+        lastError = undefined;
+        conn.handshakeDone();
+        sentSeq = 0;
+        emit();
+        scheduleFlush();
+        return;
+      case 'snapshot':
+        snapshotPages.push(...message.pages);
+        if (!message.done) return;
+        streamLsn = message.lsn;
+        void engine.applyServerUpdate({ kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: snapshotPages }, []);
+        snapshotPages = [];
+        return;
+      case 'commit': {
+        if (message.baseLsn !== streamLsn && message.lsn <= streamLsn) return;
+        if (message.baseLsn !== streamLsn) {
+          // A gap in the commit stream: get a fresh state.
+          conn.restart();
+          return;
+        }
+        streamLsn = message.lsn;
+        const rejections = message.rejections.filter((r) => r.clientId === clientId);
+        void engine.applyServerUpdate({ kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages }, rejections);
+        return;
+      }
+      case 'error':
+        lastError = { code: message.code, message: message.message };
+        emit();
+        // A refused push (e.g. a seq gap) is resent from the oldest pending mutation.
+        if (message.seq > 0) conn.restart();
+        return;
+    }
+  };
+
+  const url = connectionUrl(options.url, options.docId, options.params);
+  const conn = new Connection(
+    { url, WebSocket: WebSocketImpl, ...options.reconnect },
+    {
+      onOpen: () => {
+        snapshotPages = [];
+        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq() };
+      },
+      onMessage,
+      onState: (state, error) => {
+        if (state === 'connected') return;
+        connection = state;
+        if (error) lastError = error;
+        emit();
+      },
+    },
+  );
+
+  const mutate = Object.fromEntries(
+    Object.keys(options.reducers.definitions).map((name) => [
+      name,
+      (args?: unknown): MutationHandle => {
+        const handle = engine.mutate(name, args);
+        if (handle.seq > 0) scheduleFlush();
+        return handle;
+      },
+    ]),
+  ) as unknown as MutateApi<R>;
+
+  let closed = false;
+  if (!options.offline) void engine.ready().then(() => !closed && conn.start());
+
+  return {
+    clientId,
+    docId: options.docId,
+    mutate,
+    query: (sql, params) => engine.query(sql, params),
+    subscribe: (sql, params, listener, onError) => engine.subscribe(sql, params, listener, onError),
+    status,
+    subscribeStatus(listener) {
+      statusListeners.add(listener);
+      return () => void statusListeners.delete(listener);
+    },
+    ready: () => engine.ready(),
+    disconnect: () => conn.stop('offline'),
+    connect: () => {
+      if (!closed) void engine.ready().then(() => conn.start());
+    },
+    inspect: (fn) => engine.withReplica(fn),
+    async close() {
+      if (closed) return;
+      closed = true;
+      conn.stop('closed');
+      statusListeners.clear();
+      await engine.close();
+    },
+  };
+}
+
+function connectionUrl(base: string, docId: string, params: Record<string, string> | undefined): string {
+  const url = new URL(base);
+  url.searchParams.set('doc', docId);
+  for (const [key, value] of Object.entries(params ?? {})) url.searchParams.set(key, value);
+  return url.toString();
+}
+
+function randomId(): string {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

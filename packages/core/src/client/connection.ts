@@ -1,0 +1,161 @@
+import { ProtocolError, QuireError } from '../errors.js';
+import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
+import { type BackoffOptions, backoffDelay } from './backoff.js';
+import type { ConnectionState } from './sync-status.js';
+
+/** The subset of the WebSocket API Quire uses; the browser's and `ws`'s both fit. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface ConnectionHandlers {
+  /** The socket is open: say hello. */
+  onOpen(): ClientMessage;
+  onMessage(message: ServerMessage): void;
+  onState(state: ConnectionState, error?: { code: string; message: string }): void;
+}
+
+export interface ConnectionOptions extends BackoffOptions {
+  url: string;
+  WebSocket: WebSocketConstructor;
+}
+
+const OPEN = 1;
+
+/** One logical connection to the sync server: a WebSocket, re-opened with backoff until stopped. */
+export class Connection {
+  private socket: WebSocketLike | undefined;
+  private attempt = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private running = false;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly handlers: ConnectionHandlers,
+  ) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.attempt = 0;
+    this.open();
+  }
+
+  /** Closes the socket and stops reconnecting. */
+  stop(state: ConnectionState = 'offline'): void {
+    this.running = false;
+    clearTimeout(this.timer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (socket) {
+      socket.onclose = socket.onmessage = socket.onerror = socket.onopen = null;
+      socket.close(1000, 'client stopped');
+    }
+    this.handlers.onState(state);
+  }
+
+  /** Drops the current socket and connects again at once (e.g. to resync). */
+  restart(): void {
+    this.socket?.close(4000, 'client resync');
+  }
+
+  get isOpen(): boolean {
+    return this.socket?.readyState === OPEN;
+  }
+
+  send(message: ClientMessage): boolean {
+    if (!this.socket || this.socket.readyState !== OPEN) return false;
+    this.socket.send(encodeMessage(message));
+    return true;
+  }
+
+  /** A successful handshake resets the backoff. */
+  handshakeDone(): void {
+    this.attempt = 0;
+  }
+
+  private open(): void {
+    this.handlers.onState('connecting');
+    let socket: WebSocketLike;
+    try {
+      socket = new this.options.WebSocket(this.options.url);
+    } catch (error) {
+      this.scheduleReconnect({ code: 'connect_failed', message: String(error) });
+      return;
+    }
+    this.socket = socket;
+    socket.binaryType = 'arraybuffer';
+    socket.onopen = () => {
+      this.send(this.handlers.onOpen());
+    };
+    socket.onmessage = (event) => {
+      let message: ServerMessage;
+      try {
+        message = decodeServerMessage(toBytes(event.data));
+      } catch (error) {
+        const code = error instanceof ProtocolError ? error.code : 'malformed_frame';
+        socket.close(4400, `undecodable server message: ${code}`);
+        return;
+      }
+      if (message.type === 'error' && message.fatal) {
+        this.fatal(socket, message.code, message.message);
+        return;
+      }
+      this.handlers.onMessage(message);
+    };
+    socket.onerror = () => {};
+    socket.onclose = (event) => {
+      if (this.socket !== socket) return;
+      this.socket = undefined;
+      this.scheduleReconnect({ code: `close_${event.code}`, message: event.reason || 'connection closed' });
+    };
+  }
+
+  private fatal(socket: WebSocketLike, code: string, message: string): void {
+    socket.onclose = null;
+    socket.close(1000);
+    this.socket = undefined;
+    if (code === 'unauthorized') {
+      // Retrying with the same credentials cannot succeed.
+      this.running = false;
+      this.handlers.onState('unauthorized', { code, message });
+      return;
+    }
+    this.scheduleReconnect({ code, message });
+  }
+
+  private scheduleReconnect(error: { code: string; message: string }): void {
+    if (!this.running) return;
+    this.handlers.onState('offline', error);
+    const delay = backoffDelay(this.attempt++, this.options);
+    this.timer = setTimeout(() => {
+      if (this.running) this.open();
+    }, delay);
+  }
+}
+
+function toBytes(data: unknown): Uint8Array {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (Array.isArray(data)) return toBytes(concat(data as Uint8Array[]));
+  throw new QuireError('malformed_frame', 'the server sent a text frame — Quire speaks binary frames only');
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,46 @@
+import type { PageImage } from '../page/page.js';
+import { CLIENTS_TABLE } from '../reducers/sql-dialect.js';
+import type { ReplicaDb } from '../replica/replica-db.js';
+import type { PendingQueue, Rejected } from './pending-queue.js';
+
+/** A new server state for the base: a full snapshot, or the pages changed since the base's LSN. */
+export interface BaseUpdate {
+  kind: 'snapshot' | 'commit';
+  lsn: number;
+  pageCount: number;
+  pages: readonly PageImage[];
+}
+
+/**
+ * Moves the replica onto a new server state and re-applies what the server
+ * has not confirmed yet.
+ *
+ * The server records each client's last applied `seq` in the document itself,
+ * atomically with the mutation's effects, so reading it from the new base
+ * tells exactly which pending mutations the base already contains.
+ */
+export function rebase(
+  db: ReplicaDb,
+  queue: PendingQueue,
+  clientId: string,
+  update: BaseUpdate,
+  rejections: ReadonlyMap<number, Rejected>,
+  replay: (seq: number) => void,
+): { settled: number } {
+  if (update.kind === 'snapshot') db.pages.resetBase(update.lsn, update.pageCount, update.pages);
+  else {
+    db.pages.dropOverlay();
+    db.pages.applyToBase(update.lsn, update.pageCount, update.pages);
+  }
+  const settled = queue.settleUpTo(readLastSeq(db, clientId), update.lsn, rejections);
+  for (const mutation of queue.list()) replay(mutation.seq);
+  return { settled };
+}
+
+/** The last `seq` of this client that the server applied, as recorded in the document. */
+export function readLastSeq(db: ReplicaDb, clientId: string): number {
+  const exists = db.get(`SELECT 1 AS x FROM sqlite_schema WHERE type = 'table' AND name = '${CLIENTS_TABLE}'`);
+  if (!exists) return 0;
+  const row = db.get<{ last_seq: number }>(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`, [clientId]);
+  return row?.last_seq ?? 0;
+}

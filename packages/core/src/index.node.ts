@@ -1,0 +1,23 @@
+/**
+ * The Node entry of @quire/core: the same API, with `ws` as the default
+ * WebSocket (Node 20 has no global one).
+ */
+import WebSocket from 'ws';
+import { createClient as createClientWith, type ClientOptions, type QuireClient } from './client/client.js';
+import type { WebSocketConstructor } from './client/connection.js';
+import type { Reducers } from './reducers/define-reducers.js';
+
+export {
+  defineReducers,
+  validated,
+  MutationRejectedError,
+  ProtocolError,
+  QuireError,
+  PROTOCOL_VERSION,
+} from './index.js';
+export type * from './index.js';
+
+/** See {@link createClientWith | createClient}; defaults `WebSocket` to the `ws` package. */
+export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
+  return createClientWith({ WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+}

@@ -1,0 +1,24 @@
+/**
+ * @quire/core — reducers, the client engine and the wire protocol.
+ * Exports are listed by name; everything else is internal.
+ */
+export { createClient } from './client/client.js';
+export type { ClientOptions, QuireClient } from './client/client.js';
+export type { WebSocketConstructor, WebSocketLike } from './client/connection.js';
+export type { MutateApi, MutationHandle } from './client/mutation-handle.js';
+export type { ConnectionState, SyncStatus } from './client/sync-status.js';
+export type { BackoffOptions } from './client/backoff.js';
+export type { ErrorListener, QueryListener } from './engine/subscriptions.js';
+export { defineReducers, validated } from './reducers/define-reducers.js';
+export type {
+  AnyReducerDefinition,
+  ReducerArgs,
+  ReducerDefinition,
+  ReducerFn,
+  Reducers,
+  ValidatedReducer,
+} from './reducers/define-reducers.js';
+export type { ReducerContext, Row, SqlParam, SqlParams, SqlValue, Tx } from './reducers/tx.js';
+export { MutationRejectedError, ProtocolError, QuireError } from './errors.js';
+export type { ProtocolErrorCode } from './errors.js';
+export { PROTOCOL_VERSION } from './protocol/index.js';

@@ -1,0 +1,13 @@
+/**
+ * Pieces that @quire/server shares with the client engine. Not a public API:
+ * no semver promise, and apps should not import it.
+ */
+export { encodeArgs, decodeArgs } from './reducers/args-codec.js';
+export { prepareCall, errorCode, errorMessage } from './reducers/invoke-reducer.js';
+export type { PreparedCall } from './reducers/invoke-reducer.js';
+export { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PARITY_PRAGMAS } from './reducers/sql-dialect.js';
+export { bareParamName, isNamedParams, normalizeParam } from './reducers/sql-params.js';
+export { PAGE_SIZE } from './page/page.js';
+export type { PageImage } from './page/page.js';
+export { ReplicaDb } from './replica/replica-db.js';
+export { Engine } from './engine/engine.js';

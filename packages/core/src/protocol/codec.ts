@@ -1,0 +1,86 @@
+import { ProtocolError } from '../errors.js';
+import { readStruct } from './decode.js';
+import { structSize, writeStruct } from './encode.js';
+import { describeFault, Fault } from './fault.js';
+import { MESSAGE_SCHEMAS, type ClientMessage, type Message, type ServerMessage } from './messages.js';
+import { Reader } from './reader.js';
+import type { Direction, MessageSchema } from './schema.js';
+import { Writer } from './writer.js';
+
+type Fields = Record<string, unknown>;
+
+const SCHEMAS: readonly MessageSchema[] = Object.values(MESSAGE_SCHEMAS);
+const BY_NAME = new Map(SCHEMAS.map((schema) => [schema.name, schema]));
+const BY_TAG: (MessageSchema | undefined)[] = [];
+for (const schema of SCHEMAS) {
+  if (BY_TAG[schema.tag]) throw new Error(`message tag ${schema.tag} is used twice`);
+  BY_TAG[schema.tag] = schema;
+}
+
+/**
+ * Two passes over the message: the first validates it and sizes the frame,
+ * the second writes into a single buffer of exactly that size.
+ * Throws TypeError if the message does not fit its schema.
+ */
+export function encodeMessage(message: Message): Uint8Array<ArrayBuffer> {
+  const type: unknown = (message as { type?: unknown } | null)?.type;
+  const schema = typeof type === 'string' ? BY_NAME.get(type) : undefined;
+  if (!schema) throw new TypeError(`cannot encode: unknown message type ${JSON.stringify(type)}`);
+  const stringLengths: number[] = [];
+  let size: number;
+  try {
+    size = 2 + structSize(schema, message, stringLengths);
+  } catch (error) {
+    if (error instanceof Fault) throw new TypeError(`cannot encode ${describeFault(schema.name, error)}`);
+    throw error;
+  }
+  const writer = new Writer(size, stringLengths);
+  writer.u8(schema.tag);
+  writer.u8(schema.version);
+  writeStruct(writer, schema, message as unknown as Fields);
+  // A mismatch would mean the sizing and writing passes disagree: a codec bug, never bad input.
+  if (writer.pos !== size) throw new Error(`internal: wrote ${writer.pos} bytes into a ${size}-byte frame`);
+  return writer.buf;
+}
+
+export function decodeClientMessage(bytes: Uint8Array, options?: { maxBytes?: number }): ClientMessage {
+  return decode(bytes, options, 'client') as ClientMessage;
+}
+
+export function decodeServerMessage(bytes: Uint8Array, options?: { maxBytes?: number }): ServerMessage {
+  return decode(bytes, options, 'server') as ServerMessage;
+}
+
+function decode(bytes: Uint8Array, options: { maxBytes?: number } | undefined, from: Direction): Message {
+  if (!(bytes instanceof Uint8Array)) throw new ProtocolError('malformed_frame', 'a frame must be a Uint8Array');
+  const maxBytes = options?.maxBytes;
+  if (maxBytes !== undefined && bytes.length > maxBytes) {
+    throw new ProtocolError('message_too_large', `frame of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
+  }
+  if (bytes.length === 0) throw new ProtocolError('malformed_frame', 'empty frame');
+  const tag = bytes[0]!;
+  const schema = BY_TAG[tag];
+  if (!schema) throw new ProtocolError('unknown_message', `unknown message tag ${tag}`);
+  if (bytes.length < 2) throw new ProtocolError('malformed_frame', `${schema.name}: frame ends before the version byte`);
+  const version = bytes[1]!;
+  if (version !== schema.version) {
+    throw new ProtocolError(
+      'unsupported_version',
+      `${schema.name} version ${version} is not supported (this build speaks ${schema.name} version ${schema.version})`,
+    );
+  }
+  const reader = new Reader(bytes, 2);
+  let message: Fields;
+  try {
+    message = readStruct(reader, schema, { type: schema.name });
+    if (reader.remaining > 0) throw new Fault(`${reader.remaining} trailing bytes after the last field`);
+  } catch (error) {
+    // Anything but a Fault is a codec bug; it still surfaces as a ProtocolError so decoding stays total.
+    if (error instanceof Fault) throw new ProtocolError('malformed_frame', describeFault(schema.name, error));
+    throw new ProtocolError('malformed_frame', `${schema.name}: ${String(error)}`, { cause: error });
+  }
+  if (schema.from !== from) {
+    throw new ProtocolError('unexpected_message', `received ${schema.from} message '${schema.name}' where a ${from} message was expected`);
+  }
+  return message as unknown as Message;
+}

@@ -1,0 +1,20 @@
+/**
+ * The wire protocol between a Quire client and the sync server: binary
+ * frames, one per WebSocket message. See docs/PROTOCOL.md for the byte layout.
+ */
+export { decodeClientMessage, decodeServerMessage, encodeMessage } from './codec.js';
+export { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
+export type {
+  ClientMessage,
+  CommitMessage,
+  ErrorMessage,
+  HelloMessage,
+  Message,
+  Mutation,
+  PageImage,
+  PushMessage,
+  Rejection,
+  ServerMessage,
+  SnapshotMessage,
+  WelcomeMessage,
+} from './messages.js';

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
+import type { FieldMap, FieldType } from './schema.js';
+
+/**
+ * The wire format as the hash sees it: every message's tag, version, name,
+ * direction and fields in order. Written out explicitly rather than
+ * JSON.stringify(MESSAGE_SCHEMAS) so implementation-only properties never count.
+ */
+function canonical(): string {
+  const type = (t: FieldType): unknown =>
+    t.kind === 'array' ? { array: fields(t.element.fields) } : t.kind === 'struct' ? { struct: fields(t.fields) } : t.kind;
+  const fields = (map: FieldMap) => Object.entries(map).map(([name, t]) => [name, type(t)]);
+  const messages = Object.values(MESSAGE_SCHEMAS)
+    .map(({ tag, version, name, from, fields: f }) => ({ tag, version, name, from, fields: fields(f) }))
+    .sort((a, b) => a.tag - b.tag);
+  return JSON.stringify(messages);
+}
+
+/** sha256 of canonical() for each released PROTOCOL_VERSION. Add entries; never edit one. */
+const SCHEMA_HASHES: Record<number, string> = {
+  1: '5fa3164a3daf784e3796b56e300463b54e876f3923be9baa400bb829fa4dc7a1',
+};
+
+describe('message schemas', () => {
+  it('match the hash recorded for this PROTOCOL_VERSION', () => {
+    const hash = createHash('sha256').update(canonical()).digest('hex');
+    expect(
+      hash,
+      `The message schemas changed. Bump PROTOCOL_VERSION (and the changed message's version) in messages.ts, ` +
+        `add a line to its history comment, update docs/PROTOCOL.md, then add the new hash to SCHEMA_HASHES ` +
+        `in this test under the new version: ${hash}`,
+    ).toBe(SCHEMA_HASHES[PROTOCOL_VERSION]);
+  });
+
+  it('use each tag once, client tags below 16 and server tags from 16', () => {
+    const schemas = Object.values(MESSAGE_SCHEMAS);
+    expect(new Set(schemas.map((s) => s.tag)).size).toBe(schemas.length);
+    for (const s of schemas) expect(s.from === 'client' ? s.tag < 16 : s.tag >= 16).toBe(true);
+  });
+
+  it('are keyed by their own name', () => {
+    for (const [key, schema] of Object.entries(MESSAGE_SCHEMAS)) expect(schema.name).toBe(key);
+  });
+});

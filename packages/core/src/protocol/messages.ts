@@ -1,0 +1,90 @@
+import { message, t, type Infer, type MessageOf } from './schema.js';
+
+/**
+ * The version a client and server must agree on in hello/welcome.
+ *
+ * History — bump it, and the changed message's own `version`, whenever any
+ * schema below changes (the schema-hash test fails until you do):
+ *   1 — first release: hello, push, welcome, snapshot, commit, error.
+ */
+export const PROTOCOL_VERSION = 1;
+
+const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
+const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
+const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string, message: t.string });
+
+const hello = message({
+  tag: 1,
+  version: 1,
+  name: 'hello',
+  from: 'client',
+  // lastLsn 0: no snapshot yet. fromSeq: lowest seq still pending, 0 = none.
+  fields: { protocolVersion: t.varuint, clientId: t.string, lastLsn: t.varuint, fromSeq: t.varuint },
+});
+
+const push = message({
+  tag: 2,
+  version: 1,
+  name: 'push',
+  from: 'client',
+  fields: { mutations: t.array(mutation) },
+});
+
+const welcome = message({
+  tag: 16,
+  version: 1,
+  name: 'welcome',
+  from: 'server',
+  fields: { protocolVersion: t.varuint, lsn: t.varuint },
+});
+
+const snapshot = message({
+  tag: 17,
+  version: 1,
+  name: 'snapshot',
+  from: 'server',
+  // Split across messages when large; the client applies it on done = true.
+  fields: { lsn: t.varuint, pageCount: t.varuint, pages: t.array(pageImage), done: t.bool },
+});
+
+const commit = message({
+  tag: 18,
+  version: 1,
+  name: 'commit',
+  from: 'server',
+  fields: {
+    baseLsn: t.varuint,
+    lsn: t.varuint,
+    pageCount: t.varuint,
+    pages: t.array(pageImage),
+    rejections: t.array(rejection),
+  },
+});
+
+const error = message({
+  tag: 19,
+  version: 1,
+  name: 'error',
+  from: 'server',
+  // seq 0: not about one mutation. fatal: the server closes the connection next.
+  fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
+});
+
+export const MESSAGE_SCHEMAS = { hello, push, welcome, snapshot, commit, error } as const;
+
+type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
+
+export type HelloMessage = MessageOf<typeof hello>;
+export type PushMessage = MessageOf<typeof push>;
+export type WelcomeMessage = MessageOf<typeof welcome>;
+export type SnapshotMessage = MessageOf<typeof snapshot>;
+export type CommitMessage = MessageOf<typeof commit>;
+export type ErrorMessage = MessageOf<typeof error>;
+
+export type ClientMessage = MessageOf<Extract<Schemas, { from: 'client' }>>;
+export type ServerMessage = MessageOf<Extract<Schemas, { from: 'server' }>>;
+export type Message = ClientMessage | ServerMessage;
+
+export type PageImage = Infer<typeof pageImage>;
+export type Mutation = Infer<typeof mutation>;
+export type Rejection = Infer<typeof rejection>;

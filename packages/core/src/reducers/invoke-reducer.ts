@@ -1,0 +1,56 @@
+import { QuireError } from '../errors.js';
+import { decodeArgs } from './args-codec.js';
+import type { AnyReducerDefinition, Reducers } from './define-reducers.js';
+import type { ReducerContext, Tx } from './tx.js';
+
+/** A reducer call ready to run: its definition and its checked arguments. */
+export interface PreparedCall {
+  name: string;
+  run: (tx: Tx, ctx: ReducerContext) => void;
+}
+
+/**
+ * Looks the reducer up and checks its arguments, without touching the
+ * database. Throws `unknown_reducer` or `invalid_args` as a `QuireError`.
+ */
+export function prepareCall(reducers: Reducers, name: string, argsJson: string): PreparedCall {
+  const def: AnyReducerDefinition | undefined = Object.hasOwn(reducers.definitions, name)
+    ? reducers.definitions[name]
+    : undefined;
+  if (!def) {
+    throw new QuireError('unknown_reducer', `no reducer named "${name}" — check the name, or deploy the reducers this client was built with to the server`);
+  }
+  const raw = decodeArgs(argsJson, name);
+  if (typeof def === 'function') return { name, run: (tx, ctx) => def(tx, raw, ctx) };
+  const args = validateArgs(def.args, raw, name);
+  return { name, run: (tx, ctx) => def.run(tx, args, ctx) };
+}
+
+function validateArgs(schema: Extract<AnyReducerDefinition, { args: unknown }>['args'], value: unknown, name: string): unknown {
+  const result = schema['~standard'].validate(value);
+  if (result instanceof Promise) {
+    throw new QuireError('invalid_reducer', `the argument schema of reducer "${name}" is asynchronous — reducers need a synchronous schema`);
+  }
+  if (result.issues) {
+    const detail = result.issues
+      .slice(0, 5)
+      .map((issue) => {
+        const path = issue.path?.map((p) => (typeof p === 'object' ? String(p.key) : String(p))).join('.');
+        return path ? `${path}: ${issue.message}` : issue.message;
+      })
+      .join('; ');
+    throw new QuireError('invalid_args', `invalid arguments for reducer "${name}": ${detail}`);
+  }
+  return result.value;
+}
+
+/** The message of whatever a reducer threw, for the rejection sent to its caller. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return typeof error === 'string' ? error : 'reducer threw a non-Error value';
+}
+
+/** The stable code for a reducer failure. */
+export function errorCode(error: unknown): string {
+  return error instanceof QuireError ? error.code : 'reducer_error';
+}
