@@ -86,9 +86,14 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   // (the engine applies them asynchronously, in order).
   let streamLsn = 0;
 
-  const status = (): SyncStatus => ({ connection, pending: engine.pendingCount, lsn: engine.lsn, lastError });
+  // status() returns the same object until something changes (React's
+  // useSyncExternalStore relies on that).
+  let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError };
+  const status = () => current;
   const emit = () => {
-    const current = status();
+    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError };
+    if (next.connection === current.connection && next.pending === current.pending && next.lsn === current.lsn && next.lastError === current.lastError) return;
+    current = next;
     for (const listener of [...statusListeners]) listener(current);
   };
   engine.subscribeState(emit);

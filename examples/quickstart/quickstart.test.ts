@@ -1,0 +1,39 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, expect, test } from 'vitest';
+
+// Runs the README's quick start as written: the CLI serves reducers.ts, and
+// clients.ts connects two clients that must converge.
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dataDir = mkdtempSync(join(tmpdir(), 'quire-quickstart-'));
+let server: ChildProcess | undefined;
+afterAll(() => {
+  server?.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function run(command: string, args: string[], until?: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: here, env: process.env });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d;
+      if (until && until.test(out)) resolve(out);
+    });
+    child.stderr.on('data', (d: Buffer) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${command} ${args.join(' ')} exited ${code}:\n${out}`))));
+    if (until) server = child;
+  });
+}
+
+test('two clients converge through the CLI server', async () => {
+  const banner = await run('npx', ['quire', 'serve', '--reducers', './reducers.ts', '--data', dataDir, '--port', '0'], /listening on (ws:\/\/\S+)/);
+  const url = /listening on (ws:\/\/\S+)/.exec(banner)![1]!;
+  expect(banner).toMatch(/3 reducers \(createTable, addNote, like\)/);
+  const out = await run('npx', ['tsx', 'clients.ts', url]);
+  expect(out).toContain("alice sees [ { text: 'Hello from Alice', likes: 2 } ]");
+  expect(out).toContain("bob sees   [ { text: 'Hello from Alice', likes: 2 } ]");
+});

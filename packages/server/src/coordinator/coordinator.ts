@@ -1,0 +1,285 @@
+import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
+import { CLIENTS_TABLE, type PageImage } from '@quire/core/internal';
+import { PROTOCOL_VERSION, encodeMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import type { CommitLog, CommitRecord } from '../log/commit-log.js';
+import { DocumentVolume, type VolumeOptions } from './document-volume.js';
+import type { QueuedMutation } from './queued-mutation.js';
+import { SERVER_CLIENT_ID } from './queued-mutation.js';
+import { RecentCommits } from './recent-commits.js';
+import { RejectionIndex } from './rejection-index.js';
+import { runBatch } from './run-batch.js';
+import { ServerTx } from './server-tx.js';
+
+/** A connected client, as the coordinator sees it. */
+export interface Peer {
+  readonly clientId: string;
+  readonly userId: string | undefined;
+  send(bytes: Uint8Array): void;
+  /** Sends an error frame; `fatal` closes the connection after it. */
+  sendError(code: string, message: string, seq: number, fatal: boolean): void;
+}
+
+export interface CoordinatorOptions extends VolumeOptions {
+  docId: string;
+  dir: string;
+  reducers: Reducers;
+  log: CommitLog;
+  /** Most mutations in one group commit. Default 1000. */
+  maxBatch?: number;
+  /** Pages per snapshot message. Default 256 (1 MB). */
+  snapshotChunkPages?: number;
+}
+
+interface Join {
+  peer: Peer;
+  lastLsn: number;
+  fromSeq: number;
+}
+
+/** Work that must see only durable state: it runs between batches. */
+type Between = { kind: 'join'; join: Join } | { kind: 'task'; run: () => void; fail: (error: Error) => void };
+
+interface Waiter {
+  resolve(result: { lsn: number }): void;
+  reject(error: Error): void;
+}
+
+/**
+ * The single writer of one document. It puts every mutation in one order,
+ * applies them in group commits, makes each commit durable in the log, and
+ * only then broadcasts it.
+ *
+ * Lifecycle: `open` (recover the volume to the log's last commit) → `run`
+ * (push/join feed one queue; `drain` applies batches and welcomes joiners
+ * between them, so a snapshot never shows a commit that is not durable) →
+ * `close` (finish the drain, poll the WAL, close the files).
+ */
+export class Coordinator {
+  lsn: number;
+  private readonly tx: ServerTx;
+  private readonly queue: QueuedMutation[] = [];
+  private readonly between: Between[] = [];
+  private readonly members = new Set<Peer>();
+  private readonly seqs = new Map<string, { applied: number; queued: number }>();
+  private readonly waiters = new Map<QueuedMutation, Waiter>();
+  private readonly recent = new RecentCommits();
+  private drainPromise: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly options: CoordinatorOptions,
+    private readonly volume: DocumentVolume,
+    private readonly rejections: RejectionIndex,
+    lsn: number,
+  ) {
+    this.lsn = lsn;
+    this.tx = new ServerTx(volume.db);
+  }
+
+  static async open(options: CoordinatorOptions): Promise<Coordinator> {
+    const summary = await options.log.open();
+    const volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+    const rejections = new RejectionIndex();
+    for (const r of summary.rejections) rejections.add(r);
+    return new Coordinator(options, volume, rejections, summary.last?.lsn ?? 0);
+  }
+
+  /** True when nobody is connected and nothing is queued or in flight. */
+  get idle(): boolean {
+    return this.members.size === 0 && this.between.length === 0 && this.queue.length === 0 && !this.drainPromise;
+  }
+
+  get docId(): string {
+    return this.options.docId;
+  }
+
+  /** A client said hello: it is welcomed between batches, at a durable LSN. */
+  join(peer: Peer, lastLsn: number, fromSeq: number): void {
+    this.assertOpen();
+    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq } });
+    this.kick();
+  }
+
+  /** Every page of the document at a durable LSN. */
+  snapshot(): Promise<{ lsn: number; pageCount: number; pages: PageImage[] }> {
+    this.assertOpen();
+    return new Promise((resolve, reject) => {
+      this.between.push({
+        kind: 'task',
+        run: () => {
+          try {
+            resolve({ lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.snapshot() });
+          } catch (error) {
+            reject(error);
+          }
+        },
+        fail: reject,
+      });
+      this.kick();
+    });
+  }
+
+  leave(peer: Peer): void {
+    this.members.delete(peer);
+    const i = this.between.findIndex((b) => b.kind === 'join' && b.join.peer === peer);
+    if (i >= 0) this.between.splice(i, 1);
+  }
+
+  /** Queues a client's mutations. Resends are skipped; a gap in `seq` is refused. */
+  push(peer: Peer, mutations: ReadonlyArray<{ seq: number; name: string; args: string }>): void {
+    this.assertOpen();
+    const state = this.seqState(peer.clientId);
+    for (const m of mutations) {
+      const high = Math.max(state.applied, state.queued);
+      if (m.seq >= 1 && m.seq <= high) continue;
+      if (m.seq !== high + 1) {
+        peer.sendError('seq_gap', `expected seq ${high + 1} from client "${peer.clientId}" but got ${m.seq} — resend pending mutations in order, starting from the oldest unconfirmed one`, m.seq, false);
+        break;
+      }
+      state.queued = m.seq;
+      this.queue.push({ clientId: peer.clientId, seq: m.seq, name: m.name, argsJson: m.args, userId: peer.userId });
+    }
+    this.kick();
+  }
+
+  /** A mutation that starts on the server. Resolves with its commit's LSN once durable. */
+  mutate(name: string, argsJson: string, userId?: string): Promise<{ lsn: number }> {
+    this.assertOpen();
+    const mutation: QueuedMutation = { clientId: SERVER_CLIENT_ID, seq: 0, name, argsJson, userId };
+    const result = new Promise<{ lsn: number }>((resolve, reject) => this.waiters.set(mutation, { resolve, reject }));
+    this.queue.push(mutation);
+    this.kick();
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.drainPromise;
+    for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_closed', 'the server closed before this mutation was applied'));
+    this.waiters.clear();
+    this.volume.close();
+    await this.options.log.close();
+  }
+
+  /** Runs `fn` on the authoritative database (tests and admin tools). Never write through it. */
+  read<T>(fn: (db: DocumentVolume['db']) => T): T {
+    return fn(this.volume.db);
+  }
+
+  private kick(): void {
+    if (this.drainPromise || this.failure) return;
+    this.drainPromise = Promise.resolve()
+      .then(() => this.drain())
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.drainPromise = undefined;
+        if (!this.failure && (this.queue.length > 0 || this.between.length > 0)) this.kick();
+      });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.between.length > 0) {
+      if (this.queue.length > 0) await this.commitBatch(this.queue.splice(0, this.options.maxBatch ?? 1000));
+      for (const item of this.between.splice(0)) {
+        if (item.kind === 'join') this.welcome(item.join);
+        else item.run();
+      }
+    }
+  }
+
+  private async commitBatch(batch: QueuedMutation[]): Promise<void> {
+    const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch);
+    const captured = this.volume.capture();
+    if (captured) {
+      const record: CommitRecord = {
+        lsn: this.lsn + 1,
+        pageCount: captured.commit.pageCount,
+        pages: [...captured.commit.pages].map(([pgno, data]) => ({ pgno, data })).sort((a, b) => a.pgno - b.pgno),
+        settled: result.settled,
+        rejections: result.rejections,
+        volume: captured.mark,
+      };
+      // Nothing is acknowledged before it is durable.
+      await this.options.log.append([record]);
+      this.lsn = record.lsn;
+      this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
+      for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
+      for (const s of record.settled) this.seqState(s.clientId).applied = s.lastSeq;
+      const bytes = encodeMessage({
+        type: 'commit',
+        baseLsn: record.lsn - 1,
+        lsn: record.lsn,
+        pageCount: record.pageCount,
+        pages: record.pages,
+        rejections: record.rejections.filter((r) => r.seq > 0),
+      });
+      for (const peer of this.members) peer.send(bytes);
+    }
+    batch.forEach((m, i) => {
+      const waiter = this.waiters.get(m);
+      if (!waiter) return;
+      this.waiters.delete(m);
+      const rejection = result.outcomes[i];
+      if (rejection) waiter.reject(new MutationRejectedError(rejection.code, rejection.message, m.name, 0));
+      else waiter.resolve({ lsn: this.lsn });
+    });
+    this.volume.maybeCheckpoint();
+  }
+
+  private welcome(join: Join): void {
+    const { peer, lastLsn, fromSeq } = join;
+    const send = (message: ServerMessage) => peer.send(encodeMessage(message));
+    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, lsn: this.lsn });
+    const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
+    const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
+    if (changed) {
+      if (changed.size > 0 || rejections.length > 0) {
+        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(changed), rejections });
+      }
+    } else {
+      const pages = this.volume.snapshot();
+      const chunk = this.options.snapshotChunkPages ?? 256;
+      for (let i = 0; i === 0 || i < pages.length; i += chunk) {
+        const done = i + chunk >= pages.length;
+        send({ type: 'snapshot', lsn: this.lsn, pageCount: this.volume.pageCount, pages: pages.slice(i, i + chunk), done });
+      }
+      if (rejections.length > 0) send({ type: 'commit', baseLsn: this.lsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: [], rejections });
+    }
+    this.members.add(peer);
+  }
+
+  private seqState(clientId: string): { applied: number; queued: number } {
+    let state = this.seqs.get(clientId);
+    if (!state) {
+      const row = this.volume.db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).get(clientId) as { last_seq: number } | undefined;
+      state = { applied: row?.last_seq ?? 0, queued: 0 };
+      this.seqs.set(clientId, state);
+    }
+    return state;
+  }
+
+  /** A batch failed or could not be made durable: refuse all further work on this document. */
+  private fail(error: unknown): void {
+    this.failure = error instanceof Error ? error : new Error(String(error));
+    const message = `document "${this.options.docId}" stopped after an internal error: ${this.failure.message} — reconnect to retry`;
+    for (const peer of this.members) peer.sendError('server_error', message, 0, true);
+    for (const item of this.between) {
+      if (item.kind === 'join') item.join.peer.sendError('server_error', message, 0, true);
+      else item.fail(new QuireError('server_error', message, { cause: this.failure }));
+    }
+    for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_error', message, { cause: this.failure }));
+    this.waiters.clear();
+    this.members.clear();
+    this.between.length = 0;
+    this.queue.length = 0;
+    // The volume stays open on purpose: closing it would checkpoint a commit
+    // the log never made durable. The next process start rolls it back.
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new QuireError('server_closed', `document "${this.options.docId}" is closing — reconnect`);
+    if (this.failure) throw new QuireError('server_error', `document "${this.options.docId}" failed: ${this.failure.message} — reconnect`);
+  }
+}

@@ -1,0 +1,141 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, type PageImage } from '@quire/core/internal';
+import { QuireError } from '@quire/core';
+import type { VolumeMark } from '../log/commit-log.js';
+import { readDbFilePages } from '../wal/page-file.js';
+import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
+import { rollbackWalTo } from '../wal/wal-recovery.js';
+
+export interface VolumeOptions {
+  /** Checkpoint once this many pages changed since the last one. Default 2000 (8 MB of WAL). */
+  checkpointPages?: number;
+}
+
+/**
+ * A document's authoritative SQLite database. It runs in WAL mode with
+ * automatic checkpoints off, so every commit's pages can be read back from
+ * the WAL before the volume decides to checkpoint.
+ */
+export class DocumentVolume {
+  /** Current images of pages changed since the last checkpoint (the db file has the rest). */
+  private readonly walPages = new Map<number, Uint8Array>();
+  private readonly dbPath: string;
+  pageCount = 0;
+
+  private constructor(
+    readonly db: Database.Database,
+    private readonly wal: WalCapture,
+    dir: string,
+    private readonly options: VolumeOptions,
+  ) {
+    this.dbPath = join(dir, 'document.sqlite');
+  }
+
+  /**
+   * Opens (or creates) the volume in `dir`. `durable` is where the WAL stood
+   * after the last commit the log made durable: anything later was never
+   * acknowledged and is discarded, so the volume matches the log.
+   */
+  static open(dir: string, durable: VolumeMark | null, options: VolumeOptions = {}): DocumentVolume {
+    mkdirSync(dir, { recursive: true });
+    const dbPath = join(dir, 'document.sqlite');
+    const fresh = !existsSync(dbPath);
+    rollbackWalTo(`${dbPath}-wal`, durable);
+    const db = new Database(dbPath);
+    db.pragma('page_size = 4096');
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('wal_autocheckpoint = 0');
+    const hasClients = db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = ?`).get(CLIENTS_TABLE);
+    if (!hasClients) {
+      if (durable) {
+        db.close();
+        throw new QuireError('corrupt_volume', `document in ${dir} has commits in its log but no ${CLIENTS_TABLE} table — restore it from a backup`);
+      }
+      // LSN 0: an empty document with the exactly-once table, checkpointed
+      // so it is in the db file and not in the WAL.
+      db.exec(CLIENTS_TABLE_DDL);
+      checkpoint(db);
+    }
+    if (fresh && db.pragma('page_size', { simple: true }) !== PAGE_SIZE) {
+      throw new QuireError('bad_page_size', `document in ${dir} does not use ${PAGE_SIZE}-byte pages`);
+    }
+    const volume = new DocumentVolume(db, new WalCapture(`${dbPath}-wal`, { pageSize: PAGE_SIZE }), dir, options);
+    // Commits already in the WAL are durable (recovery kept only those); learn their pages.
+    for (const commit of volume.wal.poll()) volume.remember(commit);
+    volume.pageCount = db.pragma('page_count', { simple: true }) as number;
+    return volume;
+  }
+
+  /** Reads the commit a just-finished transaction appended to the WAL. */
+  capture(): { commit: CapturedCommit; mark: VolumeMark } | undefined {
+    const commits = this.wal.poll();
+    if (commits.length === 0) return undefined;
+    if (commits.length > 1) throw new QuireError('internal', `expected one WAL commit per batch, found ${commits.length}`);
+    const commit = commits[0]!;
+    this.remember(commit);
+    return { commit, mark: commit.end };
+  }
+
+  /** The position after the last captured commit. */
+  mark(): VolumeMark {
+    return this.wal.position();
+  }
+
+  /** Every page of the document at its current (durable) state. */
+  snapshot(): PageImage[] {
+    const file = readDbFilePages(this.dbPath, this.pageCount, PAGE_SIZE);
+    const pages: PageImage[] = [];
+    for (let pgno = 1; pgno <= this.pageCount; pgno++) {
+      const data = this.walPages.get(pgno) ?? file.subarray((pgno - 1) * PAGE_SIZE, pgno * PAGE_SIZE);
+      pages.push({ pgno, data });
+    }
+    return pages;
+  }
+
+  /** The current images of the given pages (those within the page count). */
+  pages(pgnos: Iterable<number>): PageImage[] {
+    const wanted = [...pgnos].filter((p) => p <= this.pageCount).sort((a, b) => a - b);
+    if (wanted.length === 0) return [];
+    const missing = wanted.some((p) => !this.walPages.has(p));
+    const file = missing ? readDbFilePages(this.dbPath, this.pageCount, PAGE_SIZE) : undefined;
+    return wanted.map((pgno) => ({
+      pgno,
+      data: this.walPages.get(pgno) ?? file!.subarray((pgno - 1) * PAGE_SIZE, pgno * PAGE_SIZE),
+    }));
+  }
+
+  /** Checkpoints when the WAL has grown past the threshold. Call only when every commit is durable. */
+  maybeCheckpoint(): boolean {
+    if (this.walPages.size < (this.options.checkpointPages ?? 2000)) return false;
+    return this.checkpoint();
+  }
+
+  checkpoint(): boolean {
+    // Poll first: a checkpoint can restart the WAL over frames not yet read.
+    for (const commit of this.wal.poll()) this.remember(commit);
+    if (!checkpoint(this.db)) return false;
+    this.walPages.clear();
+    return true;
+  }
+
+  close(): void {
+    for (const commit of this.wal.poll()) this.remember(commit);
+    this.db.close();
+    this.wal.close();
+  }
+
+  private remember(commit: CapturedCommit): void {
+    for (const [pgno, data] of commit.pages) this.walPages.set(pgno, data);
+    this.pageCount = commit.pageCount;
+    for (const pgno of this.walPages.keys()) if (pgno > commit.pageCount) this.walPages.delete(pgno);
+  }
+}
+
+/** Runs a TRUNCATE checkpoint; false when SQLite reports it could not finish. */
+function checkpoint(db: Database.Database): boolean {
+  const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  return row !== undefined && row.busy === 0;
+}

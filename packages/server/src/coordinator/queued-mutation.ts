@@ -1,0 +1,12 @@
+/** A mutation waiting in a document's queue. */
+export interface QueuedMutation {
+  clientId: string;
+  /** 0 for mutations that start on the server: they have no client sequence. */
+  seq: number;
+  name: string;
+  argsJson: string;
+  userId: string | undefined;
+}
+
+/** The client id that server-started mutations run under. */
+export const SERVER_CLIENT_ID = '__server';

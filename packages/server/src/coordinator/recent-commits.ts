@@ -1,0 +1,24 @@
+/**
+ * Which pages each recent commit changed, so a client that reconnects a few
+ * commits behind gets only those pages instead of a whole snapshot.
+ */
+export class RecentCommits {
+  private readonly entries: Array<{ lsn: number; pgnos: readonly number[] }> = [];
+
+  constructor(private readonly capacity = 1024) {}
+
+  add(lsn: number, pgnos: readonly number[]): void {
+    this.entries.push({ lsn, pgnos });
+    if (this.entries.length > this.capacity) this.entries.shift();
+  }
+
+  /** The pages changed after `lsn`, or undefined if that history is no longer kept. */
+  changedSince(lsn: number, current: number): Set<number> | undefined {
+    if (lsn === current) return new Set();
+    const first = this.entries[0];
+    if (!first || first.lsn > lsn + 1 || lsn > current) return undefined;
+    const pages = new Set<number>();
+    for (const entry of this.entries) if (entry.lsn > lsn) for (const pgno of entry.pgnos) pages.add(pgno);
+    return pages;
+  }
+}

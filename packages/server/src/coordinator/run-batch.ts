@@ -1,0 +1,68 @@
+import type Database from 'better-sqlite3';
+import type { Reducers } from '@quire/core';
+import { CLIENTS_TABLE, errorCode, errorMessage, prepareCall } from '@quire/core/internal';
+import type { RejectionRecord } from '../log/commit-log.js';
+import type { QueuedMutation } from './queued-mutation.js';
+import type { ServerTx } from './server-tx.js';
+
+export interface BatchResult {
+  /** Rejections, in queue order. */
+  rejections: RejectionRecord[];
+  /** The highest seq settled per client. */
+  settled: Array<{ clientId: string; lastSeq: number }>;
+  /** One entry per mutation, in queue order: undefined if applied, else its rejection. */
+  outcomes: Array<RejectionRecord | undefined>;
+}
+
+/**
+ * Applies a batch in one transaction (group commit). Each mutation runs in
+ * its own savepoint, so a reducer that throws rolls back alone. Each
+ * client's `last_seq` is written in the same transaction, so the
+ * acknowledgement is atomic with the effects and travels with the pages.
+ */
+export function runBatch(db: Database.Database, tx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[]): BatchResult {
+  const result: BatchResult = { rejections: [], settled: [], outcomes: [] };
+  const lastSeq = new Map<string, number>();
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    for (const m of batch) {
+      const rejection = applyOne(db, tx, reducers, m);
+      result.outcomes.push(rejection);
+      if (rejection) result.rejections.push(rejection);
+      if (m.seq > 0) lastSeq.set(m.clientId, m.seq);
+    }
+    const upsert = db.prepare(
+      `INSERT INTO ${CLIENTS_TABLE} (client_id, last_seq) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seq = excluded.last_seq`,
+    );
+    for (const [clientId, seq] of lastSeq) {
+      upsert.run(clientId, seq);
+      result.settled.push({ clientId, lastSeq: seq });
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+  return result;
+}
+
+function applyOne(db: Database.Database, tx: ServerTx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
+  const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, code: errorCode(error), message: errorMessage(error) });
+  let call;
+  try {
+    call = prepareCall(reducers, m.name, m.argsJson);
+  } catch (error) {
+    return reject(error);
+  }
+  db.exec('SAVEPOINT quire_mutation');
+  try {
+    call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId });
+    db.exec('RELEASE quire_mutation');
+    return undefined;
+  } catch (error) {
+    if (!db.inTransaction) throw new Error(`reducer "${m.name}" ended the batch transaction — reducers must not run BEGIN, COMMIT or ROLLBACK`, { cause: error });
+    db.exec('ROLLBACK TO quire_mutation');
+    db.exec('RELEASE quire_mutation');
+    return reject(error);
+  }
+}

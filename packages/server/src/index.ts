@@ -1,0 +1,8 @@
+/**
+ * @quire/server — the Quire sync server: coordinators, the commit log and
+ * the WebSocket endpoint. Exports are listed by name.
+ */
+export { createSyncServer } from './sync-server.js';
+export type { Authorize, AuthorizeRequest, SyncServer, SyncServerOptions } from './sync-server.js';
+export { FileCommitLog } from './log/file-commit-log.js';
+export type { CommitLog, CommitLogSummary, CommitRecord, RejectionRecord, VolumeMark } from './log/commit-log.js';

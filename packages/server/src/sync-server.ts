@@ -1,0 +1,130 @@
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer } from 'ws';
+import type { ReducerArgs, Reducers } from '@quire/core';
+import { encodeArgs, type PageImage } from '@quire/core/internal';
+import { encodeMessage } from '@quire/core/protocol';
+import { DOC_ID, DocumentRegistry, type RegistryOptions } from './document-registry.js';
+import { CLOSE, Session } from './session.js';
+
+/** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
+export interface AuthorizeRequest {
+  request: IncomingMessage;
+  docId: string;
+}
+
+/** Returns the user, or `null`/`false` (or throws) to refuse the connection. */
+export type Authorize = (
+  request: AuthorizeRequest,
+) => { userId: string } | null | false | Promise<{ userId: string } | null | false>;
+
+export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOptions, 'reducers' | 'dataDir'> {
+  reducers: R;
+  /** Where documents live: one folder per document. */
+  dataDir: string;
+  /** Decides who may open which document. Default: everyone, with no userId. */
+  authorize?: Authorize;
+  /** Largest message a client may send. Default 1 MiB. */
+  maxMessageBytes?: number;
+  /** Only accept WebSocket upgrades on this path (e.g. "/sync"). Default: any path. */
+  path?: string;
+}
+
+export interface SyncServer<R extends Reducers> {
+  /** Starts an HTTP server for the sync endpoint. Host defaults to 127.0.0.1. */
+  listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
+  /** Serves the sync endpoint from an existing HTTP server's upgrade requests. */
+  attach(server: Server): void;
+  /** Applies a mutation that starts on the server. Resolves once durable and broadcast. */
+  mutate<K extends keyof ReducerArgs<R> & string>(
+    docId: string,
+    name: K,
+    args: ReducerArgs<R>[K],
+    options?: { userId?: string },
+  ): Promise<{ lsn: number }>;
+  /** Every page of a document at its current LSN (for backups, tests and tools). */
+  snapshot(docId: string): Promise<{ lsn: number; pageCount: number; pages: PageImage[] }>;
+  /** Stops accepting connections, finishes in-flight commits, and closes every document. */
+  close(): Promise<void>;
+}
+
+/**
+ * The Quire sync server: one coordinator per document, a commit log on
+ * local files, and a WebSocket endpoint.
+ *
+ * @example
+ * const server = createSyncServer({ reducers, dataDir: './data' });
+ * const { url } = await server.listen(8787);
+ */
+export function createSyncServer<R extends Reducers>(options: SyncServerOptions<R>): SyncServer<R> {
+  const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const registry = new DocumentRegistry(options);
+  // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
+  // client still gets a readable error frame.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
+  const httpServers = new Set<Server>();
+  const ownServers = new Set<Server>();
+
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    if (options.path && url.pathname !== options.path) return;
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      void (async () => {
+        const refuse = (code: string, message: string, closeCode: number) => {
+          ws.send(encodeMessage({ type: 'error', code, message, seq: 0, fatal: true }));
+          ws.close(closeCode, code);
+        };
+        const docId = url.searchParams.get('doc') ?? '';
+        if (!DOC_ID.test(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — use 1 to 128 letters, digits, "-" or "_"`, CLOSE.protocolError);
+        let user: { userId: string } | null | false = { userId: '' };
+        try {
+          if (options.authorize) user = await options.authorize({ request, docId });
+        } catch (error) {
+          user = null;
+          const reason = error instanceof Error ? error.message : String(error);
+          return refuse('unauthorized', `not allowed to open document "${docId}": ${reason}`, CLOSE.unauthorized);
+        }
+        if (!user) return refuse('unauthorized', `not allowed to open document "${docId}" — check the credentials the client sends`, CLOSE.unauthorized);
+        new Session(ws, docId, options.authorize ? user.userId : undefined, registry, maxMessageBytes);
+      })();
+    });
+  };
+
+  return {
+    attach(server) {
+      httpServers.add(server);
+      server.on('upgrade', onUpgrade);
+    },
+    async listen(port = 0, host = '127.0.0.1') {
+      const server = createServer((_req, res) => {
+        res.writeHead(426, { 'content-type': 'text/plain' }).end('Quire sync endpoint: connect with a WebSocket\n');
+      });
+      ownServers.add(server);
+      this.attach(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      const address = server.address();
+      const actual = typeof address === 'object' && address ? address.port : port;
+      return { port: actual, url: `ws://${host.includes(':') ? `[${host}]` : host}:${actual}` };
+    },
+    mutate(docId, name, args, mutateOptions) {
+      return registry.with(docId, (c) => c.mutate(name, encodeArgs(args), mutateOptions?.userId));
+    },
+    snapshot(docId) {
+      return registry.with(docId, (c) => c.snapshot());
+    },
+    async close() {
+      for (const server of httpServers) server.off('upgrade', onUpgrade);
+      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
+      await registry.close();
+      wss.close();
+      await Promise.all(
+        [...ownServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
+      );
+      for (const ws of wss.clients) ws.terminate();
+    },
+  } satisfies SyncServer<R>;
+}
+
