@@ -35,5 +35,5 @@ test('two clients converge through the CLI server', async () => {
   expect(banner).toMatch(/3 reducers \(createTable, addNote, like\)/);
   const out = await run('npx', ['tsx', 'clients.ts', url]);
   expect(out).toContain("alice sees [ { text: 'Hello from Alice', likes: 2 } ]");
-  expect(out).toContain("bob sees   [ { text: 'Hello from Alice', likes: 2 } ]");
+  expect(out).toContain("bob   sees [ { text: 'Hello from Alice', likes: 2 } ]");
 });

@@ -81,8 +81,10 @@ export class Engine {
       this.apply(db, { seq, name, argsJson });
       this.changed();
     });
-    // Unobserved local failures are normal (the server may still accept the call).
+    // Fire-and-forget calls are normal: an unobserved rejection must not
+    // crash the process. Callers that attach handlers still see it.
     local.catch(() => {});
+    server.catch(() => {});
     this.emitState();
     return { seq, local, server };
   }
