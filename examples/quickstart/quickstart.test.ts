@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,4 +36,12 @@ test('two clients converge through the CLI server', async () => {
   const out = await run('npx', ['tsx', 'clients.ts', url]);
   expect(out).toContain("alice sees [ { text: 'Hello from Alice', likes: 2 } ]");
   expect(out).toContain("bob   sees [ { text: 'Hello from Alice', likes: 2 } ]");
+});
+
+test('the README quotes this example word for word', () => {
+  const readme = readFileSync(join(here, '../../README.md'), 'utf8');
+  for (const file of ['reducers.ts', 'clients.ts']) {
+    const source = readFileSync(join(here, file), 'utf8').replace(/^import .*\n/gm, '');
+    expect(readme, `README must contain ${file}`).toContain(source.trim());
+  }
 });

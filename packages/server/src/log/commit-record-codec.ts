@@ -71,7 +71,11 @@ export function decodeRecordBody(body: Uint8Array, options: { pages: boolean }):
   const count = u32();
   need(count * (4 + PAGE_SIZE));
   const pgnos = Array.from({ length: count }, () => u32());
-  const pages = options.pages ? pgnos.map((pgno, i) => ({ pgno, data: body.slice(at + i * PAGE_SIZE, at + (i + 1) * PAGE_SIZE) })) : [];
+  // Copy into plain Uint8Arrays: callers may get a Buffer body, and pages outlive it.
+  const start = body.byteOffset + at;
+  const pages = options.pages
+    ? pgnos.map((pgno, i) => ({ pgno, data: new Uint8Array(body.buffer.slice(start + i * PAGE_SIZE, start + (i + 1) * PAGE_SIZE)) }))
+    : [];
   at += count * PAGE_SIZE;
   const settled = Array.from({ length: u32() }, () => ({ clientId: text(u16()), lastSeq: u64() }));
   const rejections: RejectionRecord[] = Array.from({ length: u32() }, () => ({ clientId: text(u16()), seq: u64(), code: text(u16()), message: text(u32()) }));

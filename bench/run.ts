@@ -1,0 +1,35 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { BenchResult } from './lib/result.js';
+import { confirmLatency } from './scenarios/confirm-latency.js';
+import { localApply } from './scenarios/local-apply.js';
+import { wireBytes } from './scenarios/wire-bytes.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const n = values.quick ? 100 : 500;
+
+const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
+  ['local apply', () => localApply(n)],
+  ['confirm latency', () => confirmLatency(n)],
+  ['wire bytes', () => wireBytes(Math.max(50, n / 5))],
+];
+
+const results: BenchResult[] = [];
+for (const [label, run] of scenarios) {
+  process.stdout.write(`bench: ${label}…\n`);
+  results.push(...(await run()));
+}
+
+const table = results.map((r) => ({
+  name: r.name,
+  value: `${r.value} ${r.unit}`,
+  baseline: r.baseline === null ? '' : `${r.baseline} ${r.unit}`,
+  ratio: r.ratio ?? '',
+}));
+console.table(table);
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`bench: wrote ${out}\n`);
