@@ -2,7 +2,8 @@ import { QuireError } from '../errors.js';
 import { encodeArgs } from '../reducers/args-codec.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { prepareCall } from '../reducers/invoke-reducer.js';
-import type { Row, SqlParams } from '../reducers/tx.js';
+import { reducerTx } from '../reducers/reducer-tx.js';
+import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { ReplicaDb } from '../replica/replica-db.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
 import { type BaseUpdate, rebase } from './rebase.js';
@@ -27,6 +28,7 @@ export interface LocalMutation {
  */
 export class Engine {
   private db: ReplicaDb | undefined;
+  private tx: Tx | undefined;
   private tail: Promise<unknown>;
   private nextSeq = 1;
   private refreshScheduled = false;
@@ -38,6 +40,7 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.tail = ReplicaDb.open().then((db) => {
       this.db = db;
+      this.tx = reducerTx(db);
     });
   }
 
@@ -141,7 +144,7 @@ export class Engine {
     const call = prepareCall(this.options.reducers, mutation.name, mutation.argsJson);
     db.exec('BEGIN');
     try {
-      call.run(db, { clientId: this.options.clientId, seq: mutation.seq, userId: this.options.userId });
+      call.run(this.tx!, { clientId: this.options.clientId, seq: mutation.seq, userId: this.options.userId });
       db.exec('COMMIT');
     } catch (error) {
       if (db.inTransaction()) db.exec('ROLLBACK');

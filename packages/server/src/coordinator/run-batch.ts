@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import type { Reducers } from '@quire/core';
-import { CLIENTS_TABLE, errorCode, errorMessage, prepareCall } from '@quire/core/internal';
+import type { Reducers, Tx } from '@quire/core';
+import { CLIENTS_TABLE, errorCode, errorMessage, prepareCall, reducerTx } from '@quire/core/internal';
 import type { RejectionRecord } from '../log/commit-log.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import type { ServerTx } from './server-tx.js';
@@ -20,7 +20,8 @@ export interface BatchResult {
  * client's `last_seq` is written in the same transaction, so the
  * acknowledgement is atomic with the effects and travels with the pages.
  */
-export function runBatch(db: Database.Database, tx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[]): BatchResult {
+export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[]): BatchResult {
+  const tx = reducerTx(serverTx);
   const result: BatchResult = { rejections: [], settled: [], outcomes: [] };
   const lastSeq = new Map<string, number>();
   db.exec('BEGIN IMMEDIATE');
@@ -46,7 +47,7 @@ export function runBatch(db: Database.Database, tx: ServerTx, reducers: Reducers
   return result;
 }
 
-function applyOne(db: Database.Database, tx: ServerTx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
+function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
   const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, code: errorCode(error), message: errorMessage(error) });
   let call;
   try {

@@ -1,0 +1,54 @@
+import Database from 'better-sqlite3';
+import { describe, expect, test } from 'vitest';
+import { defineReducers } from '@quire/core';
+import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, encodeArgs } from '@quire/core/internal';
+import { runBatch } from './run-batch.js';
+import { ServerTx } from './server-tx.js';
+
+const reducers = defineReducers({
+  add: (tx, { id }: { id: string }) => {
+    tx.exec('INSERT INTO items (id) VALUES (?)', [id]);
+    if (id.startsWith('bad')) throw new Error(`refusing ${id}`);
+  },
+});
+
+function setup() {
+  const db = new Database(':memory:');
+  db.exec(`${CLIENTS_TABLE_DDL}; CREATE TABLE items (id TEXT PRIMARY KEY)`);
+  return { db, tx: new ServerTx(db) };
+}
+
+const m = (clientId: string, seq: number, id: string, name = 'add') => ({ clientId, seq, name, argsJson: encodeArgs({ id }), userId: undefined });
+
+describe('runBatch', () => {
+  test('a throwing reducer rolls back alone; its seq is still consumed', () => {
+    const { db, tx } = setup();
+    const result = runBatch(db, tx, reducers, [m('a', 1, 'x'), m('a', 2, 'bad-1'), m('b', 1, 'y'), m('a', 3, 'z')]);
+    expect(db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual(['x', 'y', 'z']);
+    expect(result.rejections).toEqual([{ clientId: 'a', seq: 2, code: 'reducer_error', message: 'refusing bad-1' }]);
+    expect(result.outcomes.map((o) => o?.seq)).toEqual([undefined, 2, undefined, undefined]);
+    expect(db.prepare(`SELECT client_id, last_seq FROM ${CLIENTS_TABLE} ORDER BY client_id`).all()).toEqual([
+      { client_id: 'a', last_seq: 3 },
+      { client_id: 'b', last_seq: 1 },
+    ]);
+  });
+
+  test('unknown reducers and undecodable arguments are rejected without touching the data', () => {
+    const { db, tx } = setup();
+    const garbage = { clientId: 'a', seq: 2, name: 'add', argsJson: '{not json', userId: undefined };
+    const result = runBatch(db, tx, reducers, [m('a', 1, 'x', 'drop_everything'), garbage]);
+    expect(result.rejections.map((r) => r.code)).toEqual(['unknown_reducer', 'invalid_args']);
+    expect(db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = 'a'`).pluck().get()).toBe(2);
+  });
+
+  test('a reducer that tries to end the transaction is rejected alone', () => {
+    const { db, tx } = setup();
+    const rogue = defineReducers({ add: (t, { id }: { id: string }) => void (t.exec('INSERT INTO items VALUES (?)', [id]), t.exec('COMMIT')) });
+    const result = runBatch(db, tx, rogue, [m('a', 1, 'x')]);
+    expect(result.rejections.map((r) => r.code)).toEqual(['transaction_control']);
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(0);
+    expect(db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE}`).pluck().get()).toBe(1);
+  });
+});
