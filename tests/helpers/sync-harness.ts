@@ -48,12 +48,12 @@ export async function startHarness<R extends Reducers>(
 }
 
 /** Waits until the client is connected and its base has reached `lsn`. */
-export async function waitForLsn(client: QuireClient<Reducers>, lsn: number): Promise<void> {
+export async function waitForLsn<R extends Reducers>(client: QuireClient<R>, lsn: number): Promise<void> {
   await waitFor(() => client.status().lsn >= lsn, `client ${client.clientId} to reach LSN ${lsn} (at ${client.status().lsn})`);
 }
 
 /** Waits until the client has nothing pending and its base is at the server's LSN. */
-export async function waitForSettled(client: QuireClient<Reducers>, server: SyncServer<Reducers>, docId = 'doc'): Promise<void> {
+export async function waitForSettled<R extends Reducers>(client: QuireClient<R>, server: SyncServer<R>, docId = 'doc'): Promise<void> {
   await waitFor(async () => {
     const { lsn } = await server.snapshot(docId);
     const status = client.status();
@@ -65,7 +65,7 @@ export async function waitForSettled(client: QuireClient<Reducers>, server: Sync
  * Asserts the client's base is byte-identical, page for page, to the
  * server's document. Returns the number of pages compared.
  */
-export async function expectSamePages(client: QuireClient<Reducers>, server: SyncServer<Reducers>, docId = 'doc'): Promise<number> {
+export async function expectSamePages<R extends Reducers>(client: QuireClient<R>, server: SyncServer<R>, docId = 'doc'): Promise<number> {
   const snapshot = await server.snapshot(docId);
   const mismatches = await client.inspect((replica) => {
     const base = replica.pages.baseImage();

@@ -34,6 +34,13 @@ export const todoReducers = defineReducers({
     tx.exec('INSERT INTO todos (id, title) VALUES (?, ?)', [id, 'should vanish']);
     if (ctx.userId !== 'client-side') throw new Error('the server refuses this one');
   },
+  initCounters: (tx) => {
+    tx.exec('CREATE TABLE IF NOT EXISTS counters (id TEXT PRIMARY KEY, n INTEGER NOT NULL)');
+  },
+  /** Not idempotent on purpose: applying a call twice shows up as a wrong count. */
+  increment: (tx, { id }: { id: string }) => {
+    tx.exec('INSERT INTO counters (id, n) VALUES (?, 1) ON CONFLICT (id) DO UPDATE SET n = n + 1', [id]);
+  },
 });
 
 export type TodoReducers = typeof todoReducers;

@@ -1,11 +1,10 @@
 import { join } from 'node:path';
 import { QuireError, type Reducers } from '@quire/core';
+import { ID_RULE, isValidDocId } from '@quire/core/protocol';
 import type { CommitLog } from './log/commit-log.js';
 import { FileCommitLog } from './log/file-commit-log.js';
 import { Coordinator } from './coordinator/coordinator.js';
 import type { VolumeOptions } from './coordinator/document-volume.js';
-
-export const DOC_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export interface RegistryOptions extends VolumeOptions {
   dataDir: string;
@@ -34,7 +33,7 @@ export class DocumentRegistry {
 
   /** The document's coordinator; pair every call with {@link release}. */
   async acquire(docId: string): Promise<Coordinator> {
-    if (!DOC_ID.test(docId)) throw new QuireError('invalid_doc_id', `docId "${docId}" is not valid — use 1 to 128 letters, digits, "-" or "_"`);
+    if (!isValidDocId(docId)) throw new QuireError('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — ${ID_RULE}`);
     if (this.closing) throw new QuireError('server_closed', 'the sync server is shutting down — reconnect later');
     let entry = this.entries.get(docId);
     if (!entry) {

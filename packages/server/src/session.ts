@@ -1,11 +1,8 @@
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '@quire/core';
-import { PROTOCOL_VERSION, decodeClientMessage, encodeMessage, type ClientMessage } from '@quire/core/protocol';
+import { ID_RULE, PROTOCOL_VERSION, decodeClientMessage, encodeMessage, isValidClientId, type ClientMessage } from '@quire/core/protocol';
 import type { Coordinator, Peer } from './coordinator/coordinator.js';
-import { SERVER_CLIENT_ID } from './coordinator/queued-mutation.js';
 import type { DocumentRegistry } from './document-registry.js';
-
-const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 /** Close codes Quire uses (4000–4999 are for applications). */
 export const CLOSE = { protocolError: 4400, unauthorized: 4401, serverError: 4500 } as const;
@@ -26,7 +23,7 @@ export class Session implements Peer {
     private readonly docId: string,
     readonly userId: string | undefined,
     private readonly registry: DocumentRegistry,
-    private readonly maxMessageBytes: number,
+    readonly maxMessageBytes: number,
   ) {
     socket.on('message', (data, isBinary) => {
       this.chain = this.chain.then(() => this.receive(data as Buffer | Buffer[] | ArrayBuffer, isBinary));
@@ -71,8 +68,8 @@ export class Session implements Peer {
     if (message.protocolVersion !== PROTOCOL_VERSION) {
       return this.sendError('unsupported_version', `client speaks protocol ${message.protocolVersion}, this server speaks ${PROTOCOL_VERSION} — upgrade the older side`, 0, true);
     }
-    if (!CLIENT_ID.test(message.clientId) || message.clientId === SERVER_CLIENT_ID) {
-      return this.sendError('invalid_client_id', `clientId "${message.clientId.slice(0, 200)}" is not valid — use 1 to 128 letters, digits, "-" or "_"`, 0, true);
+    if (!isValidClientId(message.clientId)) {
+      return this.sendError('invalid_client_id', `clientId "${message.clientId.slice(0, 200)}" is not valid — ${ID_RULE}`, 0, true);
     }
     this.clientId = message.clientId;
     const coordinator = await this.registry.acquire(this.docId);

@@ -1,10 +1,10 @@
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import type { ReducerArgs, Reducers } from '@quire/core';
 import { encodeArgs, type PageImage } from '@quire/core/internal';
-import { encodeMessage } from '@quire/core/protocol';
-import { DOC_ID, DocumentRegistry, type RegistryOptions } from './document-registry.js';
+import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
+import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import { CLOSE, Session } from './session.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
@@ -68,26 +68,37 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (options.path && url.pathname !== options.path) return;
-    wss.handleUpgrade(request, socket, head, (ws) => {
-      void (async () => {
-        const refuse = (code: string, message: string, closeCode: number) => {
-          ws.send(encodeMessage({ type: 'error', code, message, seq: 0, fatal: true }));
-          ws.close(closeCode, code);
-        };
-        const docId = url.searchParams.get('doc') ?? '';
-        if (!DOC_ID.test(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — use 1 to 128 letters, digits, "-" or "_"`, CLOSE.protocolError);
-        let user: { userId: string } | null | false = { userId: '' };
-        try {
-          if (options.authorize) user = await options.authorize({ request, docId });
-        } catch (error) {
-          user = null;
-          const reason = error instanceof Error ? error.message : String(error);
-          return refuse('unauthorized', `not allowed to open document "${docId}": ${reason}`, CLOSE.unauthorized);
-        }
-        if (!user) return refuse('unauthorized', `not allowed to open document "${docId}" — check the credentials the client sends`, CLOSE.unauthorized);
-        new Session(ws, docId, options.authorize ? user.userId : undefined, registry, maxMessageBytes);
-      })();
-    });
+    const docId = url.searchParams.get('doc') ?? '';
+    const upgrade = (onSocket: (ws: WebSocket) => void) => wss.handleUpgrade(request, socket, head, onSocket);
+    const refuse = (code: string, message: string, closeCode: number) =>
+      upgrade((ws) => {
+        ws.send(encodeMessage({ type: 'error', code, message, seq: 0, fatal: true }));
+        ws.close(closeCode, code);
+      });
+    if (!isValidDocId(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — ${ID_RULE}`, CLOSE.protocolError);
+    if (!options.authorize) return upgrade((ws) => new Session(ws, docId, undefined, registry, maxMessageBytes));
+    // Authorize before completing the upgrade: the client cannot send a frame
+    // before it gets the 101, so its hello cannot arrive while no Session
+    // listens (ws drops messages nobody listens for). Until ws takes the
+    // socket over, a reset must not become an uncaught 'error'.
+    const ignore = () => {};
+    socket.on('error', ignore);
+    const authorize = options.authorize;
+    void (async () => {
+      let user: { userId: string } | null | false = null;
+      let reason = '';
+      try {
+        user = await authorize({ request, docId });
+      } catch (error) {
+        reason = `: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        socket.off('error', ignore);
+      }
+      if (socket.destroyed) return;
+      if (!user) return refuse('unauthorized', `not allowed to open document "${docId}"${reason} — check the credentials the client sends`, CLOSE.unauthorized);
+      const userId = user.userId;
+      upgrade((ws) => new Session(ws, docId, userId, registry, maxMessageBytes));
+    })();
   };
 
   return {

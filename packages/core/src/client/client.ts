@@ -2,7 +2,7 @@ import { Engine } from '../engine/engine.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
 import type { PageImage } from '../page/page.js';
-import { PROTOCOL_VERSION, type ServerMessage } from '../protocol/index.js';
+import { ID_RULE, PROTOCOL_VERSION, encodePushFrames, isValidClientId, isValidDocId, type Rejection, type ServerMessage } from '../protocol/index.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
@@ -55,8 +55,6 @@ export interface QuireClient<R extends Reducers> {
   close(): Promise<void>;
 }
 
-const DOC_ID = /^[A-Za-z0-9_-]{1,128}$/;
-
 /**
  * Opens a document: a local replica that applies mutations at once, kept in
  * sync with the server.
@@ -67,8 +65,11 @@ const DOC_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * const rows = await client.query('SELECT title FROM todos');
  */
 export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
-  if (!DOC_ID.test(options.docId)) {
-    throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — use 1 to 128 letters, digits, "-" or "_"`);
+  if (!isValidDocId(options.docId)) {
+    throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
+  }
+  if (options.clientId !== undefined && !isValidClientId(options.clientId)) {
+    throw new QuireError('invalid_client_id', `clientId "${options.clientId}" is not valid — ${ID_RULE}`);
   }
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocketImpl) {
@@ -80,8 +81,11 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   let connection: ConnectionState = 'offline';
   let lastError: SyncStatus['lastError'];
   let sentSeq = 0;
+  // The server's frame limit, from its welcome.
+  let maxMessageBytes = 0;
   let flushScheduled = false;
   let snapshotPages: PageImage[] = [];
+  let welcomeRejections: Rejection[] = [];
   // The LSN the replica will be at once every received update is applied
   // (the engine applies them asynchronously, in order).
   let streamLsn = 0;
@@ -101,10 +105,21 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   const flush = () => {
     flushScheduled = false;
     if (connection !== 'connected') return;
-    const mutations = engine.pending().filter((m) => m.seq > sentSeq);
+    const mutations = engine
+      .pending()
+      .filter((m) => m.seq > sentSeq)
+      .map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson }));
     if (mutations.length === 0) return;
-    if (conn.send({ type: 'push', mutations: mutations.map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson })) })) {
-      sentSeq = mutations[mutations.length - 1]!.seq;
+    const { frames, oversized } = encodePushFrames(mutations, maxMessageBytes);
+    for (const frame of frames) if (!conn.send(frame)) return;
+    sentSeq = oversized ? oversized.seq - 1 : mutations[mutations.length - 1]!.seq;
+    if (oversized) {
+      // Sending it would get the connection closed; later calls wait behind it.
+      lastError = {
+        code: 'mutation_too_large',
+        message: `mutation ${oversized.seq} (${oversized.name}) is larger than the server's limit of ${maxMessageBytes} bytes — raise maxMessageBytes on the server, or store large values outside the document`,
+      };
+      emit();
     }
   };
   const scheduleFlush = () => {
@@ -120,6 +135,14 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         lastError = undefined;
         conn.handshakeDone();
         sentSeq = 0;
+        maxMessageBytes = message.maxMessageBytes;
+        // Settled with the snapshot or catch-up that follows, or right away
+        // when the client is already current.
+        welcomeRejections = message.rejections.filter((r) => r.clientId === clientId);
+        if (message.lsn === streamLsn && welcomeRejections.length > 0) {
+          void engine.settleRejections(welcomeRejections);
+          welcomeRejections = [];
+        }
         emit();
         scheduleFlush();
         return;
@@ -127,8 +150,9 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         snapshotPages.push(...message.pages);
         if (!message.done) return;
         streamLsn = message.lsn;
-        void engine.applyServerUpdate({ kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: snapshotPages }, []);
+        void engine.applyServerUpdate({ kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: snapshotPages }, welcomeRejections);
         snapshotPages = [];
+        welcomeRejections = [];
         return;
       case 'commit': {
         if (message.baseLsn !== streamLsn && message.lsn <= streamLsn) return;
@@ -138,7 +162,8 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
           return;
         }
         streamLsn = message.lsn;
-        const rejections = message.rejections.filter((r) => r.clientId === clientId);
+        const rejections = [...welcomeRejections, ...message.rejections.filter((r) => r.clientId === clientId)];
+        welcomeRejections = [];
         void engine.applyServerUpdate({ kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages }, rejections);
         return;
       }

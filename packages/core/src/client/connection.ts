@@ -57,7 +57,10 @@ export class Connection {
     const socket = this.socket;
     this.socket = undefined;
     if (socket) {
-      socket.onclose = socket.onmessage = socket.onerror = socket.onopen = null;
+      socket.onclose = socket.onmessage = socket.onopen = null;
+      // Closing during the handshake makes `ws` emit an error; with no
+      // listener that would be an uncaught exception.
+      socket.onerror = () => {};
       socket.close(1000, 'client stopped');
     }
     this.handlers.onState(state);
@@ -72,9 +75,10 @@ export class Connection {
     return this.socket?.readyState === OPEN;
   }
 
-  send(message: ClientMessage): boolean {
+  /** Sends a message, or a frame already encoded; false if the socket is not open. */
+  send(message: ClientMessage | Uint8Array): boolean {
     if (!this.socket || this.socket.readyState !== OPEN) return false;
-    this.socket.send(encodeMessage(message));
+    this.socket.send(message instanceof Uint8Array ? message : encodeMessage(message));
     return true;
   }
 

@@ -6,7 +6,7 @@ import { reducerTx } from '../reducers/reducer-tx.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { ReplicaDb } from '../replica/replica-db.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
-import { type BaseUpdate, rebase } from './rebase.js';
+import { type BaseUpdate, readLastSeq, rebase } from './rebase.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
 
 export interface EngineOptions {
@@ -105,6 +105,15 @@ export class Engine {
         }
       });
       this.changed();
+      this.emitState();
+    });
+  }
+
+  /** Settles rejections the server reported outside a base update (the base is already current). */
+  settleRejections(rejections: readonly Rejected[]): Promise<void> {
+    return this.run((db) => {
+      const bySeq = new Map(rejections.map((r) => [r.seq, r]));
+      this.queue.settleUpTo(readLastSeq(db, this.options.clientId), this.lsn, bySeq);
       this.emitState();
     });
   }

@@ -32,8 +32,8 @@ describe('round trips', () => {
     },
   ];
   const server: ServerMessage[] = [
-    { type: 'welcome', protocolVersion: 1, lsn: 0 },
-    { type: 'welcome', protocolVersion: 1, lsn: MAX },
+    { type: 'welcome', protocolVersion: 1, rejections: [], lsn: 0, maxMessageBytes: 1024 },
+    { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX, maxMessageBytes: 1024 },
     { type: 'snapshot', lsn: 0, pageCount: 0, pages: [], done: false },
     { type: 'snapshot', lsn: 42, pageCount: 3, pages: [page(1), page(2), page(MAX)], done: true },
     { type: 'commit', baseLsn: 0, lsn: 1, pageCount: 1, pages: [], rejections: [] },
@@ -59,8 +59,8 @@ describe('round trips', () => {
   });
 
   it('encodes MAX_SAFE_INTEGER in 8 bytes', () => {
-    const frame = encodeMessage({ type: 'welcome', protocolVersion: 0, lsn: MAX });
-    expect([...frame]).toEqual([16, 1, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    const frame = encodeMessage({ type: 'welcome', protocolVersion: 0, rejections: [], lsn: MAX, maxMessageBytes: 0 });
+    expect([...frame]).toEqual([16, 2, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
   });
 
   it('returns page data as views into the frame, not copies', () => {
@@ -71,10 +71,10 @@ describe('round trips', () => {
   });
 
   it('decodes a frame that sits at an offset inside a larger buffer', () => {
-    const frame = encodeMessage({ type: 'welcome', protocolVersion: 1, lsn: 9 });
+    const frame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 9, maxMessageBytes: 1024 });
     const pool = new Uint8Array(frame.length + 10);
     pool.set(frame, 5);
-    expect(decodeServerMessage(pool.subarray(5, 5 + frame.length))).toEqual({ type: 'welcome', protocolVersion: 1, lsn: 9 });
+    expect(decodeServerMessage(pool.subarray(5, 5 + frame.length))).toEqual({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 9, maxMessageBytes: 1024 });
   });
 
   it('writes lone surrogates as U+FFFD, consistently with the precomputed size', () => {
@@ -86,8 +86,8 @@ describe('round trips', () => {
 describe('encoding refuses values that do not fit the schema', () => {
   const bad: [string, unknown, RegExp][] = [
     ['negative varuint', { type: 'push', mutations: [{ seq: -1, name: 'a', args: '' }] }, /push\.mutations\[0\]\.seq: -1 is not a varuint/],
-    ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, lsn: 0 }, /welcome\.protocolVersion: 1\.5/],
-    ['unsafe varuint', { type: 'welcome', protocolVersion: 1, lsn: MAX + 1 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
+    ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, rejections: [], lsn: 0, maxMessageBytes: 1024 }, /welcome\.protocolVersion: 1\.5/],
+    ['unsafe varuint', { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX + 1, maxMessageBytes: 1024 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
     ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0 }, /hello\.clientId: expected a string, got undefined/],
     ['non-bool', { type: 'error', code: '', message: '', seq: 0, fatal: 1 }, /error\.fatal: expected a boolean/],
     ['non-bytes', { type: 'snapshot', lsn: 0, pageCount: 0, pages: [{ pgno: 1, data: [1] }], done: true }, /snapshot\.pages\[0\]\.data: expected a Uint8Array/],

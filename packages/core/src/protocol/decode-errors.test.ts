@@ -18,12 +18,12 @@ function expectError(run: () => unknown, code: ProtocolErrorCode, message: strin
   else expect((thrown as ProtocolError).message).toMatch(message);
 }
 
-// welcome = tag 16, version 1, protocolVersion varuint, lsn varuint
-const welcome = (...lsn: number[]) => frame(16, 1, 1, ...lsn);
+// welcome = tag 16, version 2, protocolVersion varuint, rejections (empty array), lsn varuint, maxMessageBytes varuint
+const welcome = (...lsn: number[]) => frame(16, 2, 1, 0, ...lsn);
 
 describe('varuint', () => {
   it('accepts the largest safe integer', () => {
-    expect(decodeServerMessage(welcome(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f))).toMatchObject({ lsn: Number.MAX_SAFE_INTEGER });
+    expect(decodeServerMessage(welcome(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x00))).toMatchObject({ lsn: Number.MAX_SAFE_INTEGER });
   });
   it('refuses overlong encodings', () => {
     expectError(() => decodeServerMessage(welcome(0x80, 0x00)), 'malformed_frame', 'welcome.lsn: overlong varuint (ends in a zero byte)');
@@ -36,7 +36,7 @@ describe('varuint', () => {
   });
   it('refuses a varuint cut off by the end of the frame', () => {
     expectError(() => decodeServerMessage(welcome(0x80)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
-    expectError(() => decodeServerMessage(frame(16, 1, 1)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
+    expectError(() => decodeServerMessage(frame(16, 2, 1, 0)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
   });
 });
 
@@ -58,7 +58,7 @@ describe('lengths and counts', () => {
     expectError(() => decodeServerMessage(frame(18, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /commit\.rejections: array count 2 needs at least 8 bytes but only 7/);
   });
   it('refuses trailing bytes after the last field', () => {
-    expectError(() => decodeServerMessage(frame(16, 1, 1, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
+    expectError(() => decodeServerMessage(frame(16, 2, 1, 0, 0, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
   });
 });
 
@@ -101,12 +101,12 @@ describe('framing', () => {
     expectError(() => decodeClientMessage(bytes, { maxBytes: 8 }), 'message_too_large', 'frame of 9 bytes exceeds the limit of 8');
   });
   it('refuses a valid message from the wrong side', () => {
-    const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, lsn: 3 });
+    const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 3, maxMessageBytes: 1024 });
     expectError(() => decodeClientMessage(welcomeFrame), 'unexpected_message', "received server message 'welcome' where a client message was expected");
     const pushFrame = encodeMessage({ type: 'push', mutations: [] });
     expectError(() => decodeServerMessage(pushFrame), 'unexpected_message', /client message 'push'/);
   });
   it('reports a malformed frame from the wrong side as malformed', () => {
-    expectError(() => decodeClientMessage(frame(16, 1, 1)), 'malformed_frame', /^welcome\.lsn/);
+    expectError(() => decodeClientMessage(frame(16, 2, 1, 0)), 'malformed_frame', /^welcome\.lsn/);
   });
 });

@@ -3,7 +3,9 @@
  * frames, one per WebSocket message. See docs/PROTOCOL.md for the byte layout.
  */
 export { decodeClientMessage, decodeServerMessage, encodeMessage } from './codec.js';
+export { ID_RULE, SERVER_CLIENT_ID, isValidClientId, isValidDocId } from './identifiers.js';
 export { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
+export { encodePushFrames, type PushFrames } from './push-frames.js';
 export type {
   ClientMessage,
   CommitMessage,

@@ -21,6 +21,7 @@ function canonical(): string {
 /** sha256 of canonical() for each released PROTOCOL_VERSION. Add entries; never edit one. */
 const SCHEMA_HASHES: Record<number, string> = {
   1: '5fa3164a3daf784e3796b56e300463b54e876f3923be9baa400bb829fa4dc7a1',
+  2: 'c0c6038f066af8433ffba92cdcd9e5d37e524bf8ff0ffdbfb8fa33c32d37f27a',
 };
 
 describe('message schemas', () => {

@@ -6,8 +6,12 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  * History — bump it, and the changed message's own `version`, whenever any
  * schema below changes (the schema-hash test fails until you do):
  *   1 — first release: hello, push, welcome, snapshot, commit, error.
+ *   2 — welcome v2 carries the rejections of the client's pending mutations
+ *       that it has not heard about, so a client that catches up through a
+ *       snapshot still learns them, and the server's maxMessageBytes, so the
+ *       client splits its pushes to fit.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
@@ -32,10 +36,13 @@ const push = message({
 
 const welcome = message({
   tag: 16,
-  version: 1,
+  version: 2,
   name: 'welcome',
   from: 'server',
-  fields: { protocolVersion: t.varuint, lsn: t.varuint },
+  // rejections: this client's rejected mutations with seq >= hello.fromSeq;
+  // the client settles them with the snapshot or catch-up commit that follows.
+  // maxMessageBytes: the largest frame the server accepts.
+  fields: { protocolVersion: t.varuint, rejections: t.array(rejection), lsn: t.varuint, maxMessageBytes: t.varuint },
 });
 
 const snapshot = message({

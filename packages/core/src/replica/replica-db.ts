@@ -1,6 +1,6 @@
 import { bareParamName, isNamedParams, normalizeParam } from '../reducers/sql-params.js';
 import { PARITY_PRAGMAS } from '../reducers/sql-dialect.js';
-import type { Row, SqlParams, SqlValue, Tx } from '../reducers/tx.js';
+import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { PageVfs, VFS_NAME } from '../vfs/page-vfs.js';
 import { loadSqlite, type Sqlite3 } from '../vfs/sqlite-module.js';
 import { ReplicaPages } from './replica-pages.js';
@@ -114,8 +114,23 @@ export class ReplicaDb implements Tx {
       this.statements.set(sql, stmt);
     }
     stmt.clearBindings();
-    if (params !== undefined && stmt.parameterCount > 0) stmt.bind(bindable(stmt, params));
+    if (params !== undefined && stmt.parameterCount > 0) this.bind(stmt, params);
     return stmt;
+  }
+
+  private bind(stmt: Stmt, params: SqlParams): void {
+    const named = isNamedParams(params);
+    for (let i = 1; i <= stmt.parameterCount; i++) {
+      const name = named ? (stmt as unknown as ParamNames).getParamName(i) : undefined;
+      const value = normalizeParam(named ? (name ? params[bareParamName(name)] : undefined) : params[i - 1]);
+      if (typeof value === 'number') {
+        // Always REAL: sqlite-wasm would send whole doubles through int64,
+        // which wraps for values beyond 2^63.
+        this.sqlite3.capi.sqlite3_bind_double(stmt.pointer!, i, value);
+      } else {
+        stmt.bind(i, value);
+      }
+    }
   }
 
   /** Turns a read of a page this replica lacks into a {@link PageFault}. */
@@ -132,12 +147,4 @@ export class ReplicaDb implements Tx {
   }
 }
 
-function bindable(stmt: Stmt, params: SqlParams): SqlValue[] | Record<string, SqlValue> {
-  if (!isNamedParams(params)) return params.map(normalizeParam);
-  const out: Record<string, SqlValue> = {};
-  for (let i = 1; i <= stmt.parameterCount; i++) {
-    const name = (stmt as unknown as { getParamName(i: number): string | undefined }).getParamName(i);
-    if (name) out[name] = normalizeParam(params[bareParamName(name)]);
-  }
-  return out;
-}
+type ParamNames = { getParamName(i: number): string | undefined };

@@ -1,10 +1,9 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, type PageImage } from '@quire/core/internal';
-import { PROTOCOL_VERSION, encodeMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import { PROTOCOL_VERSION, SERVER_CLIENT_ID, encodeMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import type { CommitLog, CommitRecord } from '../log/commit-log.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
-import { SERVER_CLIENT_ID } from './queued-mutation.js';
 import { RecentCommits } from './recent-commits.js';
 import { RejectionIndex } from './rejection-index.js';
 import { runBatch } from './run-batch.js';
@@ -14,6 +13,8 @@ import { ServerTx } from './server-tx.js';
 export interface Peer {
   readonly clientId: string;
   readonly userId: string | undefined;
+  /** The largest frame this peer's connection accepts from the client. */
+  readonly maxMessageBytes: number;
   send(bytes: Uint8Array): void;
   /** Sends an error frame; `fatal` closes the connection after it. */
   sendError(code: string, message: string, seq: number, fatal: boolean): void;
@@ -231,12 +232,12 @@ export class Coordinator {
   private welcome(join: Join): void {
     const { peer, lastLsn, fromSeq } = join;
     const send = (message: ServerMessage) => peer.send(encodeMessage(message));
-    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, lsn: this.lsn });
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
+    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
     if (changed) {
-      if (changed.size > 0 || rejections.length > 0) {
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(changed), rejections });
+      if (lastLsn < this.lsn) {
+        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(changed), rejections: [] });
       }
     } else {
       const pages = this.volume.snapshot();
@@ -245,7 +246,6 @@ export class Coordinator {
         const done = i + chunk >= pages.length;
         send({ type: 'snapshot', lsn: this.lsn, pageCount: this.volume.pageCount, pages: pages.slice(i, i + chunk), done });
       }
-      if (rejections.length > 0) send({ type: 'commit', baseLsn: this.lsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: [], rejections });
     }
     this.members.add(peer);
   }

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, type PageImage } from '@quire/core/internal';
+import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, PARITY_PRAGMAS, type PageImage } from '@quire/core/internal';
 import { QuireError } from '@quire/core';
 import type { VolumeMark } from '../log/commit-log.js';
 import { readDbFilePages } from '../wal/page-file.js';
@@ -48,6 +48,8 @@ export class DocumentVolume {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('wal_autocheckpoint = 0');
+    // The same rules the client's SQLite runs reducers with.
+    for (const pragma of PARITY_PRAGMAS) db.pragma(pragma);
     const hasClients = db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = ?`).get(CLIENTS_TABLE);
     if (!hasClients) {
       if (durable) {

@@ -7,6 +7,3 @@ export interface QueuedMutation {
   argsJson: string;
   userId: string | undefined;
 }
-
-/** The client id that server-started mutations run under. */
-export const SERVER_CLIENT_ID = '__server';

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import type { CommitLog } from './commit-log.js';
 import { record, runCommitLogContract } from './commit-log.contract.js';
 import { FileCommitLog } from './file-commit-log.js';
 
@@ -12,9 +11,6 @@ runCommitLogContract('FileCommitLog', (key) => {
   if (!logs.has(key)) logs.set(key, mkdtempSync(join(root, `${key}-`)));
   return new FileCommitLog(logs.get(key)!);
 });
-
-// Compile-time check that the class satisfies the interface the contract runs against.
-const _typecheck = ((dir: string) => new FileCommitLog(dir)) satisfies (dir: string) => CommitLog;
 
 test('a torn last record is dropped on open, and appends continue after the good ones', async () => {
   const dir = mkdtempSync(join(root, 'torn-'));

@@ -2,6 +2,9 @@ import { closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { afterAll, describe, expect, onTestFailed, test } from 'vitest';
 import { readDbFilePages } from './page-file.js';
 import { type CapturedCommit, type WalPosition, WalCapture, readWalHeader, walFrames, walStart } from './wal-capture.js';
@@ -249,17 +252,6 @@ function scanWal(walPath: string): Scan {
   }
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SEED = Number(process.env.WAL_SEED ?? 20240611);
 const TRANSACTIONS = Number(process.env.WAL_TRANSACTIONS ?? 400);
 
@@ -267,11 +259,12 @@ test(`pages captured from the WAL rebuild the database byte for byte (seed ${SEE
   onTestFailed(() => {
     console.error(`WAL property test failed with seed ${SEED}; rerun with WAL_SEED=${SEED} pnpm vitest run src/wal/wal-capture.test.ts`);
   });
-  const random = mulberry32(SEED);
-  const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
+  const rng = xoroshiro128plus(SEED);
+  const random = () => uniformFloat64(rng);
+  const int = (lo: number, hi: number) => uniformInt(rng, lo, hi);
   const bytes = (n: number) => {
     const out = Buffer.allocUnsafe(Math.ceil(n / 4) * 4);
-    for (let i = 0; i < out.length; i += 4) out.writeUInt32LE((random() * 2 ** 32) >>> 0, i);
+    for (let i = 0; i < out.length; i += 4) out.writeUInt32LE(uniformInt(rng, 0, 2 ** 32 - 1), i);
     return out.subarray(0, n);
   };
   const text = (n: number) => bytes(Math.ceil((n * 3) / 4) + 4).toString('base64').slice(0, n);

@@ -1,0 +1,41 @@
+import { createServer, type Socket } from 'node:net';
+import { WebSocket } from 'ws';
+import { afterEach, expect, test } from 'vitest';
+import { Connection } from './connection.js';
+import type { ConnectionState } from './sync-status.js';
+
+const sockets = new Set<Socket>();
+// Accepts TCP connections and never answers, so a WebSocket stays in its handshake.
+const silent = createServer((socket) => {
+  sockets.add(socket);
+  socket.on('error', () => {});
+});
+
+afterEach(() => {
+  for (const socket of sockets) socket.destroy();
+  silent.close();
+});
+
+test('stop() during the handshake closes quietly: no uncaught error, state offline', async () => {
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  const states: ConnectionState[] = [];
+  const conn = new Connection(
+    { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0 }), onMessage: () => {}, onState: (s) => states.push(s) },
+  );
+  try {
+    conn.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sockets.size).toBe(1);
+    conn.stop('offline');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(uncaught).toEqual([]);
+    expect(states).toEqual(['connecting', 'offline']);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+  }
+});

@@ -1,0 +1,119 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HELPERS = dirname(fileURLToPath(import.meta.url));
+const TESTS = dirname(HELPERS);
+/** Runs the CLI from the server's TypeScript sources (packages/server/bin needs a build). */
+const ENTRY = join(HELPERS, 'quire-cli-entry.ts');
+
+export interface ServerProcessOptions {
+  /** Module exporting the reducers (default export or `reducers`). */
+  reducers: string;
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+}
+
+/** A `quire serve` child process. */
+export interface ServerProcess {
+  readonly pid: number;
+  readonly url: string;
+  readonly port: number;
+  /** Everything it printed so far (stdout and stderr), for failure messages. */
+  output(): string;
+  readonly exited: boolean;
+  /** Sends `signal` and waits for the process to exit. */
+  kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const live = new Set<ChildProcess>();
+
+/** Kills every server process this module started that is still running (call in afterEach/afterAll). */
+export async function killAllServerProcesses(): Promise<void> {
+  await Promise.all(
+    [...live].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGKILL');
+        }),
+    ),
+  );
+  live.clear();
+}
+
+// Never leave a server behind, even if the test runner dies first.
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
+/**
+ * Starts `quire serve` as a child process and resolves once it prints its
+ * URL. On a fixed port, retries while the port is still held by a process
+ * that has just died (bounded).
+ */
+export async function startServerProcess(options: ServerProcessOptions, timeoutMs = 20_000): Promise<ServerProcess> {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(options, Math.max(1000, deadline - Date.now()));
+    } catch (error) {
+      const busy = /EADDRINUSE/.test(String(error));
+      if (!busy || Date.now() > deadline || attempt >= 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<ServerProcess> {
+  const args = ['--conditions=quire-source', '--import', 'tsx', ENTRY, 'serve'];
+  args.push('--reducers', options.reducers, '--data', options.dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1');
+  // cwd = tests/, so `--import tsx` resolves from this package's dependencies.
+  const child = spawn(process.execPath, args, { cwd: TESTS, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  let out = '';
+  let exited = false;
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = true;
+      live.delete(child);
+      resolve({ code, signal });
+    });
+  });
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+
+  return new Promise<ServerProcess>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`quire serve did not print its URL within ${timeoutMs} ms; output:\n${out}`));
+    }, timeoutMs);
+    const onData = () => {
+      const match = /listening on (ws:\/\/[^\s]+)/.exec(out);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', onData);
+      const url = match[1]!;
+      resolve({
+        pid: child.pid!,
+        url,
+        port: Number(new URL(url).port),
+        output: () => out,
+        get exited() {
+          return exited;
+        },
+        async kill(signal = 'SIGKILL') {
+          if (!exited) child.kill(signal);
+          return exit;
+        },
+      });
+    };
+    child.stdout!.on('data', onData);
+    void exit.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`quire serve exited (code ${code}, signal ${signal}) before listening; output:\n${out}`));
+    });
+  });
+}
