@@ -296,6 +296,25 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
         await c.close();
       }
     });
+
+    test('one mutation larger than maxMessageBytes is held back with mutation_too_large; the connection stays up', async () => {
+      const c = h.client({ clientId: freshId('toobig') });
+      try {
+        await waitFor(() => c.status().connection === 'connected' && c.status().lsn > 0, 'client to connect');
+        const before = c.mutate.addTodo({ id: `${c.clientId}-before`, title: 'small' });
+        await before.server;
+        const big = c.mutate.addTodo({ id: `${c.clientId}-big`, title: 'b'.repeat(MAX_MESSAGE_BYTES) });
+        await big.local;
+        await waitFor(() => c.status().lastError?.code === 'mutation_too_large', 'the status to report mutation_too_large');
+        expect(c.status().lastError?.message).toContain(`larger than the server's limit of ${MAX_MESSAGE_BYTES} bytes`);
+        // Held back, not sent: the server never saw it and did not close the connection.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(c.status()).toMatchObject({ connection: 'connected', pending: 1 });
+        expect(await serverRows(h, `SELECT id FROM todos WHERE id LIKE '${c.clientId}-%' ORDER BY id`)).toEqual([{ id: `${c.clientId}-before` }]);
+      } finally {
+        await c.close();
+      }
+    });
   });
 
   describe('rejected mutations: reported in the commit, connection kept, only __quire_clients advances', () => {
