@@ -7,7 +7,10 @@ import { confirmLatency } from './scenarios/confirm-latency.js';
 import { localApply } from './scenarios/local-apply.js';
 import { wireBytes } from './scenarios/wire-bytes.js';
 
-const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+// `npm run bench -- --quick` and `pnpm bench --quick` pass through different
+// numbers of `--` separators; they carry no meaning here.
+const args = process.argv.slice(2).filter((arg) => arg !== '--');
+const { values } = parseArgs({ args, options: { quick: { type: 'boolean', default: false } } });
 const n = values.quick ? 100 : 500;
 
 const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
