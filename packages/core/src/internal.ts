@@ -12,3 +12,6 @@ export { PAGE_SIZE } from './page/page.js';
 export type { PageImage } from './page/page.js';
 export { ReplicaDb } from './replica/replica-db.js';
 export { Engine } from './engine/engine.js';
+export { connectClient } from './browser/browser-client.js';
+export { EngineHost } from './browser/engine-host.js';
+export { IndexedDbStore } from './store/indexeddb-store.js';

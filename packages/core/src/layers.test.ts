@@ -3,9 +3,9 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 
-// core's layers depend one way: page → vfs → replica → engine → client.
+// core's layers depend one way: page → vfs → replica → store → engine → client → browser.
 // reducers/ and protocol/ sit on the side and may only use errors.ts.
-const ORDER = ['page', 'vfs', 'replica', 'engine', 'client'];
+const ORDER = ['page', 'vfs', 'replica', 'store', 'engine', 'client', 'browser'];
 const SIDE = new Set(['reducers', 'protocol']);
 const root = dirname(fileURLToPath(import.meta.url));
 

@@ -6,6 +6,7 @@ import { ID_RULE, PROTOCOL_VERSION, encodePushFrames, isValidClientId, isValidDo
 import type { Reducers } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
+import type { ReplicaStore } from '../store/replica-store.js';
 import type { BackoffOptions } from './backoff.js';
 import { Connection, type WebSocketConstructor } from './connection.js';
 import type { MutateApi, MutationHandle } from './mutation-handle.js';
@@ -18,8 +19,13 @@ export interface ClientOptions<R extends Reducers> {
   docId: string;
   /** The same reducers the server runs. */
   reducers: R;
-  /** Stable identity of this replica. Default: a random id. */
+  /** Stable identity of this replica. Default: a random id (or the stored one, with a `store`). */
   clientId?: string;
+  /**
+   * Keeps the replica and its pending mutations across restarts; the client
+   * closes it. The browser client uses IndexedDB. Default: memory only.
+   */
+  store?: ReplicaStore;
   /** Passed to reducers as `ctx.userId` for the optimistic apply. */
   userId?: string;
   /** Extra query parameters for the connection URL, e.g. an auth token. */
@@ -33,6 +39,7 @@ export interface ClientOptions<R extends Reducers> {
 }
 
 export interface QuireClient<R extends Reducers> {
+  /** This replica's id. With stored state it is the stored id, known once `ready()` resolved. */
   readonly clientId: string;
   readonly docId: string;
   /** One method per reducer: applies it locally at once and sends it to the server. */
@@ -75,8 +82,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   if (!WebSocketImpl) {
     throw new QuireError('no_websocket', 'no WebSocket implementation found — pass createClient({ WebSocket }) (in Node, import from "@quire/core" to get one)');
   }
-  const clientId = options.clientId ?? randomId();
-  const engine = new Engine({ reducers: options.reducers, clientId, userId: options.userId });
+  const engine = new Engine({ reducers: options.reducers, clientId: options.clientId ?? randomId(), userId: options.userId, store: options.store });
   const statusListeners = new Set<(status: SyncStatus) => void>();
   let connection: ConnectionState = 'offline';
   let lastError: SyncStatus['lastError'];
@@ -95,18 +101,22 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError };
   const status = () => current;
   const emit = () => {
-    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError };
+    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: lastError ?? engine.storeError };
     if (next.connection === current.connection && next.pending === current.pending && next.lsn === current.lsn && next.lastError === current.lastError) return;
     current = next;
     for (const listener of [...statusListeners]) listener(current);
   };
-  engine.subscribeState(emit);
+  engine.subscribeState(() => {
+    emit();
+    // A mutation became durable in the store: it may be sent now.
+    scheduleFlush();
+  });
 
   const flush = () => {
     flushScheduled = false;
     if (connection !== 'connected') return;
     const mutations = engine
-      .pending()
+      .sendable()
       .filter((m) => m.seq > sentSeq)
       .map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson }));
     if (mutations.length === 0) return;
@@ -138,7 +148,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         maxMessageBytes = message.maxMessageBytes;
         // Settled with the snapshot or catch-up that follows, or right away
         // when the client is already current.
-        welcomeRejections = message.rejections.filter((r) => r.clientId === clientId);
+        welcomeRejections = message.rejections.filter((r) => r.clientId === engine.clientId);
         if (message.lsn === streamLsn && welcomeRejections.length > 0) {
           void engine.settleRejections(welcomeRejections);
           welcomeRejections = [];
@@ -162,7 +172,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
           return;
         }
         streamLsn = message.lsn;
-        const rejections = [...welcomeRejections, ...message.rejections.filter((r) => r.clientId === clientId)];
+        const rejections = [...welcomeRejections, ...message.rejections.filter((r) => r.clientId === engine.clientId)];
         welcomeRejections = [];
         void engine.applyServerUpdate({ kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages }, rejections);
         return;
@@ -182,7 +192,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     {
       onOpen: () => {
         snapshotPages = [];
-        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq() };
+        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq() };
       },
       onMessage,
       onState: (state, error) => {
@@ -199,17 +209,26 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       name,
       (args?: unknown): MutationHandle => {
         const handle = engine.mutate(name, args);
-        if (handle.seq > 0) scheduleFlush();
+        scheduleFlush();
         return handle;
       },
     ]),
   ) as unknown as MutateApi<R>;
 
   let closed = false;
-  if (!options.offline) void engine.ready().then(() => !closed && conn.start());
+  const start = () =>
+    void engine.ready().then(() => {
+      if (closed) return;
+      // A stored replica starts from its stored base.
+      if (streamLsn === 0) streamLsn = engine.lsn;
+      conn.start();
+    });
+  if (!options.offline) start();
 
   return {
-    clientId,
+    get clientId() {
+      return engine.clientId;
+    },
     docId: options.docId,
     mutate,
     query: (sql, params) => engine.query(sql, params),
@@ -222,7 +241,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     ready: () => engine.ready(),
     disconnect: () => conn.stop('offline'),
     connect: () => {
-      if (!closed) void engine.ready().then(() => conn.start());
+      if (!closed) start();
     },
     inspect: (fn) => engine.withReplica(fn),
     async close() {

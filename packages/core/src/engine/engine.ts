@@ -5,18 +5,23 @@ import { prepareCall } from '../reducers/invoke-reducer.js';
 import { reducerTx } from '../reducers/reducer-tx.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { ReplicaDb } from '../replica/replica-db.js';
+import type { ReplicaStore, StoredReplica } from '../store/replica-store.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
 import { type BaseUpdate, readLastSeq, rebase } from './rebase.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
 
 export interface EngineOptions {
   reducers: Reducers;
+  /** The id for a new replica; a stored replica keeps the id it was stored with. */
   clientId: string;
   userId?: string | undefined;
+  /** Keeps the base and the pending mutations across restarts. */
+  store?: ReplicaStore | undefined;
 }
 
 export interface LocalMutation {
-  seq: number;
+  /** Assigned when the mutation is queued: at once, or after a stored replica has loaded. */
+  readonly seq: number;
   local: Promise<void>;
   server: Promise<{ lsn: number }>;
 }
@@ -31,17 +36,38 @@ export class Engine {
   private tx: Tx | undefined;
   private tail: Promise<unknown>;
   private nextSeq = 1;
+  // Seqs can be handed out once a stored replica has loaded (at once without a store).
+  private seqsKnown: boolean;
+  // Highest seq whose store write finished; a mutation is sent only once it
+  // is durable, or a crash could reuse a seq the server already applied.
+  private durableSeq = Number.POSITIVE_INFINITY;
+  private storeFailure: QuireError | undefined;
+  private id: string;
   private refreshScheduled = false;
   private closed = false;
   private readonly queue = new PendingQueue();
   private readonly subscriptions = new Subscriptions();
   private readonly stateListeners = new Set<() => void>();
 
-  constructor(private readonly options: EngineOptions) {
-    this.tail = ReplicaDb.open().then((db) => {
+  constructor(private options: EngineOptions) {
+    this.id = options.clientId;
+    this.seqsKnown = !options.store;
+    if (options.store) this.durableSeq = 0;
+    this.tail = ReplicaDb.open().then(async (db) => {
       this.db = db;
       this.tx = reducerTx(db);
+      if (options.store) await this.restore(db, options.store);
     });
+  }
+
+  /** This replica's client id (a stored replica's, once `ready()` resolved). */
+  get clientId(): string {
+    return this.id;
+  }
+
+  /** Set when the store failed to write: local changes may not survive a restart. */
+  get storeError(): QuireError | undefined {
+    return this.storeFailure;
   }
 
   /** Resolves once the replica is open. */
@@ -61,6 +87,13 @@ export class Engine {
     return this.queue.list();
   }
 
+  /** Pending mutations that may go to the server: the ones already durable in the store. */
+  sendable(): readonly PendingMutation[] {
+    const all = this.queue.list();
+    if (this.durableSeq === Number.POSITIVE_INFINITY) return all;
+    return all.filter((m) => m.seq <= this.durableSeq);
+  }
+
   lowestPendingSeq(): number {
     return this.queue.lowestSeq();
   }
@@ -78,25 +111,35 @@ export class Engine {
       const error = new QuireError('client_closed', 'this client is closed — create a new client to make changes');
       return { seq: 0, local: Promise.reject(error), server: Promise.reject(error) };
     }
-    const seq = this.nextSeq++;
-    const server = this.queue.add({ seq, name, argsJson });
-    const local = this.run((db) => {
-      this.apply(db, { seq, name, argsJson });
+    let settle!: { resolve(result: { lsn: number }): void; reject(error: Error): void };
+    const server = new Promise<{ lsn: number }>((resolve, reject) => (settle = { resolve, reject }));
+    const handle: { seq: number; local: Promise<void>; server: Promise<{ lsn: number }> } = { seq: 0, local: Promise.resolve(), server };
+    const enqueue = () => {
+      handle.seq = this.nextSeq++;
+      const mutation = { seq: handle.seq, name, argsJson };
+      this.queue.add(mutation).then(settle.resolve, settle.reject);
+      this.persist(mutation);
+      return mutation;
+    };
+    const queued = this.seqsKnown ? enqueue() : undefined;
+    handle.local = this.run((db) => {
+      this.apply(db, queued ?? enqueue());
       this.changed();
+      if (!queued) this.emitState();
     });
     // Fire-and-forget calls are normal: an unobserved rejection must not
     // crash the process. Callers that attach handlers still see it.
-    local.catch(() => {});
+    handle.local.catch(() => {});
     server.catch(() => {});
-    this.emitState();
-    return { seq, local, server };
+    if (queued) this.emitState();
+    return handle;
   }
 
   /** Rebase onto a server snapshot or commit. */
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
       const bySeq = new Map(rejections.map((r) => [r.seq, r]));
-      rebase(db, this.queue, this.options.clientId, update, bySeq, (seq) => {
+      const { lastSeq } = rebase(db, this.queue, this.id, update, bySeq, (seq) => {
         const mutation = this.queue.list().find((m) => m.seq === seq)!;
         try {
           this.apply(db, mutation);
@@ -104,6 +147,7 @@ export class Engine {
           // The server decides; a mutation that fails locally stays pending.
         }
       });
+      this.options.store?.putBase({ ...update, settledThroughSeq: lastSeq }).catch((error) => this.storeFailed(error));
       this.changed();
       this.emitState();
     });
@@ -113,7 +157,7 @@ export class Engine {
   settleRejections(rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
       const bySeq = new Map(rejections.map((r) => [r.seq, r]));
-      this.queue.settleUpTo(readLastSeq(db, this.options.clientId), this.lsn, bySeq);
+      this.queue.settleUpTo(readLastSeq(db, this.id), this.lsn, bySeq);
       this.emitState();
     });
   }
@@ -147,18 +191,79 @@ export class Engine {
       db.close();
       this.db = undefined;
     }).catch(() => {});
+    await this.options.store?.close();
   }
 
   private apply(db: ReplicaDb, mutation: PendingMutation): void {
     const call = prepareCall(this.options.reducers, mutation.name, mutation.argsJson);
     db.exec('BEGIN');
     try {
-      call.run(this.tx!, { clientId: this.options.clientId, seq: mutation.seq, userId: this.options.userId });
+      call.run(this.tx!, { clientId: this.id, seq: mutation.seq, userId: this.options.userId });
       db.exec('COMMIT');
     } catch (error) {
       if (db.inTransaction()) db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /** Puts a stored replica back: its base, then its pending mutations replayed on top. */
+  private async restore(db: ReplicaDb, store: ReplicaStore): Promise<void> {
+    let stored: StoredReplica | undefined;
+    try {
+      stored = await store.load();
+      if (!stored) await store.init(this.id);
+    } catch (error) {
+      // Unusable storage (private mode, quota, a broken database): run in memory.
+      this.storeFailed(error);
+      this.options = { ...this.options, store: undefined };
+      this.durableSeq = Number.POSITIVE_INFINITY;
+      this.seqsKnown = true;
+      return;
+    }
+    if (stored) {
+      this.id = stored.clientId;
+      if (stored.lsn > 0) db.pages.resetBase(stored.lsn, stored.pageCount, stored.pages);
+      // The base may already hold some stored mutations: a crash came between
+      // settling them and dropping them from the store.
+      const lastSeq = readLastSeq(db, this.id);
+      for (const mutation of stored.pending) {
+        if (mutation.seq <= lastSeq) continue;
+        this.queue.add(mutation).catch(() => {});
+        try {
+          this.apply(db, mutation);
+        } catch {
+          // As in rebase: the server decides.
+        }
+      }
+      this.nextSeq = Math.max(lastSeq, ...stored.pending.map((m) => m.seq)) + 1;
+    }
+    this.durableSeq = this.nextSeq - 1;
+    this.seqsKnown = true;
+    this.changed();
+    this.emitState();
+  }
+
+  private persist(mutation: PendingMutation): void {
+    const store = this.options.store;
+    if (!store) return;
+    store.putPending(mutation).then(
+      () => {
+        // Writes complete in call order, so everything up to here is durable.
+        this.durableSeq = Math.max(this.durableSeq, mutation.seq);
+        this.emitState();
+      },
+      (error) => {
+        // Keep syncing: losing the local copy beats never sending the change.
+        this.durableSeq = Math.max(this.durableSeq, mutation.seq);
+        this.storeFailed(error);
+      },
+    );
+  }
+
+  private storeFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.storeFailure = new QuireError('store_failed', `could not save the local replica (${reason}) — changes still sync, but may not survive a restart; check the browser's storage quota`);
+    this.emitState();
   }
 
   private changed(): void {

@@ -26,15 +26,16 @@ export function rebase(
   update: BaseUpdate,
   rejections: ReadonlyMap<number, Rejected>,
   replay: (seq: number) => void,
-): { settled: number } {
+): { settled: number; lastSeq: number } {
   if (update.kind === 'snapshot') db.pages.resetBase(update.lsn, update.pageCount, update.pages);
   else {
     db.pages.dropOverlay();
     db.pages.applyToBase(update.lsn, update.pageCount, update.pages);
   }
-  const settled = queue.settleUpTo(readLastSeq(db, clientId), update.lsn, rejections);
+  const lastSeq = readLastSeq(db, clientId);
+  const settled = queue.settleUpTo(lastSeq, update.lsn, rejections);
   for (const mutation of queue.list()) replay(mutation.seq);
-  return { settled };
+  return { settled, lastSeq };
 }
 
 /** The last `seq` of this client that the server applied, as recorded in the document. */

@@ -1,0 +1,229 @@
+import type { QuireClient } from '../client/client.js';
+import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
+import type { SyncStatus } from '../client/sync-status.js';
+import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
+import { QuireError } from '../errors.js';
+import { ID_RULE, isValidDocId } from '../protocol/index.js';
+import type { Reducers } from '../reducers/define-reducers.js';
+import type { Row, SqlParams } from '../reducers/tx.js';
+import { connectToLeader } from './leader-election.js';
+import { type HostMessage, type PortLike, type TabMessage, fromWireError } from './rpc.js';
+
+export interface BrowserClientOptions<R extends Reducers> {
+  /** The sync server: `ws(s)://…`, or a path such as `/sync` on this page's host. */
+  url: string;
+  docId: string;
+  /** The reducers, for the typed `mutate` API; the worker runs its own copy. */
+  reducers: R;
+  /** Makes the app's worker as a SharedWorker: one engine for all tabs. */
+  sharedWorker?: () => SharedWorker;
+  /** Makes it as a dedicated Worker, where SharedWorker is missing: one tab leads, the others talk to it. */
+  worker?: () => Worker;
+  /** Extra query parameters for the sync connection, e.g. an auth token. */
+  params?: Record<string, string>;
+  userId?: string;
+}
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A client whose engine runs in a worker: the page only sends calls and
+ * receives rows, so SQLite, rebase and the socket never block rendering.
+ * Tabs of one browser profile share one engine per document.
+ *
+ * @example
+ * const client = createBrowserClient({
+ *   url: '/sync', docId, reducers,
+ *   sharedWorker: () => new SharedWorker(new URL('./quire.worker.ts', import.meta.url), { type: 'module' }),
+ *   worker: () => new Worker(new URL('./quire.worker.ts', import.meta.url), { type: 'module' }),
+ * });
+ */
+export function createBrowserClient<R extends Reducers>(options: BrowserClientOptions<R>): QuireClient<R> {
+  if (!isValidDocId(options.docId)) throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
+  return connectClient(options, openPort(options));
+}
+
+/** The page side of the engine host protocol, over any port (tests use a MessageChannel). */
+export function connectClient<R extends Reducers>(options: Omit<BrowserClientOptions<R>, 'sharedWorker' | 'worker'>, port: PortLike): QuireClient<R> {
+  let nextId = 1;
+  let clientId = '';
+  let closed = false;
+  let status: SyncStatus = { connection: 'connecting', pending: 0, lsn: 0, lastError: undefined };
+  const statusListeners = new Set<(status: SyncStatus) => void>();
+  const calls = new Map<number, Pending>();
+  const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();
+  const subscriptions = new Map<number, { sql: string; params: SqlParams | undefined; listener: QueryListener; onError: ErrorListener | undefined }>();
+  let markReady!: () => void;
+  let failReady!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
+  ready.catch(() => {});
+
+  const send = (message: TabMessage) => {
+    if (!closed) port.postMessage(message);
+  };
+
+  port.onmessage = (event) => {
+    const message = event.data as HostMessage;
+    switch (message.t) {
+      case 'ready':
+        clientId = message.clientId;
+        markReady();
+        return;
+      case 'status':
+        status = message.status;
+        for (const listener of [...statusListeners]) listener(status);
+        return;
+      case 'local': {
+        const m = mutations.get(message.id);
+        if (!m) return;
+        m.handle.seq = message.seq;
+        if (message.error) m.local.reject(fromWireError(message.error));
+        else m.local.resolve(undefined);
+        return;
+      }
+      case 'server': {
+        const m = mutations.get(message.id);
+        if (!m) return;
+        mutations.delete(message.id);
+        if (message.error) m.server.reject(fromWireError(message.error));
+        else m.server.resolve({ lsn: message.lsn });
+        return;
+      }
+      case 'result': {
+        const call = calls.get(message.id);
+        calls.delete(message.id);
+        if (message.error) call?.reject(fromWireError(message.error));
+        else call?.resolve(message.rows);
+        return;
+      }
+      case 'rows':
+        subscriptions.get(message.id)?.listener(message.rows);
+        return;
+      case 'queryError':
+        subscriptions.get(message.id)?.onError?.(fromWireError(message.error));
+        return;
+      case 'fatal':
+        failReady(fromWireError(message.error));
+        return;
+    }
+  };
+  const open: TabMessage = { t: 'open', docId: options.docId, url: socketUrl(options.url), params: options.params, userId: options.userId };
+  send(open);
+  port.onreset = () => {
+    // A new engine (the leader tab changed): open again and resubscribe.
+    // Calls in flight went to the old engine and may never be answered.
+    const lost = () => new QuireError('engine_restarted', 'the tab that ran the sync engine closed — retry; a mutation that was applied locally is saved and still syncs');
+    for (const call of calls.values()) call.reject(lost());
+    calls.clear();
+    for (const m of mutations.values()) {
+      m.local.reject(lost());
+      m.server.reject(lost());
+    }
+    mutations.clear();
+    send(open);
+    for (const [id, { sql, params }] of subscriptions) send({ t: 'subscribe', id, sql, params });
+  };
+
+  const deferred = (): [Promise<unknown>, Pending] => {
+    let pending!: Pending;
+    const promise = new Promise((resolve, reject) => (pending = { resolve, reject }));
+    promise.catch(() => {});
+    return [promise, pending];
+  };
+  const closedError = () => new QuireError('client_closed', 'this client is closed — create a new client');
+
+  const mutate = Object.fromEntries(
+    Object.keys(options.reducers.definitions).map((name) => [
+      name,
+      (args?: unknown): MutationHandle => {
+        const [local, localPending] = deferred();
+        const [server, serverPending] = deferred();
+        const handle = { seq: 0, local: local as Promise<void>, server: server as Promise<{ lsn: number }> };
+        if (closed) {
+          localPending.reject(closedError());
+          serverPending.reject(closedError());
+          return handle;
+        }
+        const id = nextId++;
+        mutations.set(id, { handle, local: localPending, server: serverPending });
+        send({ t: 'mutate', id, name, args });
+        return handle;
+      },
+    ]),
+  ) as unknown as MutateApi<R>;
+
+  const close = async () => {
+    if (closed) return;
+    send({ t: 'close' });
+    closed = true;
+    statusListeners.clear();
+    for (const m of mutations.values()) m.server.reject(new QuireError('client_closed', 'the client was closed before the server confirmed this mutation — the worker still sends it'));
+    mutations.clear();
+    for (const call of calls.values()) call.reject(closedError());
+    calls.clear();
+    subscriptions.clear();
+  };
+  // A tab that goes away says so: the worker then drops its subscriptions.
+  globalThis.addEventListener?.('pagehide', (event) => {
+    if (!(event as PageTransitionEvent).persisted) void close();
+  });
+
+  return {
+    get clientId() {
+      return clientId;
+    },
+    docId: options.docId,
+    mutate,
+    query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
+      if (closed) return Promise.reject(closedError());
+      const id = nextId++;
+      const [promise, pending] = deferred();
+      calls.set(id, pending);
+      send({ t: 'query', id, sql, params });
+      return promise as Promise<T[]>;
+    },
+    subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener) {
+      if (closed) return () => {};
+      const id = nextId++;
+      subscriptions.set(id, { sql, params, listener: listener as QueryListener, onError });
+      send({ t: 'subscribe', id, sql, params });
+      return () => {
+        if (subscriptions.delete(id)) send({ t: 'unsubscribe', id });
+      };
+    },
+    status: () => status,
+    subscribeStatus(listener) {
+      statusListeners.add(listener);
+      return () => void statusListeners.delete(listener);
+    },
+    ready: () => ready,
+    disconnect: () => send({ t: 'disconnect' }),
+    connect: () => send({ t: 'connect' }),
+    inspect() {
+      return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));
+    },
+    close,
+  };
+}
+
+function openPort<R extends Reducers>(options: BrowserClientOptions<R>): PortLike {
+  if (options.sharedWorker && typeof SharedWorker !== 'undefined') {
+    const worker = options.sharedWorker();
+    worker.port.start();
+    return worker.port;
+  }
+  if (options.worker) return connectToLeader(options.docId, options.worker);
+  throw new QuireError('no_worker', 'createBrowserClient needs sharedWorker and/or worker — pass factories that construct your worker script (see runQuireWorker)');
+}
+
+/** `/sync` → `ws(s)://<this host>/sync`; absolute URLs pass through. */
+function socketUrl(url: string): string {
+  const location = (globalThis as { location?: { href: string } }).location;
+  if (/^wss?:\/\//.test(url) || !location) return url;
+  const resolved = new URL(url, location.href);
+  resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
+  return resolved.toString();
+}

@@ -1,0 +1,198 @@
+import { createClient, type QuireClient } from '../client/client.js';
+import type { MutationHandle } from '../client/mutation-handle.js';
+import { QuireError } from '../errors.js';
+import type { Reducers } from '../reducers/define-reducers.js';
+import { IndexedDbStore } from '../store/indexeddb-store.js';
+import type { ReplicaStore } from '../store/replica-store.js';
+import { type HostMessage, type PortLike, type TabMessage, toWireError } from './rpc.js';
+
+export interface EngineHostOptions<R extends Reducers> {
+  reducers: R;
+  /** Where replicas persist. Default: IndexedDB, one database per document. */
+  store?: (docId: string) => Promise<ReplicaStore>;
+}
+
+interface HostedDoc {
+  client: Promise<QuireClient<Reducers>>;
+  tabs: Set<TabSession>;
+}
+
+/**
+ * Runs the engines for every tab that connects: one client (replica, pending
+ * queue, socket) per document, shared by all tabs that open it.
+ */
+export class EngineHost {
+  private readonly docs = new Map<string, HostedDoc>();
+
+  constructor(private readonly options: EngineHostOptions<Reducers>) {}
+
+  /** Serves one tab over `port` until the tab says `close`. */
+  serve(port: PortLike): void {
+    new TabSession(this, port);
+  }
+
+  acquire(open: Extract<TabMessage, { t: 'open' }>, tab: TabSession): Promise<QuireClient<Reducers>> {
+    let doc = this.docs.get(open.docId);
+    if (!doc) {
+      const storeFor = this.options.store ?? ((docId: string) => IndexedDbStore.open(docId));
+      const client = storeFor(open.docId).then((store) =>
+        createClient({
+          url: open.url,
+          docId: open.docId,
+          reducers: this.options.reducers,
+          store,
+          ...(open.params ? { params: open.params } : {}),
+          ...(open.userId !== undefined ? { userId: open.userId } : {}),
+        }),
+      );
+      doc = { client, tabs: new Set() };
+      this.docs.set(open.docId, doc);
+    }
+    doc.tabs.add(tab);
+    return doc.client;
+  }
+
+  release(docId: string, tab: TabSession): void {
+    const doc = this.docs.get(docId);
+    if (!doc || !doc.tabs.delete(tab) || doc.tabs.size > 0) return;
+    // The last tab left: close the engine so its socket and memory go; the
+    // next tab restores it from the store.
+    this.docs.delete(docId);
+    void doc.client.then((client) => client.close()).catch(() => {});
+  }
+}
+
+/** One tab's view of one document. */
+class TabSession {
+  private client: Promise<QuireClient<Reducers>> | undefined;
+  private docId = '';
+  private readonly subscriptions = new Map<number, () => void>();
+  private stopStatus: (() => void) | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly host: EngineHost,
+    private readonly port: PortLike,
+  ) {
+    port.onmessage = (event) => this.receive(event.data as TabMessage);
+    (port as { start?: () => void }).start?.();
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.closed) this.port.postMessage(message);
+  }
+
+  private receive(message: TabMessage): void {
+    if (this.closed) return;
+    if (message.t === 'open') return this.open(message);
+    if (message.t === 'close') return this.close();
+    if (!this.client) return this.post({ t: 'fatal', error: toWireError(new QuireError('not_open', 'the tab sent a request before open')) });
+    void this.client.then(
+      (client) => this.handle(client, message),
+      () => {},
+    );
+  }
+
+  private open(message: Extract<TabMessage, { t: 'open' }>): void {
+    if (this.client) return;
+    this.docId = message.docId;
+    this.client = this.host.acquire(message, this);
+    this.client.then(
+      async (client) => {
+        await client.ready();
+        if (this.closed) return;
+        this.post({ t: 'ready', clientId: client.clientId });
+        this.post({ t: 'status', status: client.status() });
+        this.stopStatus = client.subscribeStatus((status) => this.post({ t: 'status', status }));
+      },
+      (error) => this.post({ t: 'fatal', error: toWireError(error) }),
+    );
+  }
+
+  private handle(client: QuireClient<Reducers>, message: TabMessage): void {
+    switch (message.t) {
+      case 'mutate':
+        return this.mutate(client, message);
+      case 'query':
+        client.query(message.sql, message.params).then(
+          (rows) => this.post({ t: 'result', id: message.id, rows }),
+          (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
+        );
+        return;
+      case 'subscribe': {
+        const stop = client.subscribe(
+          message.sql,
+          message.params,
+          (rows) => this.post({ t: 'rows', id: message.id, rows: rows as never }),
+          (error) => this.post({ t: 'queryError', id: message.id, error: toWireError(error) }),
+        );
+        this.subscriptions.set(message.id, stop);
+        return;
+      }
+      case 'unsubscribe':
+        this.subscriptions.get(message.id)?.();
+        this.subscriptions.delete(message.id);
+        return;
+      case 'connect':
+        return client.connect();
+      case 'disconnect':
+        return client.disconnect();
+    }
+  }
+
+  private mutate(client: QuireClient<Reducers>, message: Extract<TabMessage, { t: 'mutate' }>): void {
+    const { id, name } = message;
+    const call = Object.hasOwn(client.mutate, name) ? (client.mutate as Record<string, (args: unknown) => MutationHandle>)[name] : undefined;
+    if (!call) {
+      const error = toWireError(new QuireError('unknown_reducer', `no reducer named "${name}" in the worker — the worker must load the same reducers as the page`));
+      this.post({ t: 'local', id, seq: 0, error });
+      this.post({ t: 'server', id, error });
+      return;
+    }
+    const handle = call(message.args);
+    handle.local.then(
+      () => this.post({ t: 'local', id, seq: handle.seq }),
+      (error) => this.post({ t: 'local', id, seq: handle.seq, error: toWireError(error) }),
+    );
+    handle.server.then(
+      ({ lsn }) => this.post({ t: 'server', id, lsn }),
+      (error) => this.post({ t: 'server', id, error: toWireError(error) }),
+    );
+  }
+
+  private close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const stop of this.subscriptions.values()) stop();
+    this.subscriptions.clear();
+    this.stopStatus?.();
+    if (this.client) this.host.release(this.docId, this);
+  }
+}
+
+/**
+ * The entry point of the app's worker script. In a SharedWorker every tab
+ * connects its own port; in a dedicated worker (the fallback), the leader
+ * tab hands over one port per tab with an `attach` message.
+ *
+ * @example
+ * // quire.worker.ts
+ * import { runQuireWorker } from '@quire/core/browser';
+ * import reducers from './reducers';
+ * runQuireWorker({ reducers });
+ */
+export function runQuireWorker<R extends Reducers>(options: EngineHostOptions<R>): EngineHost {
+  const host = new EngineHost(options as EngineHostOptions<Reducers>);
+  const scope = globalThis as unknown as {
+    onconnect?: ((event: MessageEvent) => void) | null;
+    onmessage: ((event: MessageEvent) => void) | null;
+  };
+  if ('onconnect' in scope) {
+    scope.onconnect = (event) => host.serve(event.ports[0]!);
+  } else {
+    scope.onmessage = (event) => {
+      if ((event.data as { t?: string } | null)?.t === 'attach' && event.ports[0]) host.serve(event.ports[0]);
+    };
+  }
+  return host;
+}

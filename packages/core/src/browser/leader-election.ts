@@ -1,0 +1,97 @@
+import type { PortLike } from './rpc.js';
+
+/** What tabs say to each other on the document's BroadcastChannel. */
+type TabSignal =
+  | { kind: 'leader' }
+  | { kind: 'hello'; from: string }
+  | { kind: 'attached'; to: string }
+  | { kind: 'up'; from: string; data: unknown }
+  | { kind: 'down'; to: string; data: unknown };
+
+/**
+ * The fallback where SharedWorker is missing: tabs elect a leader with a Web
+ * Lock; the leader runs the engine in a dedicated worker and relays the other
+ * tabs' messages over a BroadcastChannel. When the leader tab closes, its
+ * lock passes to another tab, which starts a worker (restored from
+ * IndexedDB) and tells the others to open again.
+ */
+export function connectToLeader(docId: string, makeWorker: () => Worker): PortLike {
+  const tabId = randomTabId();
+  const channel = new BroadcastChannel(`quire:tabs:${docId}`);
+  let outbox: unknown[] = [];
+  let everConnected = false;
+  // Where this tab's own messages go: the worker when leading, the channel when following.
+  let deliver: ((data: unknown) => void) | undefined;
+
+  const port: PortLike = {
+    onmessage: null,
+    onreset: null,
+    postMessage(data) {
+      if (deliver) deliver(data);
+      else outbox.push(data);
+    },
+  };
+  const receive = (data: unknown) => port.onmessage?.(new MessageEvent('message', { data }));
+  const connected = (send: (data: unknown) => void) => {
+    deliver = send;
+    if (everConnected) port.onreset?.();
+    everConnected = true;
+    for (const data of outbox) send(data);
+    outbox = [];
+  };
+
+  const signal = (message: TabSignal) => channel.postMessage(message);
+  const relays = new Map<string, MessagePort>();
+  let worker: Worker | undefined;
+
+  const attach = (onMessage: (data: unknown) => void): MessagePort => {
+    const pipe = new MessageChannel();
+    pipe.port1.onmessage = (event) => onMessage(event.data);
+    worker!.postMessage({ t: 'attach' }, [pipe.port2]);
+    return pipe.port1;
+  };
+
+  channel.onmessage = (event) => {
+    const message = event.data as TabSignal;
+    if (worker) {
+      // Leading: relay for the other tabs.
+      if (message.kind === 'hello') {
+        relays.get(message.from)?.close();
+        relays.set(message.from, attach((data) => signal({ kind: 'down', to: message.from, data })));
+        signal({ kind: 'attached', to: message.from });
+      } else if (message.kind === 'up') {
+        relays.get(message.from)?.postMessage(message.data);
+        if ((message.data as { t?: string }).t === 'close') {
+          relays.get(message.from)?.close();
+          relays.delete(message.from);
+        }
+      }
+      return;
+    }
+    if (message.kind === 'leader') {
+      deliver = undefined;
+      signal({ kind: 'hello', from: tabId });
+    } else if (message.kind === 'attached' && message.to === tabId) {
+      connected((data) => signal({ kind: 'up', from: tabId, data }));
+    } else if (message.kind === 'down' && message.to === tabId) {
+      receive(message.data);
+    }
+  };
+
+  signal({ kind: 'hello', from: tabId });
+  void navigator.locks.request(`quire:leader:${docId}`, () => {
+    worker = makeWorker();
+    const own = attach(receive);
+    connected((data) => own.postMessage(data));
+    signal({ kind: 'leader' });
+    // Held for the life of the tab.
+    return new Promise<never>(() => {});
+  });
+  return port;
+}
+
+function randomTabId(): string {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}

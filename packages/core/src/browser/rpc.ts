@@ -1,0 +1,67 @@
+import type { SyncStatus } from '../client/sync-status.js';
+import { MutationRejectedError, QuireError } from '../errors.js';
+import type { Row, SqlParams } from '../reducers/tx.js';
+
+/**
+ * Messages between a tab's client and the engine host (a shared or dedicated
+ * worker), sent with postMessage over one MessagePort per tab and document.
+ * Structured clone carries the values, so arguments keep Dates, Maps and
+ * BigInts without an extra encoding step.
+ */
+export type TabMessage =
+  | { t: 'open'; docId: string; url: string; params: Record<string, string> | undefined; userId: string | undefined }
+  | { t: 'mutate'; id: number; name: string; args: unknown }
+  | { t: 'query'; id: number; sql: string; params: SqlParams | undefined }
+  | { t: 'subscribe'; id: number; sql: string; params: SqlParams | undefined }
+  | { t: 'unsubscribe'; id: number }
+  | { t: 'connect' }
+  | { t: 'disconnect' }
+  | { t: 'close' };
+
+export type HostMessage =
+  | { t: 'ready'; clientId: string }
+  | { t: 'status'; status: SyncStatus }
+  | { t: 'local'; id: number; seq: number; error?: WireError }
+  | { t: 'server'; id: number; lsn?: number; error?: WireError }
+  | { t: 'result'; id: number; rows?: Row[]; error?: WireError }
+  | { t: 'rows'; id: number; rows: Row[] }
+  | { t: 'queryError'; id: number; error: WireError }
+  | { t: 'fatal'; error: WireError };
+
+/** An error as it crosses a thread: enough to rebuild the typed error on the other side. */
+export interface WireError {
+  name: string;
+  code: string | undefined;
+  message: string;
+  reducer?: string;
+  seq?: number;
+}
+
+export function toWireError(error: unknown): WireError {
+  if (error instanceof MutationRejectedError) {
+    return { name: error.name, code: error.code, message: error.message, reducer: error.reducer, seq: error.seq };
+  }
+  if (error instanceof QuireError) return { name: error.name, code: error.code, message: error.message };
+  if (error instanceof Error) return { name: error.name, code: undefined, message: error.message };
+  return { name: 'Error', code: undefined, message: String(error) };
+}
+
+export function fromWireError(wire: WireError): Error {
+  if (wire.reducer !== undefined && wire.code !== undefined) return new MutationRejectedError(wire.code, wire.message, wire.reducer, wire.seq ?? 0);
+  if (wire.code !== undefined) {
+    const error = new QuireError(wire.code, wire.message);
+    error.name = wire.name;
+    return error;
+  }
+  const error = new Error(wire.message);
+  error.name = wire.name;
+  return error;
+}
+
+/** The part of MessagePort (and of a dedicated worker's scope) the RPC uses. */
+export interface PortLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  /** Called when the port now leads to a new engine (the leader tab changed): the tab opens again. */
+  onreset?: (() => void) | null;
+}

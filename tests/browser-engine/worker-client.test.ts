@@ -1,0 +1,120 @@
+import 'fake-indexeddb/auto';
+import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import WebSocket from 'ws';
+import { MutationRejectedError, type QuireClient } from '@quire/core';
+import { EngineHost, connectClient } from '@quire/core/internal';
+import { type Harness, startHarness, waitForSettled } from '../helpers/sync-harness.js';
+import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
+import { waitFor } from '../helpers/wait-for.js';
+
+// The engine host and the page client, joined by MessageChannels in one
+// process: the same code that runs in a SharedWorker and in each tab.
+let h: Harness<TodoReducers>;
+let docs = 0;
+const tabs: QuireClient<TodoReducers>[] = [];
+
+beforeAll(() => {
+  // The host makes its client with the global WebSocket, as in a worker.
+  (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+});
+beforeEach(async () => {
+  h = await startHarness(todoReducers);
+});
+afterEach(async () => {
+  await Promise.all(tabs.splice(0).map((t) => t.close()));
+  await h.close();
+});
+
+const newHost = () => new EngineHost({ reducers: todoReducers });
+const openTab = (host: EngineHost, docId: string) => {
+  const channel = new MessageChannel();
+  host.serve(channel.port2);
+  const tab = connectClient({ url: h.url, docId, reducers: todoReducers }, channel.port1);
+  tabs.push(tab);
+  return tab;
+};
+const titles = (tab: QuireClient<TodoReducers>) => tab.query<{ title: string }>('SELECT title FROM todos ORDER BY title').then((rows) => rows.map((r) => r.title));
+
+describe('the worker-hosted engine', () => {
+  test('two tabs share one engine: one client id, one replica, changes show in both at once', async () => {
+    const docId = `shared${++docs}`;
+    const host = newHost();
+    const a = openTab(host, docId);
+    const b = openTab(host, docId);
+    await Promise.all([a.ready(), b.ready()]);
+    expect(a.clientId).not.toBe('');
+    expect(b.clientId).toBe(a.clientId);
+    await waitFor(() => a.status().connection === 'connected' && b.status().connection === 'connected', 'both tabs connected');
+
+    const seen: string[][] = [];
+    b.subscribe<{ title: string }>('SELECT title FROM todos ORDER BY title', [], (rows) => seen.push(rows.map((r) => r.title)));
+    await a.mutate.init().server;
+    const add = a.mutate.addTodo({ id: 't1', title: 'milk' });
+    await add.local;
+    expect(add.seq).toBe(2);
+    // b reads the same replica: the optimistic row is there before the server answers.
+    expect(await titles(b)).toEqual(['milk']);
+    await add.server;
+    await waitFor(() => seen.some((rows) => rows.includes('milk')), 'b to see the new row');
+    await waitFor(() => a.status().pending === 0 && b.status().pending === 0, 'both tabs to see nothing pending');
+  });
+
+  test('a reload restores the replica and the offline mutations from IndexedDB, then syncs them', async () => {
+    const docId = `reload${++docs}`;
+    const before = openTab(newHost(), docId);
+    await before.mutate.init().server;
+    await before.mutate.addTodo({ id: 't1', title: 'synced' }).server;
+    before.disconnect();
+    await waitFor(() => before.status().connection === 'offline', 'offline');
+    await before.mutate.addTodo({ id: 't2', title: 'made offline' }).local;
+    await waitFor(() => before.status().pending === 1, 'one pending');
+    await before.close();
+
+    // A new host is a fresh worker: all it has is what the store kept.
+    const after = openTab(newHost(), docId);
+    await after.ready();
+    expect(after.clientId).toBe(before.clientId);
+    expect(await titles(after)).toEqual(['made offline', 'synced']);
+    await waitFor(() => after.status().connection === 'connected' && after.status().pending === 0, 'the offline mutation to sync');
+    const fresh = h.client({ docId });
+    await waitForSettled(fresh, h.server, docId);
+    expect(await titles(fresh as QuireClient<TodoReducers>)).toEqual(['made offline', 'synced']);
+    await waitForSettled(after, h.server, docId);
+  });
+
+  test('errors keep their type across the port: unknown reducers, server rejections, bad SQL', async () => {
+    const docId = `errors${++docs}`;
+    const host = newHost();
+    const tab = openTab(host, docId);
+    await tab.mutate.init().server;
+    // A page built with a reducer the worker does not have.
+    const channel = new MessageChannel();
+    host.serve(channel.port2);
+    const stale = connectClient({ url: h.url, docId, reducers: { ...todoReducers, definitions: { ...todoReducers.definitions, shout: () => {} } } }, channel.port1);
+    tabs.push(stale as never);
+    const unknown = (stale.mutate as unknown as Record<string, () => { local: Promise<void>; server: Promise<unknown> }>).shout!();
+    await expect(unknown.local).rejects.toMatchObject({ code: 'unknown_reducer' });
+    await expect(unknown.server).rejects.toMatchObject({ code: 'unknown_reducer' });
+
+    await tab.mutate.addUniqueTodo({ id: 'u1', title: 'once' }).server;
+    const duplicate = tab.mutate.addUniqueTodo({ id: 'u2', title: 'once' });
+    const error = await duplicate.server.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MutationRejectedError);
+    expect(error).toMatchObject({ reducer: 'addUniqueTodo', message: 'a todo titled "once" already exists' });
+
+    const bad = await tab.mutate.addTodo({ id: '', title: 'empty id' }).local.catch((e: unknown) => e);
+    expect(bad).toMatchObject({ code: 'invalid_args' });
+    await expect(tab.query('SELECT nope FROM todos')).rejects.toThrow(/no such column: nope/);
+  });
+
+  test('the store is per document: a second document starts empty', async () => {
+    const host = newHost();
+    const one = openTab(host, `one${++docs}`);
+    await one.mutate.init().server;
+    await one.mutate.addTodo({ id: 'x', title: 'only in one' }).server;
+    const two = openTab(host, `two${docs}`);
+    await two.ready();
+    expect(two.clientId).not.toBe(one.clientId);
+    await expect(two.query('SELECT * FROM todos')).rejects.toThrow(/no such table/);
+  });
+});
