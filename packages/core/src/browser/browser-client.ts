@@ -24,6 +24,27 @@ export interface BrowserClientOptions<R extends Reducers> {
   userId?: string;
 }
 
+// "Go offline" is a choice the user expects to outlive a reload, like the
+// data itself: remembered per document in localStorage.
+const offlineKey = (docId: string) => `quire:offline:${docId}`;
+
+function rememberOffline(docId: string, offline: boolean): void {
+  try {
+    if (offline) globalThis.localStorage?.setItem(offlineKey(docId), '1');
+    else globalThis.localStorage?.removeItem(offlineKey(docId));
+  } catch {
+    // Storage disabled: the choice lasts until the page closes.
+  }
+}
+
+function wasOffline(docId: string): boolean {
+  try {
+    return globalThis.localStorage?.getItem(offlineKey(docId)) === '1';
+  } catch {
+    return false;
+  }
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
@@ -110,8 +131,15 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         return;
     }
   };
-  const open: TabMessage = { t: 'open', docId: options.docId, url: socketUrl(options.url), params: options.params, userId: options.userId };
-  send(open);
+  const open = (): TabMessage => ({
+    t: 'open',
+    docId: options.docId,
+    url: socketUrl(options.url),
+    params: options.params,
+    userId: options.userId,
+    offline: wasOffline(options.docId),
+  });
+  send(open());
   port.onreset = () => {
     // A new engine (the leader tab changed): open again and resubscribe.
     // Calls in flight went to the old engine and may never be answered.
@@ -123,7 +151,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       m.server.reject(lost());
     }
     mutations.clear();
-    send(open);
+    send(open());
     for (const [id, { sql, params }] of subscriptions) send({ t: 'subscribe', id, sql, params });
   };
 
@@ -200,8 +228,14 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       return () => void statusListeners.delete(listener);
     },
     ready: () => ready,
-    disconnect: () => send({ t: 'disconnect' }),
-    connect: () => send({ t: 'connect' }),
+    disconnect() {
+      rememberOffline(options.docId, true);
+      send({ t: 'disconnect' });
+    },
+    connect() {
+      rememberOffline(options.docId, false);
+      send({ t: 'connect' });
+    },
     inspect() {
       return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));
     },

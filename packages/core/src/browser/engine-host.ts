@@ -41,6 +41,7 @@ export class EngineHost {
           docId: open.docId,
           reducers: this.options.reducers,
           store,
+          offline: open.offline,
           ...(open.params ? { params: open.params } : {}),
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),

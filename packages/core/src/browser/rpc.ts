@@ -9,7 +9,7 @@ import type { Row, SqlParams } from '../reducers/tx.js';
  * BigInts without an extra encoding step.
  */
 export type TabMessage =
-  | { t: 'open'; docId: string; url: string; params: Record<string, string> | undefined; userId: string | undefined }
+  | { t: 'open'; docId: string; url: string; params: Record<string, string> | undefined; userId: string | undefined; offline: boolean }
   | { t: 'mutate'; id: number; name: string; args: unknown }
   | { t: 'query'; id: number; sql: string; params: SqlParams | undefined }
   | { t: 'subscribe'; id: number; sql: string; params: SqlParams | undefined }
