@@ -1,6 +1,11 @@
 /** @quire/react — React bindings for Quire. */
 export { QuireProvider, useQuireClient } from './quire-provider.js';
+export type { QuireProviderProps } from './quire-provider.js';
 export { useQuery } from './use-query.js';
-export type { QueryState } from './use-query.js';
+export type { QueryOptions } from './use-query.js';
+export type { LiveQueryOptions, QueryState, QueryStatus } from './query-state.js';
+export { useSuspenseQuery } from './use-suspense-query.js';
+export type { SuspenseQueryState } from './use-suspense-query.js';
 export { useMutate } from './use-mutate.js';
 export { useSyncStatus } from './use-sync-status.js';
+export type { SyncStatusState } from './use-sync-status.js';

@@ -1,39 +1,40 @@
-import { useCallback, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useMemo, useSyncExternalStore } from 'react';
 import type { Row, SqlParams } from '@quire/core';
+import { LiveQuery } from './live-query.js';
+import { LOADING, type LiveQueryOptions, type QueryState } from './query-state.js';
 import { useQuireClient } from './quire-provider.js';
+import { useStableParams } from './use-stable-params.js';
 
-export type QueryState<R> =
-  | { status: 'loading'; rows: undefined; error: undefined }
-  | { status: 'ready'; rows: readonly R[]; error: undefined }
-  | { status: 'error'; rows: undefined; error: unknown };
-
-const LOADING = { status: 'loading', rows: undefined, error: undefined } as const;
-
-/** Live rows of a query on the local replica; re-renders only when they change. */
-export function useQuery<R extends Row = Row>(sql: string, params: SqlParams = [], options: { enabled?: boolean } = {}): QueryState<R> {
-  const client = useQuireClient();
-  const enabled = options.enabled ?? true;
-  const key = JSON.stringify(params);
-  const state = useRef<QueryState<R>>(LOADING);
-  const stableParams = useMemo(() => params, [key]); // eslint-disable-line react-hooks/exhaustive-deps
-  const subscribe = useCallback(
-    (notify: () => void) => {
-      state.current = LOADING;
-      if (!enabled) return () => {};
-      return client.subscribe<R>(
-        sql,
-        stableParams,
-        (rows) => {
-          state.current = { status: 'ready', rows, error: undefined };
-          notify();
-        },
-        (error) => {
-          state.current = { status: 'error', rows: undefined, error };
-          notify();
-        },
-      );
-    },
-    [client, sql, stableParams, enabled],
-  );
-  return useSyncExternalStore(subscribe, () => state.current, () => state.current);
+/** Options of {@link useQuery}. */
+export interface QueryOptions<T = Row> extends LiveQueryOptions<T> {
+  /**
+   * `false` makes no subscription and leaves the state at `loading` with no
+   * rows, like a disabled query in React Query. Turning it off drops the rows.
+   * Default: true.
+   */
+  enabled?: boolean;
 }
+
+/**
+ * Live rows of a query on the local replica. The component re-renders only
+ * when the result changes; unchanged rows keep their identity.
+ *
+ * @example
+ * const todos = useQuery<Todo>('SELECT * FROM todos WHERE list = ? ORDER BY created', [listId], { rowKey: 'id' });
+ * if (todos.status === 'loading') return <Spinner />;
+ * if (todos.status === 'error') return <p>{String(todos.error)}</p>;
+ * return todos.rows.map((todo) => <TodoItem key={todo.id} todo={todo} />);
+ */
+export function useQuery<T extends Row = Row>(sql: string, params?: SqlParams, options: QueryOptions<T> = {}): QueryState<T> {
+  const client = useQuireClient();
+  const stableParams = useStableParams(params);
+  const { enabled = true, rowKey } = options;
+  const query = useMemo(
+    () => (enabled ? new LiveQuery<T>(client, sql, stableParams, rowKey) : undefined),
+    [client, sql, stableParams, enabled, rowKey],
+  );
+  return useSyncExternalStore<QueryState<T>>(query?.subscribe ?? subscribeNothing, query?.getSnapshot ?? getLoading, getLoading);
+}
+
+const subscribeNothing = () => () => {};
+const getLoading = () => LOADING;

@@ -1,13 +1,31 @@
-import { useSyncExternalStore } from 'react';
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import type { SyncStatus } from '@quire/core';
 import { useQuireClient } from './quire-provider.js';
 
-/** The client's connection state, pending count and LSN. */
-export function useSyncStatus(): SyncStatus {
+/** What {@link useSyncStatus} returns: the client's {@link SyncStatus} plus two controls. */
+export interface SyncStatusState extends SyncStatus {
+  /** Drops the sync connection (`client.disconnect()`); mutations keep applying locally and queue up. */
+  readonly goOffline: () => void;
+  /** Reconnects (`client.connect()`); queued mutations are sent. */
+  readonly goOnline: () => void;
+}
+
+/**
+ * The sync state of the client in context: `connection` (`connecting`,
+ * `connected`, `offline`, `unauthorized` or `closed`), the number of `pending`
+ * mutations, the `lsn` of the local base and the `lastError`. Re-renders only
+ * when one of them changes; `goOffline` and `goOnline` keep their identity.
+ *
+ * @example
+ * const { connection, pending, goOffline, goOnline } = useSyncStatus();
+ * return <button onClick={connection === 'offline' ? goOnline : goOffline}>{connection} ({pending} pending)</button>;
+ */
+export function useSyncStatus(): SyncStatusState {
   const client = useQuireClient();
-  return useSyncExternalStore(
-    (notify) => client.subscribeStatus(notify),
-    () => client.status(),
-    () => client.status(),
-  );
+  const subscribe = useCallback((notify: () => void) => client.subscribeStatus(notify), [client]);
+  const getStatus = useCallback(() => client.status(), [client]);
+  const status = useSyncExternalStore(subscribe, getStatus, getStatus);
+  const goOffline = useCallback(() => client.disconnect(), [client]);
+  const goOnline = useCallback(() => client.connect(), [client]);
+  return useMemo(() => ({ ...status, goOffline, goOnline }), [status, goOffline, goOnline]);
 }

@@ -34,6 +34,8 @@ export class Subscriptions {
       try {
         rows = run(sub.sql, sub.params);
       } catch (error) {
+        // Forget the last rows: a recovery to the same rows must still be reported.
+        sub.last = undefined;
         sub.onError?.(error);
         continue;
       }
