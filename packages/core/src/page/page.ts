@@ -18,6 +18,8 @@ export const HEADER = {
   readVersion: 19,
   /** File change counter, u32 big-endian. */
   changeCounter: 24,
+  /** Schema cookie, u32 big-endian: SQLite re-reads the schema when it changes. */
+  schemaCookie: 40,
   /** "Version valid for": must equal the change counter for the size at 28 to be trusted. */
   versionValidFor: 92,
 } as const;
@@ -26,18 +28,24 @@ export const HEADER = {
  * Presents a page-1 image to a client connection: WAL flags become rollback
  * flags (a client VFS has no shared memory, so WAL would refuse to open), and
  * the change counter is replaced by one the replica controls, so SQLite drops
- * its page cache whenever the pages underneath changed.
+ * its page cache whenever the pages underneath changed. A `schemaCookie`, when
+ * given, replaces the stored one (see ReplicaPages for why).
  */
-export function presentHeader(page1: Uint8Array, counter: number): Uint8Array {
+export function presentHeader(page1: Uint8Array, counter: number, schemaCookie?: number): Uint8Array {
   const out = page1.slice();
   out[HEADER.writeVersion] = 1;
   out[HEADER.readVersion] = 1;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint32(HEADER.changeCounter, counter >>> 0);
   view.setUint32(HEADER.versionValidFor, counter >>> 0);
+  if (schemaCookie !== undefined) view.setUint32(HEADER.schemaCookie, schemaCookie >>> 0);
   return out;
 }
 
 export function readChangeCounter(page1: Uint8Array): number {
   return new DataView(page1.buffer, page1.byteOffset, page1.byteLength).getUint32(HEADER.changeCounter);
+}
+
+export function readSchemaCookie(page1: Uint8Array): number {
+  return new DataView(page1.buffer, page1.byteOffset, page1.byteLength).getUint32(HEADER.schemaCookie);
 }

@@ -69,4 +69,43 @@ describe('ReplicaDb on the page VFS', () => {
     expect(() => db.query('SELECT "nope" AS x')).toThrowError(/no such column/);
     db.close();
   });
+
+  describe('a schema of another lineage with an equal schema cookie', () => {
+    // Both sides ran one CREATE TABLE: each file has schema cookie 1.
+    const otherLineage = async () => {
+      const server = await ReplicaDb.open();
+      server.exec('CREATE TABLE server_side (y TEXT)');
+      server.exec("INSERT INTO server_side VALUES ('from server')");
+      const pages = [...Array(server.pages.pageCount()).keys()].map((i) => ({ pgno: i + 1, data: server.pages.basePage(i + 1) ?? server.pages.read(i + 1)!.slice() }));
+      server.close();
+      return pages;
+    };
+
+    test('after a snapshot replaces the base, SQLite reads the new schema', async () => {
+      const db = await ReplicaDb.open();
+      db.exec('CREATE TABLE local_side (x TEXT)');
+      expect(db.query('SELECT count(*) AS n FROM local_side')).toEqual([{ n: 0 }]);
+      const pages = await otherLineage();
+      db.pages.resetBase(1, pages.length, pages);
+      expect(db.query('SELECT y FROM server_side')).toEqual([{ y: 'from server' }]);
+      expect(() => db.query('SELECT * FROM local_side')).toThrow(/no such table: local_side/);
+      db.close();
+    });
+
+    test('after local schema changes are dropped for a commit, SQLite reads the new schema', async () => {
+      const db = await ReplicaDb.open();
+      db.pages.resetBase(1, 0, []);
+      db.exec('CREATE TABLE local_side (x TEXT)');
+      expect(db.query('SELECT count(*) AS n FROM local_side')).toEqual([{ n: 0 }]);
+      const pages = await otherLineage();
+      db.pages.dropOverlay();
+      db.pages.applyToBase(2, pages.length, pages);
+      expect(db.query('SELECT y FROM server_side')).toEqual([{ y: 'from server' }]);
+      expect(() => db.query('SELECT * FROM local_side')).toThrow(/no such table: local_side/);
+      // Local writes on top keep working, and a later commit with the same schema needs no shift.
+      db.exec("INSERT INTO server_side VALUES ('local')");
+      expect(db.query('SELECT count(*) AS n FROM server_side')).toEqual([{ n: 2 }]);
+      db.close();
+    });
+  });
 });

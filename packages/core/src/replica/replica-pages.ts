@@ -1,4 +1,4 @@
-import { PAGE_SIZE, type PageImage, presentHeader, readChangeCounter } from '../page/page.js';
+import { PAGE_SIZE, type PageImage, presentHeader, readChangeCounter, readSchemaCookie } from '../page/page.js';
 import type { PageFile } from '../vfs/page-file.js';
 
 /**
@@ -7,6 +7,12 @@ import type { PageFile } from '../vfs/page-file.js';
  *
  * The base is byte-for-byte what the server has at `lsn`. Page 1 is only
  * rewritten on its way to SQLite (see {@link presentHeader}).
+ *
+ * SQLite keeps its parsed schema while the schema cookie is unchanged. When
+ * the pages under it are swapped for another lineage (a snapshot, or local
+ * schema changes dropped at rebase), the new cookie can be equal by chance
+ * while the schema differs; then the base's cookie is presented shifted, so
+ * SQLite sees a new value and re-reads the schema.
  */
 export class ReplicaPages implements PageFile {
   private base = new Map<number, Uint8Array>();
@@ -14,6 +20,11 @@ export class ReplicaPages implements PageFile {
   private overlay = new Map<number, Uint8Array>();
   private overlayPageCount: number | undefined;
   private counter = 1;
+  private cookieShift = 0;
+  // The schema cookie SQLite last read or wrote, as it saw it.
+  private sqliteCookie: number | undefined;
+  // The pages under SQLite were swapped: its schema may be stale at an equal cookie.
+  private schemaDoubt = false;
   lsn = 0;
 
   pageCount(): number {
@@ -28,12 +39,29 @@ export class ReplicaPages implements PageFile {
       // the file and SQLite will write them before it trusts their content.
       return pgno > this.basePageCount ? new Uint8Array(PAGE_SIZE) : undefined;
     }
-    return pgno === 1 ? presentHeader(page, this.counter) : page;
+    if (pgno !== 1) return page;
+    if (this.overlay.has(1)) {
+      // SQLite wrote this image itself: its cookie is already in SQLite's terms.
+      const out = presentHeader(page, this.counter);
+      this.sqliteCookie = readSchemaCookie(out);
+      return out;
+    }
+    let cookie = this.presentedBaseCookie(page);
+    if (this.schemaDoubt && cookie === this.sqliteCookie) {
+      this.cookieShift = (this.cookieShift + 1) >>> 0;
+      cookie = (cookie + 1) >>> 0;
+    }
+    this.schemaDoubt = false;
+    this.sqliteCookie = cookie;
+    return presentHeader(page, this.counter, cookie);
   }
 
   write(pgno: number, data: Uint8Array): void {
     this.overlay.set(pgno, data.slice());
-    if (pgno === 1) this.counter = readChangeCounter(data);
+    if (pgno === 1) {
+      this.counter = readChangeCounter(data);
+      this.sqliteCookie = readSchemaCookie(data);
+    }
     if (pgno > this.pageCount()) this.overlayPageCount = pgno;
   }
 
@@ -50,6 +78,10 @@ export class ReplicaPages implements PageFile {
   /** Forgets local writes: the replica reads the base again. */
   dropOverlay(): void {
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
+    const local = this.overlay.get(1);
+    const base = this.base.get(1);
+    // Local schema changes are dropped: SQLite holds a schema the base lacks.
+    if (local && (!base || readSchemaCookie(local) !== this.presentedBaseCookie(base))) this.schemaDoubt = true;
     this.overlay.clear();
     this.overlayPageCount = undefined;
     this.bumpCounter();
@@ -63,6 +95,7 @@ export class ReplicaPages implements PageFile {
     this.lsn = lsn;
     this.overlay.clear();
     this.overlayPageCount = undefined;
+    this.schemaDoubt = true;
     this.bumpCounter();
   }
 
@@ -84,6 +117,10 @@ export class ReplicaPages implements PageFile {
 
   baseImage(): { lsn: number; pageCount: number; pages: Map<number, Uint8Array> } {
     return { lsn: this.lsn, pageCount: this.basePageCount, pages: this.base };
+  }
+
+  private presentedBaseCookie(base1: Uint8Array): number {
+    return (readSchemaCookie(base1) + this.cookieShift) >>> 0;
   }
 
   private bumpCounter(): void {

@@ -1,0 +1,142 @@
+import { useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useQuery } from '@quire/react';
+import type { Row } from '@quire/core';
+import { ROW_LIMIT, toReadOnlyQuery } from './read-only-sql.js';
+import { formatCell } from './sql-cell.js';
+
+const EXAMPLES = [
+  { label: 'All todos', sql: 'SELECT * FROM todos ORDER BY position' },
+  {
+    label: 'Counts',
+    sql: 'SELECT count(*) AS total,\n  coalesce(sum(completed), 0) AS completed,\n  count(*) - coalesce(sum(completed), 0) AS active\nFROM todos',
+  },
+  { label: 'Longest titles', sql: 'SELECT title, length(title) AS chars\nFROM todos ORDER BY chars DESC LIMIT 5' },
+  { label: 'Sync ledger', sql: 'SELECT * FROM __quire_clients' },
+  { label: 'Schema', sql: 'SELECT type, name, sql FROM sqlite_schema' },
+] as const;
+
+/**
+ * A live, read-only SQL console over this browser's replica: results update
+ * whenever the rows they read change, locally or from another user.
+ */
+export function SqlPanel() {
+  const [draft, setDraft] = useState<string>(EXAMPLES[0].sql);
+  const [submitted, setSubmitted] = useState<string>(EXAMPLES[0].sql);
+  const query = useMemo(() => toReadOnlyQuery(submitted), [submitted]);
+  const result = useQuery<Row>(query.ok ? query.sql : 'SELECT 1', [], { enabled: query.ok });
+
+  const run = (sql: string) => {
+    setDraft(sql);
+    setSubmitted(sql);
+  };
+  const onSubmit = (event: FormEvent) => {
+    event.preventDefault();
+    run(draft);
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run(draft);
+    }
+  };
+
+  return (
+    <section className="sql-panel" data-testid="sql-panel" aria-labelledby="sql-panel-title">
+      <header className="sql-header">
+        <h2 id="sql-panel-title">Live SQL</h2>
+        <p>Read-only queries on this browser's copy of the list. Results follow every change, yours or anyone's.</p>
+      </header>
+      <form onSubmit={onSubmit}>
+        <textarea
+          className="sql-input"
+          data-testid="sql-input"
+          aria-label="SQL query"
+          spellCheck={false}
+          rows={4}
+          value={draft}
+          onChange={(event) => setDraft(event.target.value)}
+          onKeyDown={onKeyDown}
+        />
+        <div className="sql-actions">
+          <button type="submit" className="sql-run" data-testid="sql-run">
+            Run
+          </button>
+          <span className="sql-hint">Ctrl+Enter</span>
+          <span className="sql-examples">
+            {EXAMPLES.map((example) => (
+              <button key={example.label} type="button" className="sql-example" data-testid="sql-example" onClick={() => run(example.sql)}>
+                {example.label}
+              </button>
+            ))}
+          </span>
+        </div>
+      </form>
+      {!query.ok ? (
+        <SqlMessage kind="refused" text={query.message} />
+      ) : result.error !== undefined ? (
+        <SqlMessage kind="error" text={sqlErrorText(result.error)} />
+      ) : result.rows ? (
+        <ResultTable rows={result.rows} />
+      ) : (
+        <p className="sql-count">Running…</p>
+      )}
+    </section>
+  );
+}
+
+function SqlMessage({ kind, text }: { kind: 'refused' | 'error'; text: string }) {
+  return (
+    <p className={`sql-error sql-error--${kind}`} role="alert" data-testid="sql-error" data-kind={kind}>
+      <strong>{kind === 'refused' ? 'Not run' : 'SQL error'}:</strong> {text}
+    </p>
+  );
+}
+
+function ResultTable({ rows }: { rows: readonly Row[] }) {
+  const shown = rows.slice(0, ROW_LIMIT);
+  const columns = shown.length > 0 ? Object.keys(shown[0]!) : [];
+  const count = rows.length > ROW_LIMIT ? `first ${ROW_LIMIT} rows` : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}`;
+  return (
+    <>
+      <p className="sql-count" data-testid="sql-row-count" data-count={shown.length}>
+        {count} <span className="sql-live">live</span>
+      </p>
+      {shown.length > 0 && (
+        <div className="sql-table-wrap">
+          <table className="sql-results" data-testid="sql-results">
+            <thead>
+              <tr>
+                {columns.map((column) => (
+                  <th key={column} scope="col">
+                    {column}
+                  </th>
+                ))}
+              </tr>
+            </thead>
+            <tbody>
+              {shown.map((row, index) => (
+                <tr key={index}>
+                  {columns.map((column) => {
+                    const value = row[column] ?? null;
+                    return (
+                      <td key={column} className={value === null ? 'sql-null' : typeof value === 'string' ? undefined : 'sql-number'}>
+                        {formatCell(value)}
+                      </td>
+                    );
+                  })}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </>
+  );
+}
+
+/** SQLite's message without the wrapper's noise. */
+function sqlErrorText(error: unknown): string {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/^SQLITE_\w+: sqlite3 result code \d+: /, '');
+  // The query runs inside `SELECT * FROM (...)`, so a cut-off query fails at that parenthesis.
+  return /near "\)": syntax error/.test(message) ? `${message} (the query looks incomplete)` : message;
+}

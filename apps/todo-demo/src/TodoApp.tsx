@@ -1,0 +1,90 @@
+import { useState, type KeyboardEvent } from 'react';
+import { useMutate, useQuery } from '@quire/react';
+import { randomId } from './random-id.js';
+import type { TodoReducers } from './reducers.js';
+import { ALL_TODOS_SQL, type Todo } from './todo.js';
+import { TodoItem } from './TodoItem.js';
+import { FILTERS, useFilter } from './use-filter.js';
+
+/** The TodoMVC `section.todoapp`, reading the list live from the local replica. */
+export function TodoApp() {
+  const mutate = useMutate<TodoReducers>();
+  const filter = useFilter();
+  const { rows, error } = useQuery<Todo>(ALL_TODOS_SQL, [], { rowKey: 'id' });
+  const todos = rows ?? [];
+  const [title, setTitle] = useState('');
+
+  const onNewTodoKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
+    if (event.key !== 'Enter') return;
+    const trimmed = title.trim();
+    if (!trimmed) return;
+    mutate.addTodo({ id: randomId(), title: trimmed });
+    setTitle('');
+  };
+
+  const activeCount = todos.filter((t) => !t.completed).length;
+  const completedCount = todos.length - activeCount;
+  const visible = todos.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : !!t.completed));
+
+  return (
+    <section className="todoapp">
+      <header className="header">
+        <h1>todos</h1>
+        <input
+          className="new-todo"
+          placeholder="What needs to be done?"
+          aria-label="New todo"
+          autoFocus
+          value={title}
+          onChange={(event) => setTitle(event.target.value)}
+          onKeyDown={onNewTodoKeyDown}
+        />
+      </header>
+      {error !== undefined && (
+        <p className="todo-error" role="alert">
+          Could not read the list: {error instanceof Error ? error.message : String(error)}
+        </p>
+      )}
+      {todos.length > 0 && (
+        <>
+          <section className="main">
+            <div className="toggle-all-container">
+              <input
+                id="toggle-all"
+                className="toggle-all"
+                type="checkbox"
+                checked={activeCount === 0}
+                onChange={() => mutate.toggleAll({ completed: activeCount > 0 })}
+              />
+              <label htmlFor="toggle-all">Mark all as complete</label>
+            </div>
+            <ul className="todo-list">
+              {visible.map((todo) => (
+                <TodoItem key={todo.id} todo={todo} />
+              ))}
+            </ul>
+          </section>
+          <footer className="footer">
+            <span className="todo-count">
+              <strong>{activeCount}</strong> {activeCount === 1 ? 'item' : 'items'} left
+            </span>
+            <ul className="filters">
+              {FILTERS.map((f) => (
+                <li key={f.filter}>
+                  <a href={f.href} className={f.filter === filter ? 'selected' : undefined}>
+                    {f.label}
+                  </a>
+                </li>
+              ))}
+            </ul>
+            {completedCount > 0 && (
+              <button className="clear-completed" onClick={() => mutate.clearCompleted()}>
+                Clear completed
+              </button>
+            )}
+          </footer>
+        </>
+      )}
+    </section>
+  );
+}

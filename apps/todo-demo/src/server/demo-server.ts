@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
+import { QuireError } from '@quire/core';
+import { createSyncServer } from '@quire/server';
+import { reducers } from '../reducers.js';
+import { staticFiles } from './static-files.js';
+
+export interface DemoServerOptions {
+  /** Folder with the built app (index.html and assets). */
+  staticDir: string;
+  /** Where the lists are stored, one folder per list. */
+  dataDir: string;
+  /** Default 8787; 0 picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+}
+
+export interface DemoServer {
+  /** `http://<host>:<port>/` */
+  readonly url: string;
+  readonly port: number;
+  /** Closes the sync connections and the lists, then the HTTP server. */
+  close(): Promise<void>;
+}
+
+/** The path the app's sync WebSocket connects to. */
+export const SYNC_PATH = '/sync';
+
+/** Serves the todo app and its Quire sync endpoint on one HTTP port. */
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  if (!existsSync(join(options.staticDir, 'index.html'))) {
+    throw new QuireError(
+      'demo_not_built',
+      `no built app in ${options.staticDir} — run \`pnpm -C apps/todo-demo build\` (or \`pnpm start\` at the repo root) first`,
+    );
+  }
+  const host = options.host ?? '127.0.0.1';
+  const serveStatic = staticFiles(options.staticDir);
+  const http = createServer((req, res) => {
+    if (new URL(req.url ?? '/', 'http://x').pathname === SYNC_PATH) {
+      res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('Quire sync endpoint: connect with a WebSocket\n');
+      return;
+    }
+    serveStatic(req, res);
+  });
+  const sync = createSyncServer({ reducers, dataDir: options.dataDir, path: SYNC_PATH });
+  sync.attach(http);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8787, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? 8787);
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`,
+    port,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
+        await sync.close();
+        http.closeAllConnections();
+        await stopped;
+      })();
+      return closing;
+    },
+  };
+}
