@@ -37,3 +37,17 @@ if (!installed()) {
   if (existsSync(join(root, 'pnpm-lock.yaml'))) args.push('--frozen-lockfile');
   execFileSync('pnpm', args, { stdio: 'inherit', cwd: root, env });
 }
+
+// `npm test` also drives a real browser (e2e/). Debian's Chromium is the one
+// that works without downloads; install it when we may.
+if (process.argv.includes('--browser') && !env.QUIRE_CHROMIUM && !existsSync('/usr/bin/chromium')) {
+  const canApt = process.getuid?.() === 0 && spawnSync('apt-get', ['--version'], { stdio: 'ignore' }).status === 0;
+  if (canApt) {
+    console.log('[quire] installing Chromium for the browser tests (apt-get install chromium)…');
+    const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env: aptEnv });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit', env: aptEnv });
+  } else {
+    console.log('[quire] no Chromium at /usr/bin/chromium: the browser tests will fail. Install it (Debian: apt-get install chromium) or set QUIRE_CHROMIUM to a Chromium binary.');
+  }
+}
