@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { useDemoSuite } from './harness/demo-suite.js';
+import type { SyncGate } from './harness/sync-gate.js';
+import { TodoPage, UI_TIMEOUT_MS, onOrigin } from './harness/todo-page.js';
+
+// Tabs of one profile must share one engine (a SharedWorker, or a leader tab
+// where SharedWorker is missing). The proof that does not depend on which:
+// the server sees one sync WebSocket for the profile, however many tabs it has.
+// The SyncGate counts handshakes at the TCP level, so a socket opened by a
+// page, a worker or a shared worker is counted alike.
+const demo = useDemoSuite();
+
+interface TwoTabs {
+  gate: SyncGate;
+  tab1: TodoPage;
+  tab2: TodoPage;
+}
+
+/** One profile behind a gate, with the same list open in two tabs, both connected. */
+async function twoTabs(): Promise<TwoTabs> {
+  const gate = await demo.newGate();
+  const context = await demo.newContext();
+  const tab1 = await TodoPage.openNewList(context, gate.origin);
+  await tab1.expectConnection('connected');
+  const tab2 = await TodoPage.open(context, tab1.listUrl());
+  await tab2.expectConnection('connected');
+  return { gate, tab1, tab2 };
+}
+
+/** Opens `tab`'s list in a new profile, straight on the server. */
+async function otherProfile(tab: TodoPage): Promise<TodoPage> {
+  return TodoPage.open(await demo.newContext(), onOrigin(tab.listUrl(), demo.url));
+}
+
+describe('two tabs of one browser profile', () => {
+  it('share one engine: changes show in both tabs over a single sync connection', async () => {
+    const { gate, tab1, tab2 } = await twoTabs();
+    await tab1.add('from tab 1');
+    await tab2.expectTitles(['from tab 1']);
+    await tab2.add('from tab 2');
+    await tab1.expectTitles(['from tab 1', 'from tab 2']);
+    await tab2.toggle('from tab 1');
+    await tab1.expectCompleted(['from tab 1']);
+
+    expect({ opened: gate.syncOpened, open: gate.syncOpen }).toEqual({ opened: 1, open: 1 });
+  });
+
+  it('share local state while the server is unreachable, and reconnect with one socket', async () => {
+    const { gate, tab1, tab2 } = await twoTabs();
+    await tab1.add('before');
+    await tab2.expectTitles(['before']);
+
+    gate.block();
+    await tab1.expectDisconnected();
+    await tab1.add('while unreachable');
+    // Nothing can come through the server: the tabs share the change locally.
+    await tab2.expectTitles(['before', 'while unreachable']);
+
+    gate.unblock();
+    await tab1.expectConnection('connected', 15_000);
+    await tab2.expectNothingPending();
+    await expect.poll(() => gate.syncOpen, { timeout: UI_TIMEOUT_MS }).toBe(1);
+    // The change reached the server: another profile sees it.
+    await (await otherProfile(tab1)).expectTitles(['before', 'while unreachable']);
+  });
+
+  it('keep working in the remaining tab after the first tab closes', async () => {
+    const { gate, tab1, tab2 } = await twoTabs();
+    await tab1.add('from tab 1');
+    await tab2.expectTitles(['from tab 1']);
+
+    await tab1.page.close();
+    const lsn = await tab2.lsn();
+    await tab2.add('after tab 1 closed');
+    await tab2.expectTitles(['from tab 1', 'after tab 1 closed']);
+    await tab2.expectConfirmedAfter(lsn);
+    await (await otherProfile(tab2)).expectTitles(['from tab 1', 'after tab 1 closed']);
+    // A leader tab's successor may open a new socket, but never a second one at a time.
+    expect(gate.syncOpen).toBe(1);
+  });
+});
