@@ -17,13 +17,16 @@ interface TwoTabs {
 }
 
 /** One profile behind a gate, with the same list open in two tabs, both connected. */
-async function twoTabs(): Promise<TwoTabs> {
+async function twoTabs(withoutSharedWorker: boolean): Promise<TwoTabs> {
   const gate = await demo.newGate();
   const context = await demo.newContext();
+  // As in browsers that lack SharedWorker: the tabs must elect a leader.
+  if (withoutSharedWorker) await context.addInitScript(() => void delete (globalThis as { SharedWorker?: unknown }).SharedWorker);
   const tab1 = await TodoPage.openNewList(context, gate.origin);
   await tab1.expectConnection('connected');
   const tab2 = await TodoPage.open(context, tab1.listUrl());
   await tab2.expectConnection('connected');
+  expect(await tab2.page.evaluate(() => typeof SharedWorker)).toBe(withoutSharedWorker ? 'undefined' : 'function');
   return { gate, tab1, tab2 };
 }
 
@@ -32,9 +35,12 @@ async function otherProfile(tab: TodoPage): Promise<TodoPage> {
   return TodoPage.open(await demo.newContext(), onOrigin(tab.listUrl(), demo.url));
 }
 
-describe('two tabs of one browser profile', () => {
+describe.each([
+  ['through a SharedWorker', false],
+  ['through a leader tab, where SharedWorker is missing', true],
+])('two tabs of one browser profile, %s', (_how, withoutSharedWorker) => {
   it('share one engine: changes show in both tabs over a single sync connection', async () => {
-    const { gate, tab1, tab2 } = await twoTabs();
+    const { gate, tab1, tab2 } = await twoTabs(withoutSharedWorker);
     await tab1.add('from tab 1');
     await tab2.expectTitles(['from tab 1']);
     await tab2.add('from tab 2');
@@ -46,7 +52,7 @@ describe('two tabs of one browser profile', () => {
   });
 
   it('share local state while the server is unreachable, and reconnect with one socket', async () => {
-    const { gate, tab1, tab2 } = await twoTabs();
+    const { gate, tab1, tab2 } = await twoTabs(withoutSharedWorker);
     await tab1.add('before');
     await tab2.expectTitles(['before']);
 
@@ -65,7 +71,7 @@ describe('two tabs of one browser profile', () => {
   });
 
   it('keep working in the remaining tab after the first tab closes', async () => {
-    const { gate, tab1, tab2 } = await twoTabs();
+    const { gate, tab1, tab2 } = await twoTabs(withoutSharedWorker);
     await tab1.add('from tab 1');
     await tab2.expectTitles(['from tab 1']);
 

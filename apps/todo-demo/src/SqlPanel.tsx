@@ -1,4 +1,4 @@
-import { useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useQuery } from '@quire/react';
 import type { Row } from '@quire/core';
 import { ROW_LIMIT, toReadOnlyQuery } from './read-only-sql.js';
@@ -115,16 +115,7 @@ function ResultTable({ rows }: { rows: readonly Row[] }) {
             </thead>
             <tbody>
               {shown.map((row, index) => (
-                <tr key={index}>
-                  {columns.map((column) => {
-                    const value = row[column] ?? null;
-                    return (
-                      <td key={column} className={value === null ? 'sql-null' : typeof value === 'string' ? undefined : 'sql-number'}>
-                        {formatCell(value)}
-                      </td>
-                    );
-                  })}
-                </tr>
+                <ResultRow key={index} row={row} columns={columns.join('\u0000')} />
               ))}
             </tbody>
           </table>
@@ -133,6 +124,22 @@ function ResultTable({ rows }: { rows: readonly Row[] }) {
     </>
   );
 }
+
+/** One result row; memoised, since useQuery keeps unchanged rows identical. */
+const ResultRow = memo(function ResultRow({ row, columns }: { row: Row; columns: string }) {
+  return (
+    <tr>
+      {columns.split('\u0000').map((column) => {
+        const value = row[column] ?? null;
+        return (
+          <td key={column} className={value === null ? 'sql-null' : typeof value === 'string' ? undefined : 'sql-number'}>
+            {formatCell(value)}
+          </td>
+        );
+      })}
+    </tr>
+  );
+});
 
 /** SQLite's message without the wrapper's noise. */
 function sqlErrorText(error: unknown): string {

@@ -1,10 +1,14 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { useMutate } from '@quire/react';
 import type { TodoReducers } from './reducers.js';
 import type { Todo } from './todo.js';
 
-/** One `.todo-list li`: toggle, label (double-click to edit), edit field and destroy button. */
-export function TodoItem({ todo }: { todo: Todo }) {
+/**
+ * One `.todo-list li`: toggle, label (double-click to edit), edit field and
+ * destroy button. Memoised: useQuery keeps unchanged rows identical, so a
+ * change to one todo re-renders one item, not the whole list.
+ */
+export const TodoItem = memo(function TodoItem({ todo }: { todo: Todo }) {
   const mutate = useMutate<TodoReducers>();
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(todo.title);
@@ -62,4 +66,4 @@ export function TodoItem({ todo }: { todo: Todo }) {
       />
     </li>
   );
-}
+});

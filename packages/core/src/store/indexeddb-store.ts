@@ -16,6 +16,11 @@ interface ReplicaSchema extends DBSchema {
 
 const VERSION = 1;
 
+// Relaxed commits survive a tab or browser crash but not a power cut, and
+// are several times faster: the pending write gates sending, so its latency
+// is on every mutation's path to the server.
+const WRITE = { durability: 'relaxed' } as const;
+
 /**
  * A {@link ReplicaStore} in IndexedDB: one database per document, named
  * `quire:<docId>`, shared by every tab and worker of the origin. Works in
@@ -56,17 +61,19 @@ export class IndexedDbStore implements ReplicaStore {
   }
 
   async init(clientId: string): Promise<void> {
-    const tx = this.db.transaction('meta', 'readwrite');
+    const tx = this.db.transaction('meta', 'readwrite', WRITE);
     if (!(await tx.store.get('replica'))) await tx.store.put({ clientId, lsn: 0, pageCount: 0 }, 'replica');
     await tx.done;
   }
 
   async putPending(mutation: StoredMutation): Promise<void> {
-    await this.db.put('pending', { seq: mutation.seq, name: mutation.name, argsJson: mutation.argsJson });
+    const tx = this.db.transaction('pending', 'readwrite', WRITE);
+    void tx.store.put({ seq: mutation.seq, name: mutation.name, argsJson: mutation.argsJson });
+    await tx.done;
   }
 
   async putBase(change: BaseChange): Promise<void> {
-    const tx = this.db.transaction(['meta', 'pages', 'pending'], 'readwrite');
+    const tx = this.db.transaction(['meta', 'pages', 'pending'], 'readwrite', WRITE);
     const meta = tx.objectStore('meta');
     const pages = tx.objectStore('pages');
     const current = await meta.get('replica');
