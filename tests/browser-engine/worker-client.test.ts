@@ -117,4 +117,20 @@ describe('the worker-hosted engine', () => {
     expect(two.clientId).not.toBe(one.clientId);
     await expect(two.query('SELECT * FROM todos')).rejects.toThrow(/no such table/);
   });
+
+  test('a worker that fails to start fails every call with its error, instead of leaving the page waiting', async () => {
+    const channel = new MessageChannel();
+    const tab = connectClient({ url: h.url, docId: 'doomed', reducers: todoReducers }, channel.port1);
+    tabs.push(tab);
+    const errors: unknown[] = [];
+    tab.subscribe('SELECT 1', [], () => {}, (error) => errors.push(error));
+    const query = tab.query('SELECT 1');
+    // What the page side posts itself when the worker's `error` event fires.
+    channel.port2.postMessage({ t: 'fatal', error: { name: 'QuireError', code: 'worker_failed', message: 'the Quire worker failed: boom' } });
+    await expect(tab.ready()).rejects.toMatchObject({ code: 'worker_failed' });
+    await expect(query).rejects.toMatchObject({ code: 'worker_failed' });
+    expect(errors).toEqual([expect.objectContaining({ code: 'worker_failed' })]);
+    expect(tab.status()).toMatchObject({ connection: 'closed', lastError: { code: 'worker_failed', message: 'the Quire worker failed: boom' } });
+    await expect(tab.mutate.init().local).rejects.toMatchObject({ code: 'worker_failed' });
+  });
 });

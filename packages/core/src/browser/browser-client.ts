@@ -72,6 +72,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   let nextId = 1;
   let clientId = '';
   let closed = false;
+  // The worker could not start: every call fails with this.
+  let failed: Error | undefined;
   let status: SyncStatus = { connection: 'connecting', pending: 0, lsn: 0, lastError: undefined };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   const calls = new Map<number, Pending>();
@@ -126,9 +128,22 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       case 'queryError':
         subscriptions.get(message.id)?.onError?.(fromWireError(message.error));
         return;
-      case 'fatal':
-        failReady(fromWireError(message.error));
+      case 'fatal': {
+        const error = fromWireError(message.error);
+        failed = error;
+        failReady(error);
+        for (const call of calls.values()) call.reject(error);
+        calls.clear();
+        for (const m of mutations.values()) {
+          m.local.reject(error);
+          m.server.reject(error);
+        }
+        mutations.clear();
+        for (const sub of subscriptions.values()) sub.onError?.(error);
+        status = { ...status, connection: 'closed', lastError: { code: (error as { code?: string }).code ?? 'worker_failed', message: error.message } };
+        for (const listener of [...statusListeners]) listener(status);
         return;
+      }
     }
   };
   const open = (): TabMessage => ({
@@ -170,9 +185,9 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         const [local, localPending] = deferred();
         const [server, serverPending] = deferred();
         const handle = { seq: 0, local: local as Promise<void>, server: server as Promise<{ lsn: number }> };
-        if (closed) {
-          localPending.reject(closedError());
-          serverPending.reject(closedError());
+        if (closed || failed) {
+          localPending.reject(failed ?? closedError());
+          serverPending.reject(failed ?? closedError());
           return handle;
         }
         const id = nextId++;
@@ -206,7 +221,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     docId: options.docId,
     mutate,
     query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-      if (closed) return Promise.reject(closedError());
+      if (closed || failed) return Promise.reject(failed ?? closedError());
       const id = nextId++;
       const [promise, pending] = deferred();
       calls.set(id, pending);
@@ -215,6 +230,11 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     },
     subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener) {
       if (closed) return () => {};
+      if (failed) {
+        const error = failed;
+        queueMicrotask(() => onError?.(error));
+        return () => {};
+      }
       const id = nextId++;
       subscriptions.set(id, { sql, params, listener: listener as QueryListener, onError });
       send({ t: 'subscribe', id, sql, params });
@@ -246,8 +266,15 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
 function openPort<R extends Reducers>(options: BrowserClientOptions<R>): PortLike {
   if (options.sharedWorker && typeof SharedWorker !== 'undefined') {
     const worker = options.sharedWorker();
-    worker.port.start();
-    return worker.port;
+    const port = worker.port;
+    // A worker script that fails to load or throws at the top must not leave the page waiting.
+    worker.addEventListener('error', (event) => {
+      const message = (event as ErrorEvent).message || 'the worker script failed to load or threw while starting';
+      const error = { name: 'QuireError', code: 'worker_failed', message: `the Quire worker failed: ${message} — check the worker script and its URL` };
+      port.onmessage?.(new MessageEvent('message', { data: { t: 'fatal', error } }));
+    });
+    port.start();
+    return port;
   }
   if (options.worker) return connectToLeader(options.docId, options.worker);
   throw new QuireError('no_worker', 'createBrowserClient needs sharedWorker and/or worker — pass factories that construct your worker script (see runQuireWorker)');

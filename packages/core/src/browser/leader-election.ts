@@ -81,6 +81,11 @@ export function connectToLeader(docId: string, makeWorker: () => Worker): PortLi
   signal({ kind: 'hello', from: tabId });
   void navigator.locks.request(`quire:leader:${docId}`, () => {
     worker = makeWorker();
+    worker.addEventListener('error', (event) => {
+      const message = (event as ErrorEvent).message || 'the worker script failed to load or threw while starting';
+      const error = { name: 'QuireError', code: 'worker_failed', message: `the Quire worker failed: ${message} — check the worker script and its URL` };
+      receive({ t: 'fatal', error });
+    });
     const own = attach(receive);
     connected((data) => own.postMessage(data));
     signal({ kind: 'leader' });
