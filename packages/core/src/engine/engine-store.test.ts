@@ -1,31 +1,14 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, test } from 'vitest';
 import { defineReducers } from '../reducers/define-reducers.js';
-import { CLIENTS_TABLE, CLIENTS_TABLE_DDL } from '../reducers/sql-dialect.js';
-import { ReplicaDb } from '../replica/replica-db.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
 import type { ReplicaStore } from '../store/replica-store.js';
+import { fakeServer } from '../../test/fake-server.js';
 import { Engine } from './engine.js';
 
 const reducers = defineReducers({
   add: (tx, { id }: { id: string }) => void tx.exec('INSERT INTO items (id) VALUES (?)', [id]),
 });
-
-/** Another replica standing in for the server: its pages become the client's base. */
-async function fakeServer() {
-  const db = await ReplicaDb.open();
-  db.exec(`${CLIENTS_TABLE_DDL}; CREATE TABLE items (id TEXT PRIMARY KEY)`);
-  let lsn = 0;
-  return {
-    snapshot(apply: () => void = () => {}, settled: Record<string, number> = {}) {
-      apply();
-      for (const [clientId, seq] of Object.entries(settled)) db.exec(`INSERT OR REPLACE INTO ${CLIENTS_TABLE} VALUES (?, ?)`, [clientId, seq]);
-      const pages = Array.from({ length: db.pages.pageCount() }, (_, i) => ({ pgno: i + 1, data: db.pages.read(i + 1)!.slice() }));
-      return { kind: 'snapshot' as const, lsn: ++lsn, pageCount: pages.length, pages };
-    },
-    add: (id: string) => () => void db.exec('INSERT INTO items (id) VALUES (?)', [id]),
-  };
-}
 
 let docs = 0;
 const ids = (engine: Engine) => engine.query<{ id: string }>('SELECT id FROM items ORDER BY id').then((r) => r.map((x) => x.id));

@@ -1,31 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { MutationRejectedError } from '../errors.js';
 import { defineReducers } from '../reducers/define-reducers.js';
-import { CLIENTS_TABLE, CLIENTS_TABLE_DDL } from '../reducers/sql-dialect.js';
-import { ReplicaDb } from '../replica/replica-db.js';
+import { fakeServer } from '../../test/fake-server.js';
 import { Engine } from './engine.js';
 
 const reducers = defineReducers({
   add: (tx, { id }: { id: string }) => void tx.exec('INSERT INTO items (id) VALUES (?)', [id]),
 });
-
-/** A stand-in for the server: another replica whose pages become the client's base. */
-async function fakeServer() {
-  const db = await ReplicaDb.open();
-  db.exec(`${CLIENTS_TABLE_DDL}; CREATE TABLE items (id TEXT PRIMARY KEY)`);
-  let lsn = 0;
-  return {
-    db,
-    commit(apply: () => void, settled: Record<string, number>) {
-      apply();
-      for (const [clientId, seq] of Object.entries(settled)) {
-        db.exec(`INSERT OR REPLACE INTO ${CLIENTS_TABLE} VALUES (?, ?)`, [clientId, seq]);
-      }
-      const pages = Array.from({ length: db.pages.pageCount() }, (_, i) => ({ pgno: i + 1, data: db.pages.read(i + 1)!.slice() }));
-      return { kind: 'snapshot' as const, lsn: ++lsn, pageCount: pages.length, pages };
-    },
-  };
-}
 
 const ids = (engine: Engine) => engine.query<{ id: string }>('SELECT id FROM items ORDER BY id').then((r) => r.map((x) => x.id));
 
@@ -33,7 +14,7 @@ describe('Engine', () => {
   test('rebase settles what the base contains and replays the rest on top', async () => {
     const server = await fakeServer();
     const engine = new Engine({ reducers, clientId: 'c1' });
-    await engine.applyServerUpdate(server.commit(() => {}, {}), []);
+    await engine.applyServerUpdate(server.snapshot(() => {}, {}), []);
     const first = engine.mutate('add', { id: 'a' });
     const second = engine.mutate('add', { id: 'b' });
     await second.local;
@@ -41,7 +22,7 @@ describe('Engine', () => {
     expect(engine.pendingCount).toBe(2);
 
     // The server applied seq 1 and, concurrently, someone else's 'z'.
-    await engine.applyServerUpdate(server.commit(() => server.db.exec("INSERT INTO items VALUES ('a'), ('z')"), { c1: 1 }), []);
+    await engine.applyServerUpdate(server.snapshot(() => server.db.exec("INSERT INTO items VALUES ('a'), ('z')"), { c1: 1 }), []);
     await expect(first.server).resolves.toEqual({ lsn: 2 });
     expect(engine.pendingCount).toBe(1);
     expect(await ids(engine)).toEqual(['a', 'b', 'z']);
@@ -51,11 +32,11 @@ describe('Engine', () => {
   test('a rejected mutation leaves no trace and rejects its server promise', async () => {
     const server = await fakeServer();
     const engine = new Engine({ reducers, clientId: 'c1' });
-    await engine.applyServerUpdate(server.commit(() => {}, {}), []);
+    await engine.applyServerUpdate(server.snapshot(() => {}, {}), []);
     const doomed = engine.mutate('add', { id: 'x' });
     const later = engine.mutate('add', { id: 'y' });
     await later.local;
-    await engine.applyServerUpdate(server.commit(() => server.db.exec("INSERT INTO items VALUES ('y')"), { c1: 2 }), [
+    await engine.applyServerUpdate(server.snapshot(() => server.db.exec("INSERT INTO items VALUES ('y')"), { c1: 2 }), [
       { seq: 1, code: 'reducer_error', message: 'no x for you' },
     ]);
     await expect(doomed.server).rejects.toThrow(MutationRejectedError);
