@@ -70,7 +70,7 @@ describe('offline', () => {
     const { a, gate } = pair;
     await editWhileAOffline(pair);
 
-    gate.block();
+    const openedBeforeReload = gate.syncOpened;
     await a.page.reload();
     await a.newTodo.waitFor();
     // Only local storage can supply these: the server has none of A's edits and A cannot reach it.
@@ -78,11 +78,32 @@ describe('offline', () => {
     await a.expectCompleted(['shared 1']);
     await a.expectDisconnected();
 
-    // The reloaded page starts wanting to be online; put it back in the
-    // user-chosen offline state, open the gate, then go online with the button.
-    if ((await a.syncToggle.textContent()) === 'Go offline') await a.syncToggle.click();
-    gate.unblock();
+    // "Go offline" is remembered across the reload: the page does not even try
+    // the server, though the gate would let it through.
+    await expect.poll(() => a.syncToggle.textContent(), { timeout: UI_TIMEOUT_MS }).toBe('Go online');
+    await a.page.waitForTimeout(500);
+    expect(gate.syncOpened).toBe(openedBeforeReload);
     await a.goOnline();
     await expectConverged(pair);
+  });
+
+  it('shows edits made while the server is unreachable after a reload, and sends them once it is back', async () => {
+    const { a, b, gate } = await pairWithTwoItems();
+    gate.block();
+    await a.expectDisconnected();
+    await a.add('made while unreachable');
+    await a.toggle('shared 2');
+    await a.page.reload();
+    await a.newTodo.waitFor();
+    // The server is out of reach: only local storage can supply these.
+    await a.expectTitles(['shared 1', 'shared 2', 'made while unreachable']);
+    await a.expectCompleted(['shared 2']);
+    // Not offline by choice: the button still offers "Go offline", and the client reconnects by itself.
+    expect(await a.syncToggle.textContent()).toBe('Go offline');
+    gate.unblock();
+    await a.expectConnection('connected', 15_000);
+    await a.expectNothingPending();
+    await b.expectTitles(['shared 1', 'shared 2', 'made while unreachable']);
+    await b.expectCompleted(['shared 2']);
   });
 });

@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import { useSyncStatus } from '@quire/react';
 
 const LABELS = {
@@ -12,16 +11,11 @@ const LABELS = {
 /**
  * The connection indicator and the offline switch. The button follows what
  * the user asked for, not the socket: an unplanned drop also reads
- * "offline", but the user still wants to be online.
+ * "offline", but the client keeps reconnecting. The choice survives reloads.
  */
 export function SyncBar() {
-  const { connection, pending, lsn, lastError, goOffline, goOnline } = useSyncStatus();
-  const [wantOffline, setWantOffline] = useState(false);
-  const toggle = () => {
-    if (wantOffline) goOnline();
-    else goOffline();
-    setWantOffline(!wantOffline);
-  };
+  const { connection, pending, lsn, lastError, offlineByChoice: wantOffline, goOffline, goOnline } = useSyncStatus();
+  const toggle = () => (wantOffline ? goOnline() : goOffline());
   const problem = connection !== 'connected' && lastError && !wantOffline ? lastError.message : undefined;
   return (
     <aside className="sync-bar" aria-label="Sync">

@@ -74,7 +74,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   let closed = false;
   // The worker could not start: every call fails with this.
   let failed: Error | undefined;
-  let status: SyncStatus = { connection: 'connecting', pending: 0, lsn: 0, lastError: undefined };
+  const startOffline = wasOffline(options.docId);
+  let status: SyncStatus = { connection: startOffline ? 'offline' : 'connecting', pending: 0, lsn: 0, lastError: undefined, offlineByChoice: startOffline };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   const calls = new Map<number, Pending>();
   const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();

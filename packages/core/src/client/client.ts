@@ -86,6 +86,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   const statusListeners = new Set<(status: SyncStatus) => void>();
   let connection: ConnectionState = 'offline';
   let lastError: SyncStatus['lastError'];
+  let offlineByChoice = options.offline === true;
   let sentSeq = 0;
   // The server's frame limit, from its welcome.
   let maxMessageBytes = 0;
@@ -98,11 +99,12 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
 
   // status() returns the same object until something changes (React's
   // useSyncExternalStore relies on that).
-  let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError };
+  let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError, offlineByChoice };
   const status = () => current;
   const emit = () => {
-    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: lastError ?? engine.storeError };
-    if (next.connection === current.connection && next.pending === current.pending && next.lsn === current.lsn && next.lastError === current.lastError) return;
+    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: lastError ?? engine.storeError, offlineByChoice };
+    const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === current[key]);
+    if (same) return;
     current = next;
     for (const listener of [...statusListeners]) listener(current);
   };
@@ -239,8 +241,13 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       return () => void statusListeners.delete(listener);
     },
     ready: () => engine.ready(),
-    disconnect: () => conn.stop('offline'),
+    disconnect: () => {
+      offlineByChoice = true;
+      conn.stop('offline');
+    },
     connect: () => {
+      offlineByChoice = false;
+      emit();
       if (!closed) start();
     },
     inspect: (fn) => engine.withReplica(fn),

@@ -10,4 +10,10 @@ export interface SyncStatus {
   lsn: number;
   /** The last error the server or the socket reported, if any. */
   lastError: { code: string; message: string } | undefined;
+  /**
+   * True after `disconnect()` (or `offline: true`) until `connect()`: the
+   * client stays offline on purpose. A dropped socket also reads `offline`,
+   * but with this false, since the client keeps trying to reconnect.
+   */
+  offlineByChoice: boolean;
 }
