@@ -20,7 +20,7 @@ export interface RawSocket {
   sendBytes(bytes: Uint8Array): void;
   sendText(text: string): void;
   /** Sends hello and waits for welcome (and the snapshot or commit that brings this socket up to date). */
-  hello(clientId: string, options?: { lastLsn?: number; fromSeq?: number }): Promise<{ lsn: number }>;
+  hello(clientId: string, options?: { lastLsn?: number; fromSeq?: number; partial?: boolean }): Promise<{ lsn: number }>;
   /** Waits for the first received frame (at or after index `from`) that matches. */
   next<T extends Received['type']>(type: T, from?: number, message?: string): Promise<Extract<Received, { type: T }>>;
   /** Waits until the server closed the connection. */
@@ -74,7 +74,7 @@ export async function openRaw(url: string, docId: string | null): Promise<RawSoc
     },
     async hello(clientId, options = {}) {
       const from = received.length;
-      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: options.lastLsn ?? 0, fromSeq: options.fromSeq ?? 0 });
+      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: options.lastLsn ?? 0, fromSeq: options.fromSeq ?? 0, partial: options.partial ?? false });
       const welcome = await socket.next('welcome', from, `welcome for ${clientId}`);
       if (!options.lastLsn || options.lastLsn !== welcome.lsn) {
         // Brought up to date by a snapshot (done = true) or a catch-up commit.
@@ -121,6 +121,7 @@ export function describe(frames: readonly Received[]): string {
       if (m.type === 'commit') return `commit(${m.baseLsn}->${m.lsn}, ${m.rejections.length} rejections)`;
       if (m.type === 'snapshot') return `snapshot(${m.lsn}${m.done ? ', done' : ''})`;
       if (m.type === 'welcome') return `welcome(${m.lsn})`;
+      if (m.type === 'pages') return `pages(${m.id} at ${m.lsn}: ${m.pages.length})`;
       return `undecodable(${m.error})`;
     })
     .join(', ');

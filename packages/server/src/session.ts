@@ -56,6 +56,7 @@ export class Session implements Peer {
     try {
       if (message.type === 'hello') await this.hello(message);
       else if (!this.coordinator) this.sendError('unexpected_message', 'push before hello — send hello first', 0, true);
+      else if (message.type === 'getPages') this.coordinator.readPages(this, message.id, message.pgnos.map((p) => p.pgno));
       else this.coordinator.push(this, message.mutations);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'server_error';
@@ -78,7 +79,7 @@ export class Session implements Peer {
       return;
     }
     this.coordinator = coordinator;
-    coordinator.join(this, message.lastLsn, message.fromSeq);
+    coordinator.join(this, message.lastLsn, message.fromSeq, message.partial);
   }
 
   private close(code: number, reason: string): void {

@@ -194,7 +194,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     {
       onOpen: () => {
         snapshotPages = [];
-        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq() };
+        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq(), partial: false };
       },
       onMessage,
       onState: (state, error) => {

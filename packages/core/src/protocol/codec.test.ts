@@ -19,8 +19,8 @@ function roundTrip(message: Message): Message {
 
 describe('round trips', () => {
   const client: ClientMessage[] = [
-    { type: 'hello', protocolVersion: 1, clientId: 'c-1', lastLsn: 0, fromSeq: 0 },
-    { type: 'hello', protocolVersion: MAX, clientId: '', lastLsn: MAX, fromSeq: MAX },
+    { type: 'hello', protocolVersion: 1, clientId: 'c-1', lastLsn: 0, fromSeq: 0, partial: false },
+    { type: 'hello', protocolVersion: MAX, clientId: '', lastLsn: MAX, fromSeq: MAX, partial: false },
     { type: 'push', mutations: [] },
     {
       type: 'push',
@@ -54,8 +54,8 @@ describe('round trips', () => {
   });
 
   it('encodes hello byte for byte as documented', () => {
-    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'ab', lastLsn: 300, fromSeq: 0 });
-    expect([...frame]).toEqual([1, 1, 1, 2, 0x61, 0x62, 0xac, 0x02, 0]);
+    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false });
+    expect([...frame]).toEqual([1, 2, 1, 2, 0x61, 0x62, 0xac, 0x02, 0, 0]);
   });
 
   it('encodes MAX_SAFE_INTEGER in 8 bytes', () => {
@@ -88,7 +88,7 @@ describe('encoding refuses values that do not fit the schema', () => {
     ['negative varuint', { type: 'push', mutations: [{ seq: -1, name: 'a', args: '' }] }, /push\.mutations\[0\]\.seq: -1 is not a varuint/],
     ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, rejections: [], lsn: 0, maxMessageBytes: 1024 }, /welcome\.protocolVersion: 1\.5/],
     ['unsafe varuint', { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX + 1, maxMessageBytes: 1024 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
-    ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0 }, /hello\.clientId: expected a string, got undefined/],
+    ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0, partial: false }, /hello\.clientId: expected a string, got undefined/],
     ['non-bool', { type: 'error', code: '', message: '', seq: 0, fatal: 1 }, /error\.fatal: expected a boolean/],
     ['non-bytes', { type: 'snapshot', lsn: 0, pageCount: 0, pages: [{ pgno: 1, data: [1] }], done: true }, /snapshot\.pages\[0\]\.data: expected a Uint8Array/],
     ['non-array', { type: 'push', mutations: {} }, /push\.mutations: expected an array/],

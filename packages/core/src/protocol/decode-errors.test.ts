@@ -69,7 +69,7 @@ describe('field values', () => {
     ['encoded surrogate', [0xed, 0xa0, 0x80]],
     ['truncated sequence', [0xe2, 0x82]],
   ])('refuses invalid UTF-8: %s', (_, utf8) => {
-    const bytes = frame(1, 1, 1, utf8.length, ...utf8, 0, 0);
+    const bytes = frame(1, 2, 1, utf8.length, ...utf8, 0, 0, 0);
     expectError(() => decodeClientMessage(bytes), 'malformed_frame', /^hello\.clientId: string of \d bytes is not valid UTF-8$/);
   });
   it('refuses a bool that is neither 0 nor 1', () => {
@@ -80,10 +80,10 @@ describe('field values', () => {
 
 describe('framing', () => {
   it('refuses a known tag with another version', () => {
-    expectError(() => decodeClientMessage(frame(1, 2, 1, 0, 0, 0)), 'unsupported_version', 'hello version 2 is not supported (this build speaks hello version 1)');
+    expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 2)');
     expectError(() => decodeServerMessage(frame(18, 0)), 'unsupported_version', /commit version 0/);
   });
-  it.each([0, 3, 15, 20, 255])('refuses unknown tag %i', (tag) => {
+  it.each([0, 4, 15, 21, 255])('refuses unknown tag %i', (tag) => {
     expectError(() => decodeServerMessage(frame(tag, 1)), 'unknown_message', `unknown message tag ${tag}`);
     expectError(() => decodeClientMessage(frame(tag)), 'unknown_message', `unknown message tag ${tag}`);
   });
@@ -95,10 +95,10 @@ describe('framing', () => {
     expectError(() => decodeServerMessage('hi' as unknown as Uint8Array), 'malformed_frame', /Uint8Array/);
   });
   it('enforces maxBytes on the whole frame', () => {
-    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'abc', lastLsn: 0, fromSeq: 0 });
-    expect(bytes.length).toBe(9);
-    expect(decodeClientMessage(bytes, { maxBytes: 9 })).toMatchObject({ type: 'hello' });
-    expectError(() => decodeClientMessage(bytes, { maxBytes: 8 }), 'message_too_large', 'frame of 9 bytes exceeds the limit of 8');
+    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'abc', lastLsn: 0, fromSeq: 0, partial: false });
+    expect(bytes.length).toBe(10);
+    expect(decodeClientMessage(bytes, { maxBytes: 10 })).toMatchObject({ type: 'hello' });
+    expectError(() => decodeClientMessage(bytes, { maxBytes: 9 }), 'message_too_large', 'frame of 10 bytes exceeds the limit of 9');
   });
   it('refuses a valid message from the wrong side', () => {
     const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 3, maxMessageBytes: 1024 });

@@ -10,8 +10,10 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       that it has not heard about, so a client that catches up through a
  *       snapshot still learns them, and the server's maxMessageBytes, so the
  *       client splits its pushes to fit.
+ *   3 — partial replicas: hello v2 says whether the client wants every page
+ *       or only page 1 at first; getPages/pages fetch pages on demand.
  */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
@@ -19,11 +21,12 @@ const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string,
 
 const hello = message({
   tag: 1,
-  version: 1,
+  version: 2,
   name: 'hello',
   from: 'client',
   // lastLsn 0: no snapshot yet. fromSeq: lowest seq still pending, 0 = none.
-  fields: { protocolVersion: t.varuint, clientId: t.string, lastLsn: t.varuint, fromSeq: t.varuint },
+  // partial: a snapshot carries page 1 only; the client asks for the rest.
+  fields: { protocolVersion: t.varuint, clientId: t.string, lastLsn: t.varuint, fromSeq: t.varuint, partial: t.bool },
 });
 
 const push = message({
@@ -32,6 +35,15 @@ const push = message({
   name: 'push',
   from: 'client',
   fields: { mutations: t.array(mutation) },
+});
+
+const getPages = message({
+  tag: 3,
+  version: 1,
+  name: 'getPages',
+  from: 'client',
+  // id: echoed in the answer. Pages past the end of the document are skipped.
+  fields: { id: t.varuint, pgnos: t.array(t.struct({ pgno: t.varuint })) },
 });
 
 const welcome = message({
@@ -68,6 +80,15 @@ const commit = message({
   },
 });
 
+const pages = message({
+  tag: 20,
+  version: 1,
+  name: 'pages',
+  from: 'server',
+  // The pages as of `lsn`: every commit up to `lsn` was sent before this.
+  fields: { id: t.varuint, lsn: t.varuint, pageCount: t.varuint, pages: t.array(pageImage) },
+});
+
 const error = message({
   tag: 19,
   version: 1,
@@ -77,7 +98,7 @@ const error = message({
   fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
 });
 
-export const MESSAGE_SCHEMAS = { hello, push, welcome, snapshot, commit, error } as const;
+export const MESSAGE_SCHEMAS = { hello, push, getPages, welcome, snapshot, commit, pages, error } as const;
 
 type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
 
@@ -87,6 +108,8 @@ export type WelcomeMessage = MessageOf<typeof welcome>;
 export type SnapshotMessage = MessageOf<typeof snapshot>;
 export type CommitMessage = MessageOf<typeof commit>;
 export type ErrorMessage = MessageOf<typeof error>;
+export type GetPagesMessage = MessageOf<typeof getPages>;
+export type PagesMessage = MessageOf<typeof pages>;
 
 export type ClientMessage = MessageOf<Extract<Schemas, { from: 'client' }>>;
 export type ServerMessage = MessageOf<Extract<Schemas, { from: 'server' }>>;

@@ -35,7 +35,12 @@ interface Join {
   peer: Peer;
   lastLsn: number;
   fromSeq: number;
+  /** The client fetches pages on demand: its snapshot carries page 1 only. */
+  partial: boolean;
 }
+
+/** Most pages one getPages answer carries (4 MiB); the client asks again for the rest. */
+export const MAX_PAGES_PER_REQUEST = 1024;
 
 /** Work that must see only durable state: it runs between batches. */
 type Between = { kind: 'join'; join: Join } | { kind: 'task'; run: () => void; fail: (error: Error) => void };
@@ -96,9 +101,27 @@ export class Coordinator {
   }
 
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
-  join(peer: Peer, lastLsn: number, fromSeq: number): void {
+  join(peer: Peer, lastLsn: number, fromSeq: number, partial = false): void {
     this.assertOpen();
-    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq } });
+    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial } });
+    this.kick();
+  }
+
+  /**
+   * Answers a client's page request between batches, as of the durable LSN:
+   * every commit up to it has already gone out on the same socket.
+   */
+  readPages(peer: Peer, id: number, pgnos: readonly number[]): void {
+    this.assertOpen();
+    this.between.push({
+      kind: 'task',
+      run: () => {
+        if (!this.members.has(peer)) return;
+        const pages = this.volume.pages(pgnos.slice(0, MAX_PAGES_PER_REQUEST));
+        peer.send(encodeMessage({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
+      },
+      fail: () => {},
+    });
     this.kick();
   }
 
@@ -230,7 +253,7 @@ export class Coordinator {
   }
 
   private welcome(join: Join): void {
-    const { peer, lastLsn, fromSeq } = join;
+    const { peer, lastLsn, fromSeq, partial } = join;
     const send = (message: ServerMessage) => peer.send(encodeMessage(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
     send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
@@ -240,7 +263,7 @@ export class Coordinator {
         send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(changed), rejections: [] });
       }
     } else {
-      const pages = this.volume.snapshot();
+      const pages = partial ? this.volume.pages([1]) : this.volume.snapshot();
       const chunk = this.options.snapshotChunkPages ?? 256;
       for (let i = 0; i === 0 || i < pages.length; i += chunk) {
         const done = i + chunk >= pages.length;

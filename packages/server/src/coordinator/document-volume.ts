@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, PARITY_PRAGMAS, type PageImage } from '@quire/core/internal';
 import { QuireError } from '@quire/core';
 import type { VolumeMark } from '../log/commit-log.js';
-import { readDbFilePages } from '../wal/page-file.js';
+import { readDbFilePages, readDbFilePagesAt } from '../wal/page-file.js';
 import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
 import { rollbackWalTo } from '../wal/wal-recovery.js';
 
@@ -101,12 +101,8 @@ export class DocumentVolume {
   pages(pgnos: Iterable<number>): PageImage[] {
     const wanted = [...pgnos].filter((p) => p <= this.pageCount).sort((a, b) => a - b);
     if (wanted.length === 0) return [];
-    const missing = wanted.some((p) => !this.walPages.has(p));
-    const file = missing ? readDbFilePages(this.dbPath, this.pageCount, PAGE_SIZE) : undefined;
-    return wanted.map((pgno) => ({
-      pgno,
-      data: this.walPages.get(pgno) ?? file!.subarray((pgno - 1) * PAGE_SIZE, pgno * PAGE_SIZE),
-    }));
+    const fromFile = readDbFilePagesAt(this.dbPath, wanted.filter((p) => !this.walPages.has(p)), PAGE_SIZE);
+    return wanted.map((pgno) => ({ pgno, data: this.walPages.get(pgno) ?? fromFile.get(pgno)! }));
   }
 
   /** Checkpoints when the WAL has grown past the threshold. Call only when every commit is durable. */

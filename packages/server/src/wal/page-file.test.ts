@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, expect, test } from 'vitest';
-import { readDbFilePages, releaseDbFile } from './page-file.js';
+import { readDbFilePages, readDbFilePagesAt, releaseDbFile } from './page-file.js';
 import { WalCapture } from './wal-capture.js';
 
 const root = mkdtempSync(join(tmpdir(), 'quire-pagefile-'));
@@ -20,6 +20,22 @@ test('returns exactly pageCount pages: a prefix of a longer file, zeros past the
   expect(longer.subarray(0, file.length)).toEqual(new Uint8Array(file));
   expect(longer.subarray(file.length).every((b) => b === 0)).toBe(true);
   expect(readDbFilePages(path, 1).length).toBe(4096);
+  releaseDbFile(path);
+});
+
+test('reads chosen pages by position, runs of neighbours in one read, zeros past the end', () => {
+  const path = join(root, 'chosen.db');
+  const file = Buffer.alloc(4 * 512);
+  for (let i = 0; i < file.length; i++) file[i] = Math.floor(i / 512) + 1;
+  writeFileSync(path, file);
+  const pages = readDbFilePagesAt(path, [4, 2, 3, 2, 6], 512);
+  expect([...pages.keys()]).toEqual([2, 3, 4, 6]);
+  expect([...pages.values()].map((p) => [p.length, p[0], p[511]])).toEqual([
+    [512, 2, 2],
+    [512, 3, 3],
+    [512, 4, 4],
+    [512, 0, 0],
+  ]);
   releaseDbFile(path);
 });
 

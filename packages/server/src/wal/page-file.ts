@@ -22,6 +22,25 @@ export function readDbFilePages(dbPath: string, pageCount: number, pageSize = 40
   return image;
 }
 
+/**
+ * Reads chosen pages from the main database file, one positional read per
+ * run of consecutive page numbers. Pages past the end of the file read as zeros.
+ */
+export function readDbFilePagesAt(dbPath: string, pgnos: readonly number[], pageSize = 4096): Map<number, Uint8Array> {
+  const fd = dbFileHandle(dbPath);
+  const sorted = [...new Set(pgnos)].sort((a, b) => a - b);
+  const out = new Map<number, Uint8Array>();
+  for (let i = 0; i < sorted.length; ) {
+    let j = i + 1;
+    while (j < sorted.length && sorted[j] === sorted[j - 1]! + 1) j++;
+    const run = new Uint8Array((j - i) * pageSize);
+    readFully(fd, run, (sorted[i]! - 1) * pageSize);
+    for (let k = i; k < j; k++) out.set(sorted[k]!, run.subarray((k - i) * pageSize, (k - i + 1) * pageSize));
+    i = j;
+  }
+  return out;
+}
+
 /** Closes the handle readDbFilePages keeps for `dbPath`. Call only once SQLite has closed the database. */
 export function releaseDbFile(dbPath: string): void {
   const key = resolve(dbPath);

@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, expect, test } from 'vitest';
+import { openRaw } from '../helpers/raw-socket.js';
+import { type Harness, startHarness } from '../helpers/sync-harness.js';
+import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
+
+let h: Harness<TodoReducers>;
+beforeEach(async () => {
+  h = await startHarness(todoReducers);
+  const writer = h.client({ docId: 'big' });
+  await writer.mutate.init().server;
+  // Enough rows for a multi-level b-tree: dozens of pages.
+  for (let i = 0; i < 400; i++) writer.mutate.addTodo({ id: `t${String(i).padStart(4, '0')}`, title: 'x'.repeat(200) });
+  await writer.mutate.addTodo({ id: 'last', title: 'last' }).server;
+});
+afterEach(async () => {
+  await h.close();
+});
+
+test('a partial client gets page 1 in its snapshot, and any page on request, as of the LSN it holds', async () => {
+  const full = await h.server.snapshot('big');
+  expect(full.pageCount).toBeGreaterThan(20);
+  const socket = await openRaw(h.url, 'big');
+  const { lsn } = await socket.hello('partial-1', { partial: true });
+  const snapshot = socket.received.find((m) => m.type === 'snapshot');
+  expect(snapshot).toMatchObject({ lsn, pageCount: full.pageCount, done: true });
+  expect(snapshot!.type === 'snapshot' && snapshot!.pages.map((p) => p.pgno)).toEqual([1]);
+
+  const from = socket.received.length;
+  socket.send({ type: 'getPages', id: 7, pgnos: [5, 2, full.pageCount, full.pageCount + 3].map((pgno) => ({ pgno })) });
+  const answer = await socket.next('pages', from);
+  expect(answer).toMatchObject({ id: 7, lsn, pageCount: full.pageCount });
+  // Sorted, past-the-end skipped, byte for byte the server's.
+  expect(answer.pages.map((p) => p.pgno)).toEqual([2, 5, full.pageCount]);
+  for (const page of answer.pages) expect(Buffer.from(page.data).equals(Buffer.from(full.pages[page.pgno - 1]!.data))).toBe(true);
+  await socket.close();
+});
+
+test('a page answer follows every commit up to its LSN on the same socket', async () => {
+  const socket = await openRaw(h.url, 'big');
+  await socket.hello('partial-2', { partial: true });
+  const writer = h.client({ docId: 'big' });
+  const from = socket.received.length;
+  const writes = Array.from({ length: 20 }, (_, i) => writer.mutate.addTodo({ id: `w${i}`, title: 'w' }));
+  socket.send({ type: 'getPages', id: 1, pgnos: [{ pgno: 2 }] });
+  await Promise.all(writes.map((w) => w.server));
+  socket.send({ type: 'getPages', id: 2, pgnos: [{ pgno: 2 }] });
+  await socket.next('pages', from);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  let lastCommit = 0;
+  const answered: number[] = [];
+  for (const m of socket.received.slice(from)) {
+    if (m.type === 'commit') lastCommit = m.lsn;
+    if (m.type === 'pages') {
+      expect(m.lsn).toBe(lastCommit === 0 ? m.lsn : lastCommit);
+      answered.push(m.id);
+    }
+  }
+  expect(answered).toEqual([1, 2]);
+  await socket.close();
+});
