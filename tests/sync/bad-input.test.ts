@@ -82,8 +82,8 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
     });
 
     test('a hello header followed by garbage: malformed_frame', async () => {
-      // protocolVersion 1, then a clientId whose length claims far more bytes than the frame has.
-      await expectFatal('malformed_frame', (s) => s.sendBytes(Uint8Array.from([0x01, 0x01, 0x01, 0xff, 0xff, 0xff, 0x7f, 0x61])));
+      // hello (tag 1, version 2), protocolVersion 1, then a clientId whose length claims far more bytes than the frame has.
+      await expectFatal('malformed_frame', (s) => s.sendBytes(Uint8Array.from([0x01, 0x02, 0x01, 0xff, 0xff, 0xff, 0x7f, 0x61])));
     });
 
     test('a truncated hello: malformed_frame', async () => {
@@ -182,8 +182,8 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
     });
 
     test('a hello frame with an unknown message version byte: unsupported_version', async () => {
-      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: freshId('v2'), lastLsn: 0, fromSeq: 0, partial: false });
-      hello[1] = 2;
+      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: freshId('v9'), lastLsn: 0, fromSeq: 0, partial: false });
+      hello[1] = 9;
       await expectFatal('unsupported_version', (s) => s.sendBytes(hello));
     });
 

@@ -1,13 +1,14 @@
 import { QuireError } from '../errors.js';
+import type { PageImage } from '../page/page.js';
 import { encodeArgs } from '../reducers/args-codec.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { prepareCall } from '../reducers/invoke-reducer.js';
 import { reducerTx } from '../reducers/reducer-tx.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
-import { ReplicaDb } from '../replica/replica-db.js';
+import { PageFault, ReplicaDb } from '../replica/replica-db.js';
 import type { ReplicaStore, StoredReplica } from '../store/replica-store.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
-import { type BaseUpdate, readLastSeq, rebase } from './rebase.js';
+import { type BaseUpdate, moveBase, readLastSeq } from './rebase.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
 
 export interface EngineOptions {
@@ -17,7 +18,27 @@ export interface EngineOptions {
   userId?: string | undefined;
   /** Keeps the base and the pending mutations across restarts. */
   store?: ReplicaStore | undefined;
+  /**
+   * Fetches base pages a partial replica lacks; resolves once they were
+   * applied with {@link Engine.applyPages}. Rejects (e.g. offline) to fail
+   * the reads that need them. Without it every page must be in the base.
+   */
+  fetchPages?: ((pgnos: number[]) => Promise<void>) | undefined;
 }
+
+interface Deferred {
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** A pending mutation not yet applied on the current base, and its `local` promise if still open. */
+interface Unapplied {
+  mutation: PendingMutation;
+  local: Deferred | undefined;
+}
+
+// A read that keeps missing pages after this many fetches gives up.
+const MAX_FETCH_ROUNDS = 64;
 
 export interface LocalMutation {
   /** Assigned when the mutation is queued: at once, or after a stored replica has loaded. */
@@ -44,6 +65,13 @@ export class Engine {
   private storeFailure: QuireError | undefined;
   private id: string;
   private refreshScheduled = false;
+  // Pending mutations to (re)apply on the current base, in seq order: new
+  // calls, and everything after a rebase. A page fault pauses them until the
+  // pages arrive, so the overlay always holds a prefix of the queue in order.
+  private unapplied: Unapplied[] = [];
+  // Set after a base update until this client's last_seq could be read from
+  // it (a partial base may first need the page holding it).
+  private settling: { lsn: number; rejections: Map<number, Rejected> } | undefined;
   private closed = false;
   private readonly queue = new PendingQueue();
   private readonly subscriptions = new Subscriptions();
@@ -122,11 +150,13 @@ export class Engine {
       return mutation;
     };
     const queued = this.seqsKnown ? enqueue() : undefined;
-    handle.local = this.run((db) => {
-      this.apply(db, queued ?? enqueue());
-      this.changed();
+    let local!: Deferred;
+    handle.local = new Promise<void>((resolve, reject) => (local = { resolve, reject }));
+    this.run((db) => {
+      this.unapplied.push({ mutation: queued ?? enqueue(), local });
+      this.repair(db);
       if (!queued) this.emitState();
-    });
+    }).catch((error) => local.reject(error));
     // Fire-and-forget calls are normal: an unobserved rejection must not
     // crash the process. Callers that attach handlers still see it.
     handle.local.catch(() => {});
@@ -138,32 +168,51 @@ export class Engine {
   /** Rebase onto a server snapshot or commit. */
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
-      const bySeq = new Map(rejections.map((r) => [r.seq, r]));
-      const { lastSeq } = rebase(db, this.queue, this.id, update, bySeq, (seq) => {
-        const mutation = this.queue.list().find((m) => m.seq === seq)!;
-        try {
-          this.apply(db, mutation);
-        } catch {
-          // The server decides; a mutation that fails locally stays pending.
-        }
-      });
-      this.options.store?.putBase({ ...update, settledThroughSeq: lastSeq }).catch((error) => this.storeFailed(error));
-      this.changed();
+      moveBase(db, update);
+      // Every pending mutation is re-applied on the new base, in order.
+      const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
+      this.unapplied = this.queue.list().map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
+      this.settleAt(update.lsn, rejections);
+      const lastSeq = this.repair(db);
+      this.options.store?.putBase({ ...update, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
       this.emitState();
     });
+  }
+
+  /** Adds fetched pages to a partial base; pages as of another LSN than the base's are dropped. */
+  applyPages(lsn: number, pageCount: number, pages: readonly PageImage[]): Promise<void> {
+    return this.run((db) => {
+      if (lsn !== db.pages.lsn || pageCount !== db.pages.baseImage().pageCount) return;
+      db.pages.addBasePages(pages);
+      this.options.store?.putBase({ kind: 'commit', lsn, pageCount, pages, settledThroughSeq: 0 }).catch((error) => this.storeFailed(error));
+    });
+  }
+
+  /** Retries reads and local applies that failed for want of pages (call when back online). */
+  resume(): void {
+    void this.run((db) => {
+      this.repair(db);
+    }).catch(() => {});
   }
 
   /** Settles rejections the server reported outside a base update (the base is already current). */
   settleRejections(rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
-      const bySeq = new Map(rejections.map((r) => [r.seq, r]));
-      this.queue.settleUpTo(readLastSeq(db, this.id), this.lsn, bySeq);
+      this.settleAt(this.lsn, rejections);
+      this.repair(db);
       this.emitState();
     });
   }
 
-  query<R extends Row = Row>(sql: string, params?: SqlParams): Promise<R[]> {
-    return this.run((db) => db.query<R>(sql, params));
+  async query<R extends Row = Row>(sql: string, params?: SqlParams): Promise<R[]> {
+    for (let round = 0; ; round++) {
+      try {
+        return await this.run((db) => db.query<R>(sql, params));
+      } catch (error) {
+        if (!(error instanceof PageFault) || round >= MAX_FETCH_ROUNDS) throw error;
+        await this.fetch(error.pages);
+      }
+    }
   }
 
   subscribe<R extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<R>, onError?: ErrorListener): () => void {
@@ -229,17 +278,13 @@ export class Engine {
       for (const mutation of stored.pending) {
         if (mutation.seq <= lastSeq) continue;
         this.queue.add(mutation).catch(() => {});
-        try {
-          this.apply(db, mutation);
-        } catch {
-          // As in rebase: the server decides.
-        }
+        this.unapplied.push({ mutation, local: undefined });
       }
       this.nextSeq = Math.max(lastSeq, ...stored.pending.map((m) => m.seq)) + 1;
     }
     this.durableSeq = this.nextSeq - 1;
     this.seqsKnown = true;
-    this.changed();
+    this.repair(db);
     this.emitState();
   }
 
@@ -271,8 +316,77 @@ export class Engine {
     this.refreshScheduled = true;
     void this.run((db) => {
       this.refreshScheduled = false;
-      this.subscriptions.refresh((sql, params) => db.query(sql, params));
+      const missing = this.subscriptions.refresh((sql, params) => db.query(sql, params));
+      if (missing.length > 0) {
+        this.fetch(missing).then(
+          () => this.changed(),
+          (error) => this.subscriptions.failFaulted(error),
+        );
+      }
     }).catch(() => {});
+  }
+
+  private settleAt(lsn: number, rejections: readonly Rejected[]): void {
+    const merged = new Map(this.settling?.rejections);
+    for (const r of rejections) merged.set(r.seq, r);
+    this.settling = { lsn, rejections: merged };
+  }
+
+  /**
+   * Brings the overlay up to date: settles what the base contains, then
+   * applies the unapplied mutations in order. A missing page pauses this and
+   * fetches it; returns the last seq the base holds once known.
+   */
+  private repair(db: ReplicaDb): number | undefined {
+    let lastSeq: number | undefined;
+    try {
+      if (this.settling) {
+        lastSeq = readLastSeq(db, this.id);
+        const { lsn, rejections } = this.settling;
+        this.settling = undefined;
+        this.queue.settleUpTo(lastSeq, lsn, rejections);
+        const pending = new Set(this.queue.list().map((m) => m.seq));
+        // Settled before it ever ran here: its effects are in the base.
+        for (const entry of this.unapplied) if (!pending.has(entry.mutation.seq)) entry.local?.resolve();
+        this.unapplied = this.unapplied.filter((entry) => pending.has(entry.mutation.seq));
+      }
+      while (this.unapplied.length > 0) {
+        const entry = this.unapplied[0]!;
+        try {
+          this.apply(db, entry.mutation);
+          entry.local?.resolve();
+        } catch (error) {
+          if (error instanceof PageFault) throw error;
+          // The server decides: a mutation that fails locally stays pending.
+          entry.local?.reject(error);
+        }
+        this.unapplied.shift();
+      }
+    } catch (error) {
+      if (!(error instanceof PageFault)) throw error;
+      this.fetch(error.pages).then(
+        () => this.resume(),
+        (reason) => {
+          // Unreachable pages (offline): the calls waiting on them fail now;
+          // the mutations stay queued and apply on resume().
+          for (const entry of this.unapplied) {
+            entry.local?.reject(reason);
+            entry.local = undefined;
+          }
+        },
+      );
+    } finally {
+      this.changed();
+    }
+    return lastSeq;
+  }
+
+  private fetch(pgnos: number[]): Promise<void> {
+    const fetchPages = this.options.fetchPages;
+    if (!fetchPages) {
+      return Promise.reject(new QuireError('missing_pages', `the replica lacks pages ${pgnos.slice(0, 10).join(', ')} and has no way to fetch them — a replica without fetchPages must hold every page`));
+    }
+    return fetchPages(pgnos);
   }
 
   private emitState(): void {

@@ -1,7 +1,6 @@
 import type { PageImage } from '../page/page.js';
 import { CLIENTS_TABLE } from '../reducers/sql-dialect.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
-import type { PendingQueue, Rejected } from './pending-queue.js';
 
 /** A new server state for the base: a full snapshot, or the pages changed since the base's LSN. */
 export interface BaseUpdate {
@@ -12,30 +11,19 @@ export interface BaseUpdate {
 }
 
 /**
- * Moves the replica onto a new server state and re-applies what the server
- * has not confirmed yet.
+ * Moves the replica's base onto a new server state and drops the overlay; the
+ * engine then settles what the base contains and re-applies the rest.
  *
  * The server records each client's last applied `seq` in the document itself,
  * atomically with the mutation's effects, so reading it from the new base
  * tells exactly which pending mutations the base already contains.
  */
-export function rebase(
-  db: ReplicaDb,
-  queue: PendingQueue,
-  clientId: string,
-  update: BaseUpdate,
-  rejections: ReadonlyMap<number, Rejected>,
-  replay: (seq: number) => void,
-): { settled: number; lastSeq: number } {
+export function moveBase(db: ReplicaDb, update: BaseUpdate): void {
   if (update.kind === 'snapshot') db.pages.resetBase(update.lsn, update.pageCount, update.pages);
   else {
     db.pages.dropOverlay();
     db.pages.applyToBase(update.lsn, update.pageCount, update.pages);
   }
-  const lastSeq = readLastSeq(db, clientId);
-  const settled = queue.settleUpTo(lastSeq, update.lsn, rejections);
-  for (const mutation of queue.list()) replay(mutation.seq);
-  return { settled, lastSeq };
 }
 
 /** The last `seq` of this client that the server applied, as recorded in the document. */

@@ -1,4 +1,5 @@
 import type { Row, SqlParams } from '../reducers/tx.js';
+import { PageFault } from '../replica/replica-db.js';
 import { rowsEqual } from './rows-equal.js';
 
 export type QueryListener<R extends Row = Row> = (rows: readonly R[]) => void;
@@ -10,6 +11,8 @@ interface Subscription {
   listener: QueryListener;
   onError: ErrorListener | undefined;
   last: readonly Row[] | undefined;
+  /** Its last run needed pages the replica lacks. */
+  faulted: boolean;
 }
 
 /** Live queries: each is re-run after a change and its listener called when the rows differ. */
@@ -17,7 +20,7 @@ export class Subscriptions {
   private readonly subs = new Set<Subscription>();
 
   add(sql: string, params: SqlParams | undefined, listener: QueryListener, onError?: ErrorListener): () => void {
-    const sub: Subscription = { sql, params, listener, onError, last: undefined };
+    const sub: Subscription = { sql, params, listener, onError, last: undefined, faulted: false };
     this.subs.add(sub);
     return () => void this.subs.delete(sub);
   }
@@ -26,14 +29,25 @@ export class Subscriptions {
     return this.subs.size;
   }
 
-  /** Re-runs every live query with `run` and notifies those whose rows changed. */
-  refresh(run: (sql: string, params: SqlParams | undefined) => Row[]): void {
+  /**
+   * Re-runs every live query with `run` and notifies those whose rows
+   * changed. Returns the pages that queries missed: they are neither notified
+   * nor failed, and run again once the pages are there.
+   */
+  refresh(run: (sql: string, params: SqlParams | undefined) => Row[]): number[] {
+    const missing = new Set<number>();
     for (const sub of [...this.subs]) {
       if (!this.subs.has(sub)) continue;
       let rows: Row[];
+      sub.faulted = false;
       try {
         rows = run(sub.sql, sub.params);
       } catch (error) {
+        if (error instanceof PageFault) {
+          sub.faulted = true;
+          for (const pgno of error.pages) missing.add(pgno);
+          continue;
+        }
         // Forget the last rows: a recovery to the same rows must still be reported.
         sub.last = undefined;
         sub.onError?.(error);
@@ -42,6 +56,17 @@ export class Subscriptions {
       if (sub.last && rowsEqual(sub.last, rows)) continue;
       sub.last = Object.freeze(rows);
       sub.listener(sub.last);
+    }
+    return [...missing];
+  }
+
+  /** Fails the queries whose last run missed pages that cannot be had (offline). */
+  failFaulted(error: unknown): void {
+    for (const sub of [...this.subs]) {
+      if (!sub.faulted) continue;
+      sub.faulted = false;
+      sub.last = undefined;
+      sub.onError?.(error);
     }
   }
 }

@@ -110,6 +110,14 @@ export class ReplicaPages implements PageFile {
     this.bumpCounter();
   }
 
+  /**
+   * Adds pages fetched for a partial base, as of the base's LSN. SQLite never
+   * read them (a read of a missing page fails), so its cache needs no reset.
+   */
+  addBasePages(pages: Iterable<PageImage>): void {
+    for (const { pgno, data } of pages) if (pgno <= this.basePageCount && !this.base.has(pgno)) this.base.set(pgno, data);
+  }
+
   /** The base page as the server has it, for comparisons and persistence. */
   basePage(pgno: number): Uint8Array | undefined {
     return this.base.get(pgno);
