@@ -9,7 +9,7 @@ export interface Harness<R extends Reducers> {
   server: SyncServer<R>;
   url: string;
   dataDir: string;
-  client(options?: { docId?: string; clientId?: string; userId?: string; params?: Record<string, string> }): QuireClient<R>;
+  client(options?: { docId?: string; clientId?: string; userId?: string; params?: Record<string, string>; partial?: boolean }): QuireClient<R>;
   close(): Promise<void>;
 }
 
@@ -35,6 +35,7 @@ export async function startHarness<R extends Reducers>(
         ...(opts.clientId ? { clientId: opts.clientId } : {}),
         ...(opts.userId ? { userId: opts.userId } : {}),
         ...(opts.params ? { params: opts.params } : {}),
+        ...(opts.partial ? { partial: true } : {}),
       });
       clients.push(client);
       return client;

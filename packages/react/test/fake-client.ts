@@ -80,6 +80,10 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
     this.disconnectCalls++;
   }
 
+  hydrate(): Promise<void> {
+    return Promise.resolve();
+  }
+
   inspect(): Promise<never> {
     return Promise.reject(new Error('FakeClient.inspect is not implemented'));
   }

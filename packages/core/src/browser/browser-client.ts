@@ -1,4 +1,4 @@
-import type { QuireClient } from '../client/client.js';
+import type { HydrateProgress, QuireClient } from '../client/client.js';
 import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
@@ -78,6 +78,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   let status: SyncStatus = { connection: startOffline ? 'offline' : 'connecting', pending: 0, lsn: 0, lastError: undefined, offlineByChoice: startOffline };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   const calls = new Map<number, Pending>();
+  const progressListeners = new Map<number, (progress: HydrateProgress) => void>();
   const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();
   const subscriptions = new Map<number, { sql: string; params: SqlParams | undefined; listener: QueryListener; onError: ErrorListener | undefined }>();
   let markReady!: () => void;
@@ -123,6 +124,9 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         else call?.resolve(message.rows);
         return;
       }
+      case 'progress':
+        progressListeners.get(message.id)?.({ pages: message.pages, total: message.total });
+        return;
       case 'rows':
         subscriptions.get(message.id)?.listener(message.rows);
         return;
@@ -256,6 +260,21 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     connect() {
       rememberOffline(options.docId, false);
       send({ t: 'connect' });
+    },
+    hydrate(hydrateOptions = {}) {
+      if (closed || failed) return Promise.reject(failed ?? closedError());
+      const id = nextId++;
+      const [promise, pending] = deferred();
+      calls.set(id, pending);
+      if (hydrateOptions.onProgress) progressListeners.set(id, hydrateOptions.onProgress);
+      send({ t: 'hydrate', id });
+      return promise.then(
+        () => void progressListeners.delete(id),
+        (error: unknown) => {
+          progressListeners.delete(id);
+          throw error;
+        },
+      );
     },
     inspect() {
       return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));

@@ -130,6 +130,14 @@ class TabSession {
         this.subscriptions.set(message.id, stop);
         return;
       }
+      case 'hydrate':
+        client
+          .hydrate({ onProgress: ({ pages, total }) => this.post({ t: 'progress', id: message.id, pages, total }) })
+          .then(
+            () => this.post({ t: 'result', id: message.id, rows: [] }),
+            (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
+          );
+        return;
       case 'unsubscribe':
         this.subscriptions.get(message.id)?.();
         this.subscriptions.delete(message.id);

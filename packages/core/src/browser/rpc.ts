@@ -14,6 +14,7 @@ export type TabMessage =
   | { t: 'query'; id: number; sql: string; params: SqlParams | undefined }
   | { t: 'subscribe'; id: number; sql: string; params: SqlParams | undefined }
   | { t: 'unsubscribe'; id: number }
+  | { t: 'hydrate'; id: number }
   | { t: 'connect' }
   | { t: 'disconnect' }
   | { t: 'close' };
@@ -25,6 +26,7 @@ export type HostMessage =
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
   | { t: 'result'; id: number; rows?: Row[]; error?: WireError }
   | { t: 'rows'; id: number; rows: Row[] }
+  | { t: 'progress'; id: number; pages: number; total: number }
   | { t: 'queryError'; id: number; error: WireError }
   | { t: 'fatal'; error: WireError };
 

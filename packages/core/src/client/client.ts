@@ -36,6 +36,21 @@ export interface ClientOptions<R extends Reducers> {
   reconnect?: BackoffOptions;
   /** Start disconnected; call `connect()` later. Default false. */
   offline?: boolean;
+  /**
+   * Fetch pages on demand instead of the whole document at connect: the
+   * client costs what it reads. Reads of pages it lacks wait for them;
+   * offline they fail with `offline_missing_pages` (see `hydrate()`).
+   * Default false.
+   */
+  partial?: boolean;
+}
+
+/** Progress of {@link QuireClient.hydrate}. */
+export interface HydrateProgress {
+  /** Pages held so far. */
+  pages: number;
+  /** Pages in the document. */
+  total: number;
 }
 
 export interface QuireClient<R extends Reducers> {
@@ -57,6 +72,11 @@ export interface QuireClient<R extends Reducers> {
   disconnect(): void;
   /** Re-opens the sync connection after `disconnect()` or `offline: true`. */
   connect(): void;
+  /**
+   * Fetches every page the replica lacks, so the whole document can be read
+   * offline. Resolves once the replica holds all of it.
+   */
+  hydrate(options?: { onProgress?: (progress: HydrateProgress) => void }): Promise<void>;
   /** Runs `fn` on the replica between engine operations (diagnostics and tests). */
   inspect<T>(fn: (replica: ReplicaDb) => T): Promise<T>;
   close(): Promise<void>;
@@ -78,11 +98,22 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   if (options.clientId !== undefined && !isValidClientId(options.clientId)) {
     throw new QuireError('invalid_client_id', `clientId "${options.clientId}" is not valid — ${ID_RULE}`);
   }
+  if (options.partial && options.store) {
+    throw new QuireError('not_supported', 'a partial replica cannot use a store yet — pass partial or store, not both');
+  }
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocketImpl) {
     throw new QuireError('no_websocket', 'no WebSocket implementation found — pass createClient({ WebSocket }) (in Node, import from "@quire/core" to get one)');
   }
-  const engine = new Engine({ reducers: options.reducers, clientId: options.clientId ?? randomId(), userId: options.userId, store: options.store });
+  const partial = options.partial === true;
+  const fetcher = new PageFetcher();
+  const engine: Engine = new Engine({
+    reducers: options.reducers,
+    clientId: options.clientId ?? randomId(),
+    userId: options.userId,
+    store: options.store,
+    ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => fetcher.fetch(pgnos, connection === 'connected' ? conn : undefined) } : {}),
+  });
   const statusListeners = new Set<(status: SyncStatus) => void>();
   let connection: ConnectionState = 'offline';
   let lastError: SyncStatus['lastError'];
@@ -157,7 +188,14 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         }
         emit();
         scheduleFlush();
+        // Reads that failed offline for want of pages can fetch them now.
+        if (partial) engine.resume();
         return;
+      case 'pages': {
+        const request = fetcher.take(message.id);
+        if (request) engine.applyPages(message.lsn, message.pageCount, message.pages).then(request.resolve, request.reject);
+        return;
+      }
       case 'snapshot':
         snapshotPages.push(...message.pages);
         if (!message.done) return;
@@ -189,16 +227,17 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   };
 
   const url = connectionUrl(options.url, options.docId, options.params);
-  const conn = new Connection(
+  const conn: Connection = new Connection(
     { url, WebSocket: WebSocketImpl, ...options.reconnect },
     {
       onOpen: () => {
         snapshotPages = [];
-        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq(), partial: false };
+        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq(), partial };
       },
       onMessage,
       onState: (state, error) => {
         if (state === 'connected') return;
+        fetcher.failAll();
         connection = state;
         if (error) lastError = error;
         emit();
@@ -250,6 +289,28 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       emit();
       if (!closed) start();
     },
+    async hydrate(hydrateOptions = {}) {
+      for (;;) {
+        const { missing, total } = await engine.withReplica((db) => {
+          const { pageCount, pages } = db.pages.baseImage();
+          const lacking: number[] = [];
+          for (let pgno = 1; pgno <= pageCount; pgno++) if (!pages.has(pgno)) lacking.push(pgno);
+          return { missing: lacking, total: pageCount };
+        });
+        hydrateOptions.onProgress?.({ pages: total - missing.length, total });
+        if (missing.length === 0 && total > 0) return;
+        if (total === 0) {
+          // Not connected yet: nothing is known about the document.
+          if (connection !== 'connected') throw fetcher.offlineError(1);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          continue;
+        }
+        for (let i = 0; i < missing.length; i += HYDRATE_BATCH) {
+          await fetcher.fetch(missing.slice(i, i + HYDRATE_BATCH), connection === 'connected' ? conn : undefined);
+          hydrateOptions.onProgress?.({ pages: Math.min(total, total - missing.length + i + HYDRATE_BATCH), total });
+        }
+      }
+    },
     inspect: (fn) => engine.withReplica(fn),
     async close() {
       if (closed) return;
@@ -259,6 +320,63 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       await engine.close();
     },
   };
+}
+
+// Pages per request while hydrating: 4 MiB answers keep progress visible.
+const HYDRATE_BATCH = 1024;
+
+/** The client's outstanding page requests: one per batch of pages, deduplicated by page. */
+class PageFetcher {
+  private nextId = 1;
+  private readonly requests = new Map<number, { pgnos: number[]; resolve(): void; reject(error: unknown): void }>();
+  private readonly inFlight = new Map<number, Promise<void>>();
+
+  /** Asks for the pages not already on their way; resolves once all of them were applied. */
+  fetch(pgnos: readonly number[], conn: Connection | undefined): Promise<void> {
+    if (!conn) return Promise.reject(this.offlineError(pgnos.length));
+    const waits: Promise<void>[] = [];
+    const wanted: number[] = [];
+    for (const pgno of new Set(pgnos)) {
+      const pending = this.inFlight.get(pgno);
+      if (pending) waits.push(pending);
+      else wanted.push(pgno);
+    }
+    for (let i = 0; i < wanted.length; i += HYDRATE_BATCH) {
+      const batch = wanted.slice(i, i + HYDRATE_BATCH);
+      const id = this.nextId++;
+      const done = new Promise<void>((resolve, reject) => this.requests.set(id, { pgnos: batch, resolve, reject }));
+      done.catch(() => {});
+      for (const pgno of batch) this.inFlight.set(pgno, done);
+      waits.push(done);
+      if (!conn.send({ type: 'getPages', id, pgnos: batch.map((pgno) => ({ pgno })) })) this.fail(id, this.offlineError(batch.length));
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** The request an answer is for, no longer outstanding. */
+  take(id: number): { resolve(): void; reject(error: unknown): void } | undefined {
+    const request = this.requests.get(id);
+    if (!request) return undefined;
+    this.requests.delete(id);
+    for (const pgno of request.pgnos) this.inFlight.delete(pgno);
+    return request;
+  }
+
+  /** The connection dropped: answers will not come. */
+  failAll(): void {
+    for (const id of [...this.requests.keys()]) this.fail(id, this.offlineError(this.requests.get(id)!.pgnos.length));
+  }
+
+  offlineError(pages: number): QuireError {
+    return new QuireError(
+      'offline_missing_pages',
+      `this read needs ${pages} page(s) the local replica does not hold, and the client is offline — reconnect, or call client.hydrate() while online to keep the whole document for offline use`,
+    );
+  }
+
+  private fail(id: number, error: unknown): void {
+    this.take(id)?.reject(error);
+  }
 }
 
 function connectionUrl(base: string, docId: string, params: Record<string, string> | undefined): string {

@@ -37,8 +37,8 @@ interface Unapplied {
   local: Deferred | undefined;
 }
 
-// A read that keeps missing pages after this many fetches gives up.
-const MAX_FETCH_ROUNDS = 64;
+// A read that misses the same pages after this many fetches gives up.
+const MAX_SAME_FAULT = 8;
 
 export interface LocalMutation {
   /** Assigned when the mutation is queued: at once, or after a stored replica has loaded. */
@@ -205,11 +205,19 @@ export class Engine {
   }
 
   async query<R extends Row = Row>(sql: string, params?: SqlParams): Promise<R[]> {
-    for (let round = 0; ; round++) {
+    let stuck = 0;
+    let last = '';
+    for (;;) {
       try {
         return await this.run((db) => db.query<R>(sql, params));
       } catch (error) {
-        if (!(error instanceof PageFault) || round >= MAX_FETCH_ROUNDS) throw error;
+        if (!(error instanceof PageFault)) throw error;
+        // Each round normally misses new pages; the same miss again and again
+        // means the pages never arrive (answers as of another LSN, say).
+        const key = error.pages.join(',');
+        stuck = key === last ? stuck + 1 : 0;
+        last = key;
+        if (stuck >= MAX_SAME_FAULT) throw new QuireError('missing_pages', `pages ${key} were fetched ${stuck} times and are still missing — the replica cannot follow the server; reopen the client`);
         await this.fetch(error.pages);
       }
     }
