@@ -1,3 +1,4 @@
+import { PAGE_SIZE } from '../page/page.js';
 import { bareParamName, isNamedParams, normalizeParam } from '../reducers/sql-params.js';
 import { PARITY_PRAGMAS } from '../reducers/sql-dialect.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
@@ -46,6 +47,9 @@ export class ReplicaDb implements Tx {
     capi.sqlite3_db_config(db.pointer!, capi.SQLITE_DBCONFIG_DQS_DDL, 0, 0);
     // The replica's journal only has to survive a rollback, never a crash.
     db.exec('PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; PRAGMA synchronous = OFF');
+    // sqlite-wasm creates 8 KiB pages; a database this replica starts
+    // (offline, before any snapshot) must have the server's page size.
+    db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
     for (const pragma of PARITY_PRAGMAS) db.exec(`PRAGMA ${pragma}`);
     return new ReplicaDb(sqlite3, vfs, fileName, db, pages);
   }
