@@ -9,6 +9,8 @@ export type { MutateApi, MutationHandle } from './client/mutation-handle.js';
 export type { ConnectionState, SyncStatus } from './client/sync-status.js';
 export type { BackoffOptions } from './client/backoff.js';
 export type { ErrorListener, QueryListener } from './engine/subscriptions.js';
+export type { QueryStats } from './engine/engine.js';
+export type { HydrateProgress } from './client/client.js';
 export { defineReducers, validated } from './reducers/define-reducers.js';
 export type {
   AnyReducerDefinition,

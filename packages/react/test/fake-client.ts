@@ -80,6 +80,10 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
     this.disconnectCalls++;
   }
 
+  measureQuery(): Promise<never> {
+    return Promise.reject(new Error('FakeClient.measureQuery is not implemented'));
+  }
+
   hydrate(): Promise<void> {
     return Promise.resolve();
   }

@@ -6,6 +6,7 @@ import { QuireError } from '../errors.js';
 import { ID_RULE, isValidDocId } from '../protocol/index.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
+import type { QueryStats } from '../engine/engine.js';
 import { connectToLeader } from './leader-election.js';
 import { type HostMessage, type PortLike, type TabMessage, fromWireError } from './rpc.js';
 
@@ -121,7 +122,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         const call = calls.get(message.id);
         calls.delete(message.id);
         if (message.error) call?.reject(fromWireError(message.error));
-        else call?.resolve(message.rows);
+        else call?.resolve(message.stats ? { rows: message.rows, stats: message.stats } : message.rows);
         return;
       }
       case 'progress':
@@ -232,6 +233,14 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       calls.set(id, pending);
       send({ t: 'query', id, sql, params });
       return promise as Promise<T[]>;
+    },
+    measureQuery<T extends Row = Row>(sql: string, params?: SqlParams) {
+      if (closed || failed) return Promise.reject(failed ?? closedError());
+      const id = nextId++;
+      const [promise, pending] = deferred();
+      calls.set(id, pending);
+      send({ t: 'query', id, sql, params, measure: true });
+      return promise as Promise<{ rows: T[]; stats: QueryStats }>;
     },
     subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener) {
       if (closed) return () => {};

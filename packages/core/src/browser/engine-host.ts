@@ -115,8 +115,8 @@ class TabSession {
       case 'mutate':
         return this.mutate(client, message);
       case 'query':
-        client.query(message.sql, message.params).then(
-          (rows) => this.post({ t: 'result', id: message.id, rows }),
+        client.measureQuery(message.sql, message.params).then(
+          ({ rows, stats }) => this.post({ t: 'result', id: message.id, rows, ...(message.measure ? { stats } : {}) }),
           (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
         );
         return;

@@ -1,6 +1,7 @@
 import type { SyncStatus } from '../client/sync-status.js';
 import { MutationRejectedError, QuireError } from '../errors.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
+import type { QueryStats } from '../engine/engine.js';
 
 /**
  * Messages between a tab's client and the engine host (a shared or dedicated
@@ -11,7 +12,7 @@ import type { Row, SqlParams } from '../reducers/tx.js';
 export type TabMessage =
   | { t: 'open'; docId: string; url: string; params: Record<string, string> | undefined; userId: string | undefined; offline: boolean }
   | { t: 'mutate'; id: number; name: string; args: unknown }
-  | { t: 'query'; id: number; sql: string; params: SqlParams | undefined }
+  | { t: 'query'; id: number; sql: string; params: SqlParams | undefined; measure?: boolean }
   | { t: 'subscribe'; id: number; sql: string; params: SqlParams | undefined }
   | { t: 'unsubscribe'; id: number }
   | { t: 'hydrate'; id: number }
@@ -24,7 +25,7 @@ export type HostMessage =
   | { t: 'status'; status: SyncStatus }
   | { t: 'local'; id: number; seq: number; error?: WireError }
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
-  | { t: 'result'; id: number; rows?: Row[]; error?: WireError }
+  | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; error?: WireError }
   | { t: 'rows'; id: number; rows: Row[] }
   | { t: 'progress'; id: number; pages: number; total: number }
   | { t: 'queryError'; id: number; error: WireError }

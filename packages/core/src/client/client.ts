@@ -1,4 +1,4 @@
-import { Engine } from '../engine/engine.js';
+import { Engine, type QueryStats } from '../engine/engine.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
 import type { PageImage } from '../page/page.js';
@@ -43,6 +43,8 @@ export interface ClientOptions<R extends Reducers> {
    * Default false.
    */
   partial?: boolean;
+  /** With `partial`: fetch the pages a scan will want next along with its misses. Default true. */
+  prefetch?: boolean;
 }
 
 /** Progress of {@link QuireClient.hydrate}. */
@@ -61,6 +63,8 @@ export interface QuireClient<R extends Reducers> {
   readonly mutate: MutateApi<R>;
   /** Runs a read-only query against the local replica. */
   query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
+  /** Like `query`, and reports what it cost: pages SQLite read, pages fetched, round trips. */
+  measureQuery<T extends Row = Row>(sql: string, params?: SqlParams): Promise<{ rows: T[]; stats: QueryStats }>;
   /** Calls `listener` with the rows now and whenever they change. Returns the unsubscribe function. */
   subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener): () => void;
   status(): SyncStatus;
@@ -112,6 +116,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     clientId: options.clientId ?? randomId(),
     userId: options.userId,
     store: options.store,
+    prefetch: options.prefetch,
     ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => fetcher.fetch(pgnos, connection === 'connected' ? conn : undefined) } : {}),
   });
   const statusListeners = new Set<(status: SyncStatus) => void>();
@@ -273,6 +278,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     docId: options.docId,
     mutate,
     query: (sql, params) => engine.query(sql, params),
+    measureQuery: (sql, params) => engine.measure(sql, params),
     subscribe: (sql, params, listener, onError) => engine.subscribe(sql, params, listener, onError),
     status,
     subscribeStatus(listener) {

@@ -8,6 +8,7 @@ import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { PageFault, ReplicaDb } from '../replica/replica-db.js';
 import type { ReplicaStore, StoredReplica } from '../store/replica-store.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
+import { PrefetchPlanner, type ReadHistory, newReadHistory } from './prefetch.js';
 import { type BaseUpdate, moveBase, readLastSeq } from './rebase.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
 
@@ -24,6 +25,15 @@ export interface EngineOptions {
    * the reads that need them. Without it every page must be in the base.
    */
   fetchPages?: ((pgnos: number[]) => Promise<void>) | undefined;
+  /** Fetch the pages a scan will want next along with its misses. Default true. */
+  prefetch?: boolean | undefined;
+}
+
+/** What one read cost: pages SQLite read, pages fetched for it, and round trips. */
+export interface QueryStats {
+  pagesRead: number;
+  pagesFetched: number;
+  roundTrips: number;
 }
 
 interface Deferred {
@@ -72,6 +82,10 @@ export class Engine {
   // Set after a base update until this client's last_seq could be read from
   // it (a partial base may first need the page holding it).
   private settling: { lsn: number; rejections: Map<number, Rejected> } | undefined;
+  private readonly planner: PrefetchPlanner;
+  // Misses of the live-query refresh and of the local applies, across their fetch rounds.
+  private refreshHistory = newReadHistory();
+  private repairHistory = newReadHistory();
   private closed = false;
   private readonly queue = new PendingQueue();
   private readonly subscriptions = new Subscriptions();
@@ -79,6 +93,7 @@ export class Engine {
 
   constructor(private options: EngineOptions) {
     this.id = options.clientId;
+    this.planner = new PrefetchPlanner(options.prefetch ?? true);
     this.seqsKnown = !options.store;
     if (options.store) this.durableSeq = 0;
     this.tail = ReplicaDb.open().then(async (db) => {
@@ -168,6 +183,8 @@ export class Engine {
   /** Rebase onto a server snapshot or commit. */
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
+      if (update.kind === 'snapshot') this.planner.forget();
+      this.planner.learn(update.pages);
       moveBase(db, update);
       // Every pending mutation is re-applied on the new base, in order.
       const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
@@ -184,6 +201,7 @@ export class Engine {
     return this.run((db) => {
       if (lsn !== db.pages.lsn || pageCount !== db.pages.baseImage().pageCount) return;
       db.pages.addBasePages(pages);
+      this.planner.learn(pages);
       this.options.store?.putBase({ kind: 'commit', lsn, pageCount, pages, settledThroughSeq: 0 }).catch((error) => this.storeFailed(error));
     });
   }
@@ -205,11 +223,23 @@ export class Engine {
   }
 
   async query<R extends Row = Row>(sql: string, params?: SqlParams): Promise<R[]> {
+    return (await this.measure<R>(sql, params)).rows;
+  }
+
+  /** Runs a read-only query and reports what it cost. */
+  async measure<R extends Row = Row>(sql: string, params?: SqlParams): Promise<{ rows: R[]; stats: QueryStats }> {
+    const history = newReadHistory();
+    const stats: QueryStats = { pagesRead: 0, pagesFetched: 0, roundTrips: 0 };
     let stuck = 0;
     let last = '';
     for (;;) {
       try {
-        return await this.run((db) => db.query<R>(sql, params));
+        return await this.run((db) => {
+          const before = db.pages.reads;
+          const rows = db.query<R>(sql, params);
+          stats.pagesRead = db.pages.reads - before;
+          return { rows, stats };
+        });
       } catch (error) {
         if (!(error instanceof PageFault)) throw error;
         // Each round normally misses new pages; the same miss again and again
@@ -218,7 +248,10 @@ export class Engine {
         stuck = key === last ? stuck + 1 : 0;
         last = key;
         if (stuck >= MAX_SAME_FAULT) throw new QuireError('missing_pages', `pages ${key} were fetched ${stuck} times and are still missing — the replica cannot follow the server; reopen the client`);
-        await this.fetch(error.pages);
+        const plan = await this.run((db) => this.plan(db, error.pages, history));
+        stats.roundTrips++;
+        stats.pagesFetched += plan.length;
+        await this.fetch(plan);
       }
     }
   }
@@ -325,8 +358,9 @@ export class Engine {
     void this.run((db) => {
       this.refreshScheduled = false;
       const missing = this.subscriptions.refresh((sql, params) => db.query(sql, params));
-      if (missing.length > 0) {
-        this.fetch(missing).then(
+      if (missing.length === 0) this.refreshHistory = newReadHistory();
+      else {
+        this.fetch(this.plan(db, missing, this.refreshHistory)).then(
           () => this.changed(),
           (error) => this.subscriptions.failFaulted(error),
         );
@@ -370,9 +404,10 @@ export class Engine {
         }
         this.unapplied.shift();
       }
+      this.repairHistory = newReadHistory();
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
-      this.fetch(error.pages).then(
+      this.fetch(this.plan(db, error.pages, this.repairHistory)).then(
         () => this.resume(),
         (reason) => {
           // Unreachable pages (offline): the calls waiting on them fail now;
@@ -387,6 +422,10 @@ export class Engine {
       this.changed();
     }
     return lastSeq;
+  }
+
+  private plan(db: ReplicaDb, missing: number[], history: ReadHistory): number[] {
+    return this.planner.plan(missing, history, (pgno) => db.pages.holds(pgno), db.pages.baseImage().pageCount);
   }
 
   private fetch(pgnos: number[]): Promise<void> {

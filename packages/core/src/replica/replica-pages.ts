@@ -26,12 +26,20 @@ export class ReplicaPages implements PageFile {
   // The pages under SQLite were swapped: its schema may be stale at an equal cookie.
   private schemaDoubt = false;
   lsn = 0;
+  /** Page reads served to SQLite so far (for per-query instrumentation). */
+  reads = 0;
 
   pageCount(): number {
     return this.overlayPageCount ?? this.basePageCount;
   }
 
+  /** Whether a read of `pgno` would be served without fetching. */
+  holds(pgno: number): boolean {
+    return this.overlay.has(pgno) || this.base.has(pgno) || pgno > this.basePageCount;
+  }
+
   read(pgno: number): Uint8Array | undefined {
+    this.reads++;
     if (pgno > this.pageCount()) return undefined;
     const page = this.overlay.get(pgno) ?? this.base.get(pgno);
     if (!page) {
