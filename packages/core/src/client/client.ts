@@ -45,6 +45,12 @@ export interface ClientOptions<R extends Reducers> {
   partial?: boolean;
   /** With `partial`: fetch the pages a scan will want next along with its misses. Default true. */
   prefetch?: boolean;
+  /**
+   * With `partial`: bytes of document pages to keep; the least recently used
+   * go first. Page 1, interior b-tree pages and pages under pending changes
+   * are never dropped. Default unbounded.
+   */
+  cacheSize?: number;
 }
 
 /** Progress of {@link QuireClient.hydrate}. */
@@ -117,6 +123,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     userId: options.userId,
     store: options.store,
     prefetch: options.prefetch,
+    cacheSize: options.partial ? options.cacheSize : undefined,
     ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => fetcher.fetch(pgnos, connection === 'connected' ? conn : undefined) } : {}),
   });
   const statusListeners = new Set<(status: SyncStatus) => void>();

@@ -6,6 +6,7 @@ import { prepareCall } from '../reducers/invoke-reducer.js';
 import { reducerTx } from '../reducers/reducer-tx.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
 import { PageFault, ReplicaDb } from '../replica/replica-db.js';
+import { ReplicaPages } from '../replica/replica-pages.js';
 import type { ReplicaStore, StoredReplica } from '../store/replica-store.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
 import { PrefetchPlanner, type ReadHistory, newReadHistory } from './prefetch.js';
@@ -27,6 +28,8 @@ export interface EngineOptions {
   fetchPages?: ((pgnos: number[]) => Promise<void>) | undefined;
   /** Fetch the pages a scan will want next along with its misses. Default true. */
   prefetch?: boolean | undefined;
+  /** Bytes of base pages a partial replica keeps; least recently used ones go first. Default unbounded. */
+  cacheSize?: number | undefined;
 }
 
 /** What one read cost: pages SQLite read, pages fetched for it, and round trips. */
@@ -86,6 +89,9 @@ export class Engine {
   // Misses of the live-query refresh and of the local applies, across their fetch rounds.
   private refreshHistory = newReadHistory();
   private repairHistory = newReadHistory();
+  // Reads waiting for pages: while any is, nothing is evicted, or a read
+  // larger than the cache could lose its pages before it runs again.
+  private readsWaiting = 0;
   private closed = false;
   private readonly queue = new PendingQueue();
   private readonly subscriptions = new Subscriptions();
@@ -96,7 +102,7 @@ export class Engine {
     this.planner = new PrefetchPlanner(options.prefetch ?? true);
     this.seqsKnown = !options.store;
     if (options.store) this.durableSeq = 0;
-    this.tail = ReplicaDb.open().then(async (db) => {
+    this.tail = ReplicaDb.open(new ReplicaPages(options.cacheSize)).then(async (db) => {
       this.db = db;
       this.tx = reducerTx(db);
       if (options.store) await this.restore(db, options.store);
@@ -235,6 +241,7 @@ export class Engine {
     for (;;) {
       try {
         return await this.run((db) => {
+          if (stats.roundTrips === 0) this.evict(db);
           const before = db.pages.reads;
           const rows = db.query<R>(sql, params);
           stats.pagesRead = db.pages.reads - before;
@@ -251,7 +258,12 @@ export class Engine {
         const plan = await this.run((db) => this.plan(db, error.pages, history));
         stats.roundTrips++;
         stats.pagesFetched += plan.length;
-        await this.fetch(plan);
+        this.readsWaiting++;
+        try {
+          await this.fetch(plan);
+        } finally {
+          this.readsWaiting--;
+        }
       }
     }
   }
@@ -357,13 +369,20 @@ export class Engine {
     this.refreshScheduled = true;
     void this.run((db) => {
       this.refreshScheduled = false;
+      if (this.refreshHistory.misses.length === 0) this.evict(db);
       const missing = this.subscriptions.refresh((sql, params) => db.query(sql, params));
       if (missing.length === 0) this.refreshHistory = newReadHistory();
       else {
-        this.fetch(this.plan(db, missing, this.refreshHistory)).then(
-          () => this.changed(),
-          (error) => this.subscriptions.failFaulted(error),
-        );
+        this.readsWaiting++;
+        this.fetch(this.plan(db, missing, this.refreshHistory))
+          .then(
+            () => this.changed(),
+            (error) => {
+              this.refreshHistory = newReadHistory();
+              this.subscriptions.failFaulted(error);
+            },
+          )
+          .finally(() => this.readsWaiting--);
       }
     }).catch(() => {});
   }
@@ -407,9 +426,11 @@ export class Engine {
       this.repairHistory = newReadHistory();
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
-      this.fetch(this.plan(db, error.pages, this.repairHistory)).then(
+      this.readsWaiting++;
+      this.fetch(this.plan(db, error.pages, this.repairHistory)).finally(() => this.readsWaiting--).then(
         () => this.resume(),
         (reason) => {
+          this.repairHistory = newReadHistory();
           // Unreachable pages (offline): the calls waiting on them fail now;
           // the mutations stay queued and apply on resume().
           for (const entry of this.unapplied) {
@@ -422,6 +443,11 @@ export class Engine {
       this.changed();
     }
     return lastSeq;
+  }
+
+  /** Keeps a bounded base within its budget; only while no read waits for pages. */
+  private evict(db: ReplicaDb): void {
+    if (this.readsWaiting === 0) db.pages.evict((pgno) => this.planner.isStructural(pgno));
   }
 
   private plan(db: ReplicaDb, missing: number[], history: ReadHistory): number[] {

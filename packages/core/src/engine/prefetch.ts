@@ -32,7 +32,6 @@ export class PrefetchPlanner {
 
   /** Learns the children of the interior pages among `pages` (new base pages). */
   learn(pages: Iterable<PageImage>): void {
-    if (!this.enabled) return;
     for (const { pgno, data } of pages) {
       const kids = interiorChildren(data, pgno);
       if (!kids) {
@@ -42,6 +41,11 @@ export class PrefetchPlanner {
       this.children.set(pgno, kids);
       kids.forEach((child, index) => this.parents.set(child, { parent: pgno, index }));
     }
+  }
+
+  /** Interior b-tree pages: every lookup passes through them, so the cache keeps them. */
+  isStructural(pgno: number): boolean {
+    return this.children.has(pgno);
   }
 
   forget(): void {

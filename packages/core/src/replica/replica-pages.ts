@@ -1,5 +1,6 @@
 import { PAGE_SIZE, type PageImage, presentHeader, readChangeCounter, readSchemaCookie } from '../page/page.js';
 import type { PageFile } from '../vfs/page-file.js';
+import { PageBudget } from './page-budget.js';
 
 /**
  * The pages a client replica reads: the server's snapshot (the base) under
@@ -28,6 +29,12 @@ export class ReplicaPages implements PageFile {
   lsn = 0;
   /** Page reads served to SQLite so far (for per-query instrumentation). */
   reads = 0;
+  private readonly budget: PageBudget | undefined;
+
+  /** `cacheBytes` bounds the base of a partial replica (see {@link evict}); default unbounded. */
+  constructor(cacheBytes?: number) {
+    this.budget = cacheBytes === undefined ? undefined : new PageBudget(cacheBytes);
+  }
 
   pageCount(): number {
     return this.overlayPageCount ?? this.basePageCount;
@@ -42,6 +49,7 @@ export class ReplicaPages implements PageFile {
     this.reads++;
     if (pgno > this.pageCount()) return undefined;
     const page = this.overlay.get(pgno) ?? this.base.get(pgno);
+    if (this.budget && page && !this.overlay.has(pgno)) this.budget.touch(pgno);
     if (!page) {
       // Pages past the base's end were never on the server: the overlay grew
       // the file and SQLite will write them before it trusts their content.
@@ -98,7 +106,11 @@ export class ReplicaPages implements PageFile {
   /** Replaces the whole base with a snapshot. */
   resetBase(lsn: number, pageCount: number, pages: Iterable<PageImage>): void {
     this.base = new Map();
-    for (const { pgno, data } of pages) this.base.set(pgno, data);
+    this.budget?.clear();
+    for (const { pgno, data } of pages) {
+      this.base.set(pgno, data);
+      this.budget?.touch(pgno);
+    }
     this.basePageCount = pageCount;
     this.lsn = lsn;
     this.overlay.clear();
@@ -109,9 +121,16 @@ export class ReplicaPages implements PageFile {
 
   /** Moves the base forward by one commit (or a catch-up range of commits). */
   applyToBase(lsn: number, pageCount: number, pages: Iterable<PageImage>): void {
-    for (const { pgno, data } of pages) this.base.set(pgno, data);
+    for (const { pgno, data } of pages) {
+      this.base.set(pgno, data);
+      this.budget?.touch(pgno);
+    }
     if (pageCount < this.basePageCount) {
-      for (const pgno of this.base.keys()) if (pgno > pageCount) this.base.delete(pgno);
+      for (const pgno of this.base.keys()) {
+        if (pgno <= pageCount) continue;
+        this.base.delete(pgno);
+        this.budget?.forget(pgno);
+      }
     }
     this.basePageCount = pageCount;
     this.lsn = lsn;
@@ -123,7 +142,26 @@ export class ReplicaPages implements PageFile {
    * read them (a read of a missing page fails), so its cache needs no reset.
    */
   addBasePages(pages: Iterable<PageImage>): void {
-    for (const { pgno, data } of pages) if (pgno <= this.basePageCount && !this.base.has(pgno)) this.base.set(pgno, data);
+    for (const { pgno, data } of pages) {
+      if (pgno > this.basePageCount || this.base.has(pgno)) continue;
+      this.base.set(pgno, data);
+      this.budget?.touch(pgno);
+    }
+  }
+
+  /**
+   * Drops least recently used base pages until the base fits its budget.
+   * Never page 1, pages under the overlay, or what `pinned` names. Call
+   * between operations only. Returns the dropped page numbers.
+   */
+  evict(pinned: (pgno: number) => boolean): number[] {
+    if (!this.budget) return [];
+    const victims = this.budget.victims(this.base.size, (pgno) => pgno === 1 || this.overlay.has(pgno) || pinned(pgno));
+    for (const pgno of victims) {
+      this.base.delete(pgno);
+      this.budget.forget(pgno);
+    }
+    return victims;
   }
 
   /** The base page as the server has it, for comparisons and persistence. */
