@@ -58,3 +58,48 @@ test('a page answer follows every commit up to its LSN on the same socket', asyn
   expect(answered).toEqual([1, 2]);
   await socket.close();
 });
+
+test('commits carry images only of the pages a partial client holds, and the numbers of the rest', async () => {
+  const socket = await openRaw(h.url, 'big');
+  await socket.hello('partial-3', { partial: true });
+  let from = socket.received.length;
+  socket.send({ type: 'getPages', id: 1, pgnos: [{ pgno: 2 }, { pgno: 3 }] });
+  await socket.next('pages', from);
+
+  // A write to every row changes most pages of the table.
+  const writer = h.client({ docId: 'big' });
+  from = socket.received.length;
+  await writer.mutate.toggle({ id: 't0000' }).server;
+  for (let i = 0; i < 400; i++) writer.mutate.rename({ id: `t${String(i).padStart(4, '0')}`, title: 'y'.repeat(200) });
+  await writer.mutate.toggle({ id: 'last' }).server;
+  const commits = socket.received.slice(from).filter((m) => m.type === 'commit');
+  expect(commits.length).toBeGreaterThan(0);
+  const sentImages = new Set(commits.flatMap((c) => (c.type === 'commit' ? c.pages.map((p) => p.pgno) : [])));
+  const forgotten = new Set(commits.flatMap((c) => (c.type === 'commit' ? c.forgotten.map((p) => p.pgno) : [])));
+  for (const pgno of sentImages) expect([1, 2, 3]).toContain(pgno);
+  expect(forgotten.size).toBeGreaterThan(10);
+
+  // After forget, page 2's changes come as a number only.
+  socket.send({ type: 'forget', pgnos: [{ pgno: 2 }] });
+  from = socket.received.length;
+  await writer.mutate.toggle({ id: 't0000' }).server;
+  for (let i = 0; i < 400; i++) writer.mutate.rename({ id: `t${String(i).padStart(4, '0')}`, title: 'z'.repeat(200) });
+  await writer.mutate.toggle({ id: 'last' }).server;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const later = socket.received.slice(from).flatMap((m) => (m.type === 'commit' ? m.pages.map((p) => p.pgno) : []));
+  expect(later).not.toContain(2);
+  await socket.close();
+});
+
+test('a full client still gets every changed page', async () => {
+  const socket = await openRaw(h.url, 'big');
+  await socket.hello('full-1');
+  const from = socket.received.length;
+  const writer = h.client({ docId: 'big' });
+  await writer.mutate.rename({ id: 't0200', title: 'changed' }).server;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const commit = socket.received.slice(from).find((m) => m.type === 'commit');
+  expect(commit?.type === 'commit' && commit.forgotten).toEqual([]);
+  expect(commit?.type === 'commit' && commit.pages.length).toBeGreaterThan(0);
+  await socket.close();
+});

@@ -57,6 +57,7 @@ export class Session implements Peer {
       if (message.type === 'hello') await this.hello(message);
       else if (!this.coordinator) this.sendError('unexpected_message', 'push before hello — send hello first', 0, true);
       else if (message.type === 'getPages') this.coordinator.readPages(this, message.id, message.pgnos.map((p) => p.pgno));
+      else if (message.type === 'forget') this.coordinator.forget(this, message.pgnos.map((p) => p.pgno));
       else this.coordinator.push(this, message.mutations);
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'server_error';
@@ -79,7 +80,7 @@ export class Session implements Peer {
       return;
     }
     this.coordinator = coordinator;
-    coordinator.join(this, message.lastLsn, message.fromSeq, message.partial);
+    coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
   }
 
   private close(code: number, reason: string): void {

@@ -124,6 +124,9 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     store: options.store,
     prefetch: options.prefetch,
     cacheSize: options.partial ? options.cacheSize : undefined,
+    onEvict: (pgnos: number[]) => {
+      if (connection === 'connected') conn.send({ type: 'forget', pgnos: pgnos.map((pgno) => ({ pgno })) });
+    },
     ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => fetcher.fetch(pgnos, connection === 'connected' ? conn : undefined) } : {}),
   });
   const statusListeners = new Set<(status: SyncStatus) => void>();
@@ -226,7 +229,10 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         streamLsn = message.lsn;
         const rejections = [...welcomeRejections, ...message.rejections.filter((r) => r.clientId === engine.clientId)];
         welcomeRejections = [];
-        void engine.applyServerUpdate({ kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages }, rejections);
+        void engine.applyServerUpdate(
+          { kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages, forgotten: message.forgotten.map((p) => p.pgno) },
+          rejections,
+        );
         return;
       }
       case 'error':
@@ -244,7 +250,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     {
       onOpen: () => {
         snapshotPages = [];
-        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq(), partial };
+        return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: engine.clientId, lastLsn: streamLsn, fromSeq: engine.lowestPendingSeq(), partial, held: partial ? engine.heldPages().map((pgno) => ({ pgno })) : [] };
       },
       onMessage,
       onState: (state, error) => {

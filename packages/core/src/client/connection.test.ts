@@ -25,7 +25,7 @@ test('stop() during the handshake closes quietly: no uncaught error, state offli
   const states: ConnectionState[] = [];
   const conn = new Connection(
     { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never },
-    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false }), onMessage: () => {}, onState: (s) => states.push(s) },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s) => states.push(s) },
   );
   try {
     conn.start();

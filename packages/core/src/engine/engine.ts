@@ -30,6 +30,8 @@ export interface EngineOptions {
   prefetch?: boolean | undefined;
   /** Bytes of base pages a partial replica keeps; least recently used ones go first. Default unbounded. */
   cacheSize?: number | undefined;
+  /** Told which base pages the cache dropped (the server stops sending their changes). */
+  onEvict?: ((pgnos: number[]) => void) | undefined;
 }
 
 /** What one read cost: pages SQLite read, pages fetched for it, and round trips. */
@@ -410,6 +412,8 @@ export class Engine {
         // Settled before it ever ran here: its effects are in the base.
         for (const entry of this.unapplied) if (!pending.has(entry.mutation.seq)) entry.local?.resolve();
         this.unapplied = this.unapplied.filter((entry) => pending.has(entry.mutation.seq));
+        // Settling may happen long after the update that asked for it (a partial base fetched pages first).
+        this.emitState();
       }
       while (this.unapplied.length > 0) {
         const entry = this.unapplied[0]!;
@@ -447,7 +451,14 @@ export class Engine {
 
   /** Keeps a bounded base within its budget; only while no read waits for pages. */
   private evict(db: ReplicaDb): void {
-    if (this.readsWaiting === 0) db.pages.evict((pgno) => this.planner.isStructural(pgno));
+    if (this.readsWaiting > 0) return;
+    const dropped = db.pages.evict((pgno) => this.planner.isStructural(pgno));
+    if (dropped.length > 0) this.options.onEvict?.(dropped);
+  }
+
+  /** The base pages this replica holds (a partial replica tells the server on reconnect). */
+  heldPages(): number[] {
+    return this.db ? [...this.db.pages.baseImage().pages.keys()] : [];
   }
 
   private plan(db: ReplicaDb, missing: number[], history: ReadHistory): number[] {

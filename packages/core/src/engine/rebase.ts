@@ -8,6 +8,8 @@ export interface BaseUpdate {
   lsn: number;
   pageCount: number;
   pages: readonly PageImage[];
+  /** Changed pages sent without images (a partial replica did not hold them): any copy must go. */
+  forgotten?: readonly number[];
 }
 
 /**
@@ -23,6 +25,7 @@ export function moveBase(db: ReplicaDb, update: BaseUpdate): void {
   else {
     db.pages.dropOverlay();
     db.pages.applyToBase(update.lsn, update.pageCount, update.pages);
+    if (update.forgotten) db.pages.forgetBasePages(update.forgotten);
   }
 }
 

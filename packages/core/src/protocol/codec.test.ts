@@ -12,16 +12,20 @@ function page(pgno: number, size = 4096): { pgno: number; data: Uint8Array } {
 
 function roundTrip(message: Message): Message {
   const frame = encodeMessage(message);
-  const decoded = message.type === 'hello' || message.type === 'push' ? decodeClientMessage(frame) : decodeServerMessage(frame);
+  const fromClient = ['hello', 'push', 'getPages', 'forget'].includes(message.type);
+  const decoded = fromClient ? decodeClientMessage(frame) : decodeServerMessage(frame);
   expect(decoded).toEqual(message);
   return decoded;
 }
 
 describe('round trips', () => {
   const client: ClientMessage[] = [
-    { type: 'hello', protocolVersion: 1, clientId: 'c-1', lastLsn: 0, fromSeq: 0, partial: false },
-    { type: 'hello', protocolVersion: MAX, clientId: '', lastLsn: MAX, fromSeq: MAX, partial: false },
+    { type: 'hello', protocolVersion: 1, clientId: 'c-1', lastLsn: 0, fromSeq: 0, partial: false, held: [] },
+    { type: 'hello', protocolVersion: MAX, clientId: '', lastLsn: MAX, fromSeq: MAX, partial: false, held: [] },
     { type: 'push', mutations: [] },
+    { type: 'hello', protocolVersion: 3, clientId: 'p', lastLsn: 9, fromSeq: 2, partial: true, held: [{ pgno: 1 }, { pgno: 77 }] },
+    { type: 'getPages', id: 5, pgnos: [{ pgno: 2 }, { pgno: MAX }] },
+    { type: 'forget', pgnos: [{ pgno: 12 }] },
     {
       type: 'push',
       mutations: [
@@ -35,14 +39,16 @@ describe('round trips', () => {
     { type: 'welcome', protocolVersion: 1, rejections: [], lsn: 0, maxMessageBytes: 1024 },
     { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX, maxMessageBytes: 1024 },
     { type: 'snapshot', lsn: 0, pageCount: 0, pages: [], done: false },
+    { type: 'pages', id: 5, lsn: 9, pageCount: 80, pages: [page(2)] },
     { type: 'snapshot', lsn: 42, pageCount: 3, pages: [page(1), page(2), page(MAX)], done: true },
-    { type: 'commit', baseLsn: 0, lsn: 1, pageCount: 1, pages: [], rejections: [] },
+    { type: 'commit', baseLsn: 0, lsn: 1, pageCount: 1, pages: [], forgotten: [], rejections: [] },
     {
       type: 'commit',
       baseLsn: 127,
       lsn: 128,
       pageCount: 16384,
       pages: [page(1), page(2, 0)],
+      forgotten: [{ pgno: 3 }, { pgno: MAX }],
       rejections: [{ clientId: 'c-1', seq: 7, code: 'reducer_threw', message: 'Titel darf nicht leer sein — ✗' }],
     },
     { type: 'error', code: 'unauthorized', message: '', seq: 0, fatal: true },
@@ -54,8 +60,8 @@ describe('round trips', () => {
   });
 
   it('encodes hello byte for byte as documented', () => {
-    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false });
-    expect([...frame]).toEqual([1, 2, 1, 2, 0x61, 0x62, 0xac, 0x02, 0, 0]);
+    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false, held: [] });
+    expect([...frame]).toEqual([1, 2, 1, 2, 0x61, 0x62, 0xac, 0x02, 0, 0, 0]);
   });
 
   it('encodes MAX_SAFE_INTEGER in 8 bytes', () => {
@@ -64,7 +70,7 @@ describe('round trips', () => {
   });
 
   it('returns page data as views into the frame, not copies', () => {
-    const frame = encodeMessage({ type: 'commit', baseLsn: 1, lsn: 2, pageCount: 1, pages: [page(1)], rejections: [] });
+    const frame = encodeMessage({ type: 'commit', baseLsn: 1, lsn: 2, pageCount: 1, pages: [page(1)], forgotten: [], rejections: [] });
     const decoded = decodeServerMessage(frame);
     if (decoded.type !== 'commit') throw new Error('expected a commit');
     expect(decoded.pages[0]!.data.buffer).toBe(frame.buffer);
@@ -88,7 +94,7 @@ describe('encoding refuses values that do not fit the schema', () => {
     ['negative varuint', { type: 'push', mutations: [{ seq: -1, name: 'a', args: '' }] }, /push\.mutations\[0\]\.seq: -1 is not a varuint/],
     ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, rejections: [], lsn: 0, maxMessageBytes: 1024 }, /welcome\.protocolVersion: 1\.5/],
     ['unsafe varuint', { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX + 1, maxMessageBytes: 1024 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
-    ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0, partial: false }, /hello\.clientId: expected a string, got undefined/],
+    ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0, partial: false, held: [] }, /hello\.clientId: expected a string, got undefined/],
     ['non-bool', { type: 'error', code: '', message: '', seq: 0, fatal: 1 }, /error\.fatal: expected a boolean/],
     ['non-bytes', { type: 'snapshot', lsn: 0, pageCount: 0, pages: [{ pgno: 1, data: [1] }], done: true }, /snapshot\.pages\[0\]\.data: expected a Uint8Array/],
     ['non-array', { type: 'push', mutations: {} }, /push\.mutations: expected an array/],

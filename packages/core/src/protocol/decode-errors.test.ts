@@ -55,7 +55,7 @@ describe('lengths and counts', () => {
     const huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
     expectError(() => decodeClientMessage(frame(2, 1, ...huge)), 'malformed_frame', /^push\.mutations: array count 9007199254740991 needs at least .* but only 0 are left/);
     // each rejection takes at least 4 bytes, so 2 cannot fit in 7
-    expectError(() => decodeServerMessage(frame(18, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /commit\.rejections: array count 2 needs at least 8 bytes but only 7/);
+    expectError(() => decodeServerMessage(frame(18, 2, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /commit\.rejections: array count 2 needs at least 8 bytes but only 7/);
   });
   it('refuses trailing bytes after the last field', () => {
     expectError(() => decodeServerMessage(frame(16, 2, 1, 0, 0, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
@@ -83,7 +83,7 @@ describe('framing', () => {
     expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 2)');
     expectError(() => decodeServerMessage(frame(18, 0)), 'unsupported_version', /commit version 0/);
   });
-  it.each([0, 4, 15, 21, 255])('refuses unknown tag %i', (tag) => {
+  it.each([0, 5, 15, 21, 255])('refuses unknown tag %i', (tag) => {
     expectError(() => decodeServerMessage(frame(tag, 1)), 'unknown_message', `unknown message tag ${tag}`);
     expectError(() => decodeClientMessage(frame(tag)), 'unknown_message', `unknown message tag ${tag}`);
   });
@@ -95,10 +95,10 @@ describe('framing', () => {
     expectError(() => decodeServerMessage('hi' as unknown as Uint8Array), 'malformed_frame', /Uint8Array/);
   });
   it('enforces maxBytes on the whole frame', () => {
-    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'abc', lastLsn: 0, fromSeq: 0, partial: false });
-    expect(bytes.length).toBe(10);
-    expect(decodeClientMessage(bytes, { maxBytes: 10 })).toMatchObject({ type: 'hello' });
-    expectError(() => decodeClientMessage(bytes, { maxBytes: 9 }), 'message_too_large', 'frame of 10 bytes exceeds the limit of 9');
+    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'abc', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+    expect(bytes.length).toBe(11);
+    expect(decodeClientMessage(bytes, { maxBytes: 11 })).toMatchObject({ type: 'hello' });
+    expectError(() => decodeClientMessage(bytes, { maxBytes: 10 }), 'message_too_large', 'frame of 11 bytes exceeds the limit of 10');
   });
   it('refuses a valid message from the wrong side', () => {
     const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 3, maxMessageBytes: 1024 });

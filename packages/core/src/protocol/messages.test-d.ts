@@ -2,12 +2,12 @@ import { expectTypeOf, test } from 'vitest';
 import type { ClientMessage, CommitMessage, HelloMessage, Message, PageImage, Rejection, ServerMessage, SnapshotMessage } from './index.js';
 
 test('message types are inferred from the schemas', () => {
-  expectTypeOf<HelloMessage>().toEqualTypeOf<{ type: 'hello'; protocolVersion: number; clientId: string; lastLsn: number; fromSeq: number; partial: boolean }>();
+  expectTypeOf<HelloMessage>().toEqualTypeOf<{ type: 'hello'; protocolVersion: number; clientId: string; lastLsn: number; fromSeq: number; partial: boolean; held: { pgno: number }[] }>();
   expectTypeOf<PageImage>().toEqualTypeOf<{ pgno: number; data: Uint8Array }>();
   expectTypeOf<Rejection>().toEqualTypeOf<{ clientId: string; seq: number; code: string; message: string }>();
   expectTypeOf<SnapshotMessage['done']>().toEqualTypeOf<boolean>();
   expectTypeOf<CommitMessage['pages']>().toEqualTypeOf<PageImage[]>();
-  expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages'>();
+  expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages' | 'forget'>();
   expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'pages' | 'error'>();
   expectTypeOf<Extract<Message, { type: 'push' }>['mutations'][number]>().toEqualTypeOf<{ seq: number; name: string; args: string }>();
 });

@@ -11,11 +11,15 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       snapshot still learns them, and the server's maxMessageBytes, so the
  *       client splits its pushes to fit.
  *   3 — partial replicas: hello v2 says whether the client wants every page
- *       or only page 1 at first; getPages/pages fetch pages on demand.
+ *       or only page 1 at first, and which pages it still holds;
+ *       getPages/pages fetch pages on demand; forget says which pages a
+ *       client dropped; commit v2 sends a partial client images only of the
+ *       pages it holds, and the numbers of the other changed pages.
  */
 export const PROTOCOL_VERSION = 3;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
+const pageNumber = t.struct({ pgno: t.varuint });
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
 const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string, message: t.string });
 
@@ -26,7 +30,15 @@ const hello = message({
   from: 'client',
   // lastLsn 0: no snapshot yet. fromSeq: lowest seq still pending, 0 = none.
   // partial: a snapshot carries page 1 only; the client asks for the rest.
-  fields: { protocolVersion: t.varuint, clientId: t.string, lastLsn: t.varuint, fromSeq: t.varuint, partial: t.bool },
+  // held: with partial, the pages it holds at lastLsn (their changes are sent).
+  fields: {
+    protocolVersion: t.varuint,
+    clientId: t.string,
+    lastLsn: t.varuint,
+    fromSeq: t.varuint,
+    partial: t.bool,
+    held: t.array(pageNumber),
+  },
 });
 
 const push = message({
@@ -43,7 +55,16 @@ const getPages = message({
   name: 'getPages',
   from: 'client',
   // id: echoed in the answer. Pages past the end of the document are skipped.
-  fields: { id: t.varuint, pgnos: t.array(t.struct({ pgno: t.varuint })) },
+  fields: { id: t.varuint, pgnos: t.array(pageNumber) },
+});
+
+const forget = message({
+  tag: 4,
+  version: 1,
+  name: 'forget',
+  from: 'client',
+  // Pages a partial client dropped: their changes need not be sent to it.
+  fields: { pgnos: t.array(pageNumber) },
 });
 
 const welcome = message({
@@ -68,14 +89,17 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 1,
+  version: 2,
   name: 'commit',
   from: 'server',
+  // pages: new images of the changed pages the receiver holds (all, for a
+  // full replica). forgotten: the other changed pages; a copy of one must go.
   fields: {
     baseLsn: t.varuint,
     lsn: t.varuint,
     pageCount: t.varuint,
     pages: t.array(pageImage),
+    forgotten: t.array(pageNumber),
     rejections: t.array(rejection),
   },
 });
@@ -98,7 +122,7 @@ const error = message({
   fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
 });
 
-export const MESSAGE_SCHEMAS = { hello, push, getPages, welcome, snapshot, commit, pages, error } as const;
+export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, pages, error } as const;
 
 type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
 
@@ -110,6 +134,7 @@ export type CommitMessage = MessageOf<typeof commit>;
 export type ErrorMessage = MessageOf<typeof error>;
 export type GetPagesMessage = MessageOf<typeof getPages>;
 export type PagesMessage = MessageOf<typeof pages>;
+export type ForgetMessage = MessageOf<typeof forget>;
 
 export type ClientMessage = MessageOf<Extract<Schemas, { from: 'client' }>>;
 export type ServerMessage = MessageOf<Extract<Schemas, { from: 'server' }>>;

@@ -149,6 +149,14 @@ export class ReplicaPages implements PageFile {
     }
   }
 
+  /** Drops base pages that changed on the server without this replica getting their new images. */
+  forgetBasePages(pgnos: Iterable<number>): void {
+    for (const pgno of pgnos) {
+      this.base.delete(pgno);
+      this.budget?.forget(pgno);
+    }
+  }
+
   /**
    * Drops least recently used base pages until the base fits its budget.
    * Never page 1, pages under the overlay, or what `pinned` names. Call

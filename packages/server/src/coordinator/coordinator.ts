@@ -37,6 +37,8 @@ interface Join {
   fromSeq: number;
   /** The client fetches pages on demand: its snapshot carries page 1 only. */
   partial: boolean;
+  /** With partial: the pages it still holds at lastLsn. */
+  held: readonly number[];
 }
 
 /** Most pages one getPages answer carries (4 MiB); the client asks again for the rest. */
@@ -66,6 +68,8 @@ export class Coordinator {
   private readonly queue: QueuedMutation[] = [];
   private readonly between: Between[] = [];
   private readonly members = new Set<Peer>();
+  // Partial clients' pages as the server last sent them; full clients are absent.
+  private readonly held = new Map<Peer, Set<number>>();
   private readonly seqs = new Map<string, { applied: number; queued: number }>();
   private readonly waiters = new Map<QueuedMutation, Waiter>();
   private readonly recent = new RecentCommits();
@@ -101,10 +105,16 @@ export class Coordinator {
   }
 
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
-  join(peer: Peer, lastLsn: number, fromSeq: number, partial = false): void {
+  join(peer: Peer, lastLsn: number, fromSeq: number, partial = false, held: readonly number[] = []): void {
     this.assertOpen();
-    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial } });
+    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
     this.kick();
+  }
+
+  /** A partial client dropped these pages: their changes no longer go to it. */
+  forget(peer: Peer, pgnos: readonly number[]): void {
+    const held = this.held.get(peer);
+    if (held) for (const pgno of pgnos) held.delete(pgno);
   }
 
   /**
@@ -118,6 +128,8 @@ export class Coordinator {
       run: () => {
         if (!this.members.has(peer)) return;
         const pages = this.volume.pages(pgnos.slice(0, MAX_PAGES_PER_REQUEST));
+        const held = this.held.get(peer);
+        if (held) for (const page of pages) held.add(page.pgno);
         peer.send(encodeMessage({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
       },
       fail: () => {},
@@ -146,6 +158,7 @@ export class Coordinator {
 
   leave(peer: Peer): void {
     this.members.delete(peer);
+    this.held.delete(peer);
     const i = this.between.findIndex((b) => b.kind === 'join' && b.join.peer === peer);
     if (i >= 0) this.between.splice(i, 1);
   }
@@ -231,15 +244,28 @@ export class Coordinator {
       this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
       for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
       for (const s of record.settled) this.seqState(s.clientId).applied = s.lastSeq;
-      const bytes = encodeMessage({
+      const commit: Extract<ServerMessage, { type: 'commit' }> = {
         type: 'commit',
         baseLsn: record.lsn - 1,
         lsn: record.lsn,
         pageCount: record.pageCount,
         pages: record.pages,
+        forgotten: [],
         rejections: record.rejections.filter((r) => r.seq > 0),
-      });
-      for (const peer of this.members) peer.send(bytes);
+      };
+      let full: Uint8Array | undefined;
+      for (const peer of this.members) {
+        const held = this.held.get(peer);
+        if (!held) {
+          peer.send((full ??= encodeMessage(commit)));
+          continue;
+        }
+        // A partial client gets images of the pages it holds only.
+        for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
+        const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
+        const keep = new Set(images);
+        peer.send(encodeMessage({ ...commit, pages: record.pages.filter((p) => keep.has(p.pgno)), forgotten }));
+      }
     }
     batch.forEach((m, i) => {
       const waiter = this.waiters.get(m);
@@ -254,15 +280,20 @@ export class Coordinator {
 
   private welcome(join: Join): void {
     const { peer, lastLsn, fromSeq, partial } = join;
+    const held = partial ? new Set(join.held.filter((pgno) => pgno <= this.volume.pageCount)) : undefined;
+    if (held) this.held.set(peer, held);
     const send = (message: ServerMessage) => peer.send(encodeMessage(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
     send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
     if (changed) {
       if (lastLsn < this.lsn) {
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(changed), rejections: [] });
+        const { images, forgotten } = this.split([...changed], held);
+        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(images), forgotten, rejections: [] });
       }
     } else {
+      held?.clear();
+      held?.add(1);
       const pages = partial ? this.volume.pages([1]) : this.volume.snapshot();
       const chunk = this.options.snapshotChunkPages ?? 256;
       for (let i = 0; i === 0 || i < pages.length; i += chunk) {
@@ -271,6 +302,18 @@ export class Coordinator {
       }
     }
     this.members.add(peer);
+  }
+
+  /** Changed pages a partial client holds (send images) and the rest (send numbers). */
+  private split(changed: readonly number[], held: Set<number> | undefined): { images: number[]; forgotten: { pgno: number }[] } {
+    if (!held) return { images: [...changed], forgotten: [] };
+    const images: number[] = [];
+    const forgotten: { pgno: number }[] = [];
+    for (const pgno of changed) {
+      if (held.has(pgno)) images.push(pgno);
+      else forgotten.push({ pgno });
+    }
+    return { images, forgotten };
   }
 
   private seqState(clientId: string): { applied: number; queued: number } {
