@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
 import { openRaw } from '../helpers/raw-socket.js';
+import { serverQuery } from '../helpers/server-rows.js';
 import { type Harness, startHarness } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
 
@@ -16,14 +17,16 @@ afterEach(async () => {
   await h.close();
 });
 
-test('a partial client gets page 1 in its snapshot, and any page on request, as of the LSN it holds', async () => {
+test('a partial client gets the schema and every b-tree root in its snapshot, and any page on request, as of the LSN it holds', async () => {
   const full = await h.server.snapshot('big');
   expect(full.pageCount).toBeGreaterThan(20);
   const socket = await openRaw(h.url, 'big');
   const { lsn } = await socket.hello('partial-1', { partial: true });
   const snapshot = socket.received.find((m) => m.type === 'snapshot');
   expect(snapshot).toMatchObject({ lsn, pageCount: full.pageCount, done: true });
-  expect(snapshot!.type === 'snapshot' && snapshot!.pages.map((p) => p.pgno)).toEqual([1]);
+  const { results } = await serverQuery(h.server, 'big', ['SELECT rootpage FROM sqlite_schema WHERE rootpage > 0 ORDER BY rootpage']);
+  const roots = results[0]!.map((r) => r.rootpage as number);
+  expect(snapshot!.type === 'snapshot' && snapshot!.pages.map((p) => p.pgno)).toEqual([1, ...roots]);
 
   const from = socket.received.length;
   socket.send({ type: 'getPages', id: 7, pgnos: [5, 2, full.pageCount, full.pageCount + 3].map((pgno) => ({ pgno })) });
@@ -63,8 +66,9 @@ test('commits carry images only of the pages a partial client holds, and the num
   const socket = await openRaw(h.url, 'big');
   await socket.hello('partial-3', { partial: true });
   let from = socket.received.length;
-  socket.send({ type: 'getPages', id: 1, pgnos: [{ pgno: 2 }, { pgno: 3 }] });
+  socket.send({ type: 'getPages', id: 1, pgnos: [{ pgno: 5 }, { pgno: 6 }] });
   await socket.next('pages', from);
+  const snapshotPages = socket.received.flatMap((m) => (m.type === 'snapshot' ? m.pages.map((p) => p.pgno) : []));
 
   // A write to every row changes most pages of the table.
   const writer = h.client({ docId: 'big' });
@@ -76,7 +80,7 @@ test('commits carry images only of the pages a partial client holds, and the num
   expect(commits.length).toBeGreaterThan(0);
   const sentImages = new Set(commits.flatMap((c) => (c.type === 'commit' ? c.pages.map((p) => p.pgno) : [])));
   const forgotten = new Set(commits.flatMap((c) => (c.type === 'commit' ? c.forgotten.map((p) => p.pgno) : [])));
-  for (const pgno of sentImages) expect([1, 2, 3]).toContain(pgno);
+  for (const pgno of sentImages) expect([...snapshotPages, 5, 6]).toContain(pgno);
   expect(forgotten.size).toBeGreaterThan(10);
 
   // After forget, page 2's changes come as a number only.

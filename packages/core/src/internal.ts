@@ -9,6 +9,7 @@ export { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PARITY_PRAGMAS, assertReducerSql } fr
 export { reducerTx } from './reducers/reducer-tx.js';
 export { bareParamName, isNamedParams, normalizeParam } from './reducers/sql-params.js';
 export { PAGE_SIZE } from './page/page.js';
+export { interiorChildren } from './page/btree-page.js';
 export type { PageImage } from './page/page.js';
 export { ReplicaDb } from './replica/replica-db.js';
 export { Engine } from './engine/engine.js';

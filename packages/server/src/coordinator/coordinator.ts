@@ -292,9 +292,11 @@ export class Coordinator {
         send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(images), forgotten, rejections: [] });
       }
     } else {
-      held?.clear();
-      held?.add(1);
-      const pages = partial ? this.volume.pages([1]) : this.volume.snapshot();
+      const pages = partial ? this.volume.structuralPages() : this.volume.snapshot();
+      if (held) {
+        held.clear();
+        for (const page of pages) held.add(page.pgno);
+      }
       const chunk = this.options.snapshotChunkPages ?? 256;
       for (let i = 0; i === 0 || i < pages.length; i += chunk) {
         const done = i + chunk >= pages.length;

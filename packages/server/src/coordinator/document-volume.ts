@@ -1,12 +1,15 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, PARITY_PRAGMAS, type PageImage } from '@quire/core/internal';
+import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PAGE_SIZE, PARITY_PRAGMAS, type PageImage, interiorChildren } from '@quire/core/internal';
 import { QuireError } from '@quire/core';
 import type { VolumeMark } from '../log/commit-log.js';
 import { readDbFilePages, readDbFilePagesAt } from '../wal/page-file.js';
 import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
 import { rollbackWalTo } from '../wal/wal-recovery.js';
+
+/** At most this many structural pages go with a partial snapshot (256 KiB). */
+const MAX_STRUCTURAL_PAGES = 64;
 
 export interface VolumeOptions {
   /** Checkpoint once this many pages changed since the last one. Default 2000 (8 MB of WAL). */
@@ -98,6 +101,28 @@ export class DocumentVolume {
   }
 
   /** The current images of the given pages (those within the page count). */
+  /**
+   * The pages every read of a cold partial client needs first: the whole
+   * schema b-tree (SQLite loads all of it) and the root of every other
+   * b-tree. Sent with the snapshot, they save a lookup one round trip per
+   * b-tree, at a cost that does not grow with the document.
+   */
+  structuralPages(limit = MAX_STRUCTURAL_PAGES): PageImage[] {
+    const out = new Map<number, PageImage>();
+    const walk = (pgno: number) => {
+      if (out.size >= limit || out.has(pgno) || pgno > this.pageCount) return;
+      const [page] = this.pages([pgno]);
+      if (!page) return;
+      out.set(pgno, page);
+      for (const child of interiorChildren(page.data, pgno) ?? []) walk(child);
+    };
+    walk(1);
+    const roots = this.db.prepare('SELECT rootpage FROM sqlite_schema WHERE rootpage > 0 ORDER BY rootpage').pluck().all() as number[];
+    const missing = roots.filter((pgno) => !out.has(pgno) && pgno <= this.pageCount).slice(0, Math.max(0, limit - out.size));
+    for (const page of this.pages(missing)) out.set(page.pgno, page);
+    return [...out.values()].sort((a, b) => a.pgno - b.pgno);
+  }
+
   pages(pgnos: Iterable<number>): PageImage[] {
     const wanted = [...pgnos].filter((p) => p <= this.pageCount).sort((a, b) => a - b);
     if (wanted.length === 0) return [];
