@@ -1,15 +1,26 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createClient, type QuireClient, type Reducers } from '@quire/core';
+import { createClient, type QuireClient, type Reducers, type ReplicaStore } from '@quire/core';
 import { createSyncServer, type SyncServer, type SyncServerOptions } from '@quire/server';
 import { waitFor } from './wait-for.js';
+
+export interface ClientOptions {
+  docId?: string;
+  clientId?: string;
+  userId?: string;
+  params?: Record<string, string>;
+  partial?: boolean;
+  cacheSize?: number;
+  store?: ReplicaStore;
+  offline?: boolean;
+}
 
 export interface Harness<R extends Reducers> {
   server: SyncServer<R>;
   url: string;
   dataDir: string;
-  client(options?: { docId?: string; clientId?: string; userId?: string; params?: Record<string, string>; partial?: boolean }): QuireClient<R>;
+  client(options?: ClientOptions): QuireClient<R>;
   close(): Promise<void>;
 }
 
@@ -36,6 +47,9 @@ export async function startHarness<R extends Reducers>(
         ...(opts.userId ? { userId: opts.userId } : {}),
         ...(opts.params ? { params: opts.params } : {}),
         ...(opts.partial ? { partial: true } : {}),
+        ...(opts.cacheSize !== undefined ? { cacheSize: opts.cacheSize } : {}),
+        ...(opts.store ? { store: opts.store } : {}),
+        ...(opts.offline ? { offline: true } : {}),
       });
       clients.push(client);
       return client;

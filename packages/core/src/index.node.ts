@@ -16,6 +16,8 @@ export {
   PROTOCOL_VERSION,
 } from './index.js';
 export type * from './index.js';
+export type { BaseChange, ReplicaStore, StoredMutation, StoredReplica } from './store/replica-store.js';
+export { FileStore } from './store/file-store.js';
 
 /** See {@link createClientWith | createClient}; defaults `WebSocket` to the `ws` package. */
 export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {

@@ -23,7 +23,9 @@ export interface ClientOptions<R extends Reducers> {
   clientId?: string;
   /**
    * Keeps the replica and its pending mutations across restarts; the client
-   * closes it. The browser client uses IndexedDB. Default: memory only.
+   * closes it. The browser client uses IndexedDB; in Node pass
+   * `await FileStore.open(path)`. With `partial`, the pages it held (and
+   * nothing more) come back warm. Default: memory only.
    */
   store?: ReplicaStore;
   /** Passed to reducers as `ctx.userId` for the optimistic apply. */
@@ -108,9 +110,6 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   if (options.clientId !== undefined && !isValidClientId(options.clientId)) {
     throw new QuireError('invalid_client_id', `clientId "${options.clientId}" is not valid — ${ID_RULE}`);
   }
-  if (options.partial && options.store) {
-    throw new QuireError('not_supported', 'a partial replica cannot use a store yet — pass partial or store, not both');
-  }
   const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
   if (!WebSocketImpl) {
     throw new QuireError('no_websocket', 'no WebSocket implementation found — pass createClient({ WebSocket }) (in Node, import from "@quire/core" to get one)');
@@ -127,10 +126,34 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     onEvict: (pgnos: number[]) => {
       if (connection === 'connected') conn.send({ type: 'forget', pgnos: pgnos.map((pgno) => ({ pgno })) });
     },
-    ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => fetcher.fetch(pgnos, connection === 'connected' ? conn : undefined) } : {}),
+    ...(partial ? { fetchPages: (pgnos: number[]): Promise<void> => pageConnection().then((c) => fetcher.fetch(pgnos, c)) } : {}),
   });
   const statusListeners = new Set<(status: SyncStatus) => void>();
   let connection: ConnectionState = 'offline';
+  // Set while the client means to connect but has not started the socket yet
+  // (a stored replica is still loading).
+  let awaitingStart = false;
+  const connectionWaiters = new Set<() => void>();
+  const connectionChanged = () => {
+    for (const wake of [...connectionWaiters]) wake();
+  };
+  /**
+   * The connection to fetch pages over: the open one, or the one being
+   * opened once it is; none when offline (the read fails at once, it never hangs).
+   */
+  const pageConnection = async (): Promise<Connection | undefined> => {
+    while (connection !== 'connected') {
+      if (closed || !(connection === 'connecting' || awaitingStart)) return undefined;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          connectionWaiters.delete(wake);
+          resolve();
+        };
+        connectionWaiters.add(wake);
+      });
+    }
+    return conn;
+  };
   let lastError: SyncStatus['lastError'];
   let offlineByChoice = options.offline === true;
   let sentSeq = 0;
@@ -192,6 +215,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         connection = 'connected';
         lastError = undefined;
         conn.handshakeDone();
+        connectionChanged();
         sentSeq = 0;
         maxMessageBytes = message.maxMessageBytes;
         // Settled with the snapshot or catch-up that follows, or right away
@@ -258,6 +282,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         fetcher.failAll();
         connection = state;
         if (error) lastError = error;
+        connectionChanged();
         emit();
       },
     },
@@ -275,13 +300,18 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   ) as unknown as MutateApi<R>;
 
   let closed = false;
-  const start = () =>
+  const start = () => {
+    awaitingStart = true;
     void engine.ready().then(() => {
-      if (closed) return;
-      // A stored replica starts from its stored base.
-      if (streamLsn === 0) streamLsn = engine.lsn;
-      conn.start();
+      awaitingStart = false;
+      if (!closed && !offlineByChoice) {
+        // A stored replica starts from its stored base.
+        if (streamLsn === 0) streamLsn = engine.lsn;
+        conn.start();
+      }
+      connectionChanged();
     });
+  };
   if (!options.offline) start();
 
   return {
@@ -319,13 +349,13 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         hydrateOptions.onProgress?.({ pages: total - missing.length, total });
         if (missing.length === 0 && total > 0) return;
         if (total === 0) {
-          // Not connected yet: nothing is known about the document.
-          if (connection !== 'connected') throw fetcher.offlineError(1);
+          // Nothing is known about the document before the first snapshot.
+          if (!(await pageConnection())) throw fetcher.offlineError(1);
           await new Promise((resolve) => setTimeout(resolve, 20));
           continue;
         }
         for (let i = 0; i < missing.length; i += HYDRATE_BATCH) {
-          await fetcher.fetch(missing.slice(i, i + HYDRATE_BATCH), connection === 'connected' ? conn : undefined);
+          await fetcher.fetch(missing.slice(i, i + HYDRATE_BATCH), await pageConnection());
           hydrateOptions.onProgress?.({ pages: Math.min(total, total - missing.length + i + HYDRATE_BATCH), total });
         }
       }
@@ -334,6 +364,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
     async close() {
       if (closed) return;
       closed = true;
+      connectionChanged();
       conn.stop('closed');
       statusListeners.clear();
       await engine.close();

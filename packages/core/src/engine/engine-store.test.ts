@@ -87,6 +87,7 @@ describe('Engine with a store', () => {
       init: () => Promise.resolve(),
       putPending: () => Promise.resolve(),
       putBase: () => Promise.resolve(),
+      settle: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
     const engine = new Engine({ reducers, clientId: 'c1', store: broken });

@@ -87,6 +87,10 @@ export class Engine {
   // Set after a base update until this client's last_seq could be read from
   // it (a partial base may first need the page holding it).
   private settling: { lsn: number; rejections: Map<number, Rejected> } | undefined;
+  // The last seq the base was seen to contain, and the highest the store was told about.
+  private baseLastSeq = 0;
+  private storedLastSeq = 0;
+  private settlingWithBase = false;
   private readonly planner: PrefetchPlanner;
   // Misses of the live-query refresh and of the local applies, across their fetch rounds.
   private refreshHistory = newReadHistory();
@@ -198,8 +202,18 @@ export class Engine {
       const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
       this.unapplied = this.queue.list().map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
       this.settleAt(update.lsn, rejections);
-      const lastSeq = this.repair(db);
-      this.options.store?.putBase({ ...update, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
+      // The store settles with the base write (one transaction); if the page
+      // recording it is missing, repair() settles the store once it arrives.
+      this.settlingWithBase = true;
+      let lastSeq: number | undefined;
+      try {
+        lastSeq = this.repair(db);
+      } finally {
+        this.settlingWithBase = false;
+      }
+      if (lastSeq !== undefined) this.storedLastSeq = Math.max(this.storedLastSeq, lastSeq);
+      const { kind, lsn, pageCount, pages, forgotten } = update;
+      this.options.store?.putBase({ kind, lsn, pageCount, pages, dropped: forgotten, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
       this.emitState();
     });
   }
@@ -326,20 +340,26 @@ export class Engine {
     }
     if (stored) {
       this.id = stored.clientId;
-      if (stored.lsn > 0) db.pages.resetBase(stored.lsn, stored.pageCount, stored.pages);
-      // The base may already hold some stored mutations: a crash came between
-      // settling them and dropping them from the store.
-      const lastSeq = readLastSeq(db, this.id);
       for (const mutation of stored.pending) {
-        if (mutation.seq <= lastSeq) continue;
         this.queue.add(mutation).catch(() => {});
         this.unapplied.push({ mutation, local: undefined });
       }
-      this.nextSeq = Math.max(lastSeq, ...stored.pending.map((m) => m.seq)) + 1;
+      if (stored.lsn > 0) {
+        db.pages.resetBase(stored.lsn, stored.pageCount, stored.pages);
+        this.planner.learn(stored.pages);
+        // The base may already hold some stored mutations (a crash came
+        // between settling them and dropping them from the store): settle
+        // like after an update, once the page that records it is here.
+        this.settleAt(stored.lsn, []);
+      }
+      this.storedLastSeq = stored.lastSeq;
     }
+    this.repair(db);
+    // Above everything the server may have applied: what the base records
+    // (if its page is held), what the store saw settled, what it still queues.
+    this.nextSeq = Math.max(this.baseLastSeq, this.storedLastSeq, ...(stored?.pending.map((m) => m.seq) ?? [])) + 1;
     this.durableSeq = this.nextSeq - 1;
     this.seqsKnown = true;
-    this.repair(db);
     this.emitState();
   }
 
@@ -405,8 +425,13 @@ export class Engine {
     try {
       if (this.settling) {
         lastSeq = readLastSeq(db, this.id);
+        this.baseLastSeq = lastSeq;
         const { lsn, rejections } = this.settling;
         this.settling = undefined;
+        if (lastSeq > this.storedLastSeq && !this.settlingWithBase) {
+          this.storedLastSeq = lastSeq;
+          this.options.store?.settle(lastSeq).catch((error) => this.storeFailed(error));
+        }
         this.queue.settleUpTo(lastSeq, lsn, rejections);
         const pending = new Set(this.queue.list().map((m) => m.seq));
         // Settled before it ever ran here: its effects are in the base.
@@ -453,7 +478,10 @@ export class Engine {
   private evict(db: ReplicaDb): void {
     if (this.readsWaiting > 0) return;
     const dropped = db.pages.evict((pgno) => this.planner.isStructural(pgno));
-    if (dropped.length > 0) this.options.onEvict?.(dropped);
+    if (dropped.length === 0) return;
+    this.options.onEvict?.(dropped);
+    const { lsn, pageCount } = db.pages.baseImage();
+    this.options.store?.putBase({ kind: 'commit', lsn, pageCount, pages: [], dropped, settledThroughSeq: 0 }).catch((error) => this.storeFailed(error));
   }
 
   /** The base pages this replica holds (a partial replica tells the server on reconnect). */

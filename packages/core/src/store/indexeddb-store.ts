@@ -6,6 +6,8 @@ interface Meta {
   clientId: string;
   lsn: number;
   pageCount: number;
+  /** Absent in replicas stored before it existed (always full ones, whose base records it). */
+  lastSeq?: number;
 }
 
 interface ReplicaSchema extends DBSchema {
@@ -55,6 +57,7 @@ export class IndexedDbStore implements ReplicaStore {
     ]);
     return {
       ...meta,
+      lastSeq: meta.lastSeq ?? 0,
       pages: pgnos.map((pgno, i) => ({ pgno, data: datas[i]! })),
       pending,
     };
@@ -62,7 +65,7 @@ export class IndexedDbStore implements ReplicaStore {
 
   async init(clientId: string): Promise<void> {
     const tx = this.db.transaction('meta', 'readwrite', WRITE);
-    if (!(await tx.store.get('replica'))) await tx.store.put({ clientId, lsn: 0, pageCount: 0 }, 'replica');
+    if (!(await tx.store.get('replica'))) await tx.store.put({ clientId, lsn: 0, pageCount: 0, lastSeq: 0 }, 'replica');
     await tx.done;
   }
 
@@ -80,9 +83,21 @@ export class IndexedDbStore implements ReplicaStore {
     if (!current) throw new QuireError('store_not_initialized', 'putBase before init — the engine stores its client id first');
     if (change.kind === 'snapshot') await pages.clear();
     else if (change.pageCount < current.pageCount) await pages.delete(IDBKeyRange.lowerBound(change.pageCount, true));
+    for (const pgno of change.dropped ?? []) void pages.delete(pgno);
     for (const { pgno, data } of change.pages) void pages.put(data, pgno);
     if (change.settledThroughSeq > 0) void tx.objectStore('pending').delete(IDBKeyRange.upperBound(change.settledThroughSeq));
-    void meta.put({ clientId: current.clientId, lsn: change.lsn, pageCount: change.pageCount }, 'replica');
+    const lastSeq = Math.max(current.lastSeq ?? 0, change.settledThroughSeq);
+    void meta.put({ clientId: current.clientId, lsn: change.lsn, pageCount: change.pageCount, lastSeq }, 'replica');
+    await tx.done;
+  }
+
+  async settle(throughSeq: number): Promise<void> {
+    const tx = this.db.transaction(['meta', 'pending'], 'readwrite', WRITE);
+    const meta = tx.objectStore('meta');
+    const current = await meta.get('replica');
+    if (!current) throw new QuireError('store_not_initialized', 'settle before init — the engine stores its client id first');
+    void tx.objectStore('pending').delete(IDBKeyRange.upperBound(throughSeq));
+    if (throughSeq > (current.lastSeq ?? 0)) void meta.put({ ...current, lastSeq: throughSeq }, 'replica');
     await tx.done;
   }
 

@@ -12,8 +12,14 @@ export interface StoredReplica {
   clientId: string;
   /** The server LSN of the stored base; 0 when no base was ever received. */
   lsn: number;
+  /**
+   * The highest seq of this client the store saw settled. New seqs start
+   * above it and above every pending one, even while the base page that
+   * records the server's count is not held (a partial replica).
+   */
+  lastSeq: number;
   pageCount: number;
-  /** The base pages, byte for byte as the server had them at `lsn`. */
+  /** The base pages, byte for byte as the server had them at `lsn` (a partial replica: the ones it held). */
   pages: PageImage[];
   /** Unsettled mutations, in seq order. */
   pending: StoredMutation[];
@@ -26,6 +32,8 @@ export interface BaseChange {
   lsn: number;
   pageCount: number;
   pages: readonly PageImage[];
+  /** Pages whose stored copies must go: changed on the server without a new image here, or evicted. */
+  dropped?: readonly number[] | undefined;
   /** Every pending mutation with `seq <=` this is settled and is dropped with the change. */
   settledThroughSeq: number;
 }
@@ -34,6 +42,9 @@ export interface BaseChange {
  * Durable storage for one document's replica: the base pages, the pending
  * mutations and the client id. Writes are applied in call order, each one
  * atomically; the returned promise settles once the write is durable.
+ *
+ * Implementations: {@link IndexedDbStore} (browsers), {@link FileStore}
+ * (Node). Every implementation passes `runReplicaStoreContract`.
  */
 export interface ReplicaStore {
   /** The stored replica, or undefined before anything was stored. */
@@ -42,5 +53,7 @@ export interface ReplicaStore {
   init(clientId: string): Promise<void>;
   putPending(mutation: StoredMutation): Promise<void>;
   putBase(change: BaseChange): Promise<void>;
+  /** Drops the pending mutations with `seq <=` this; the base stays as it is. */
+  settle(throughSeq: number): Promise<void>;
   close(): Promise<void>;
 }

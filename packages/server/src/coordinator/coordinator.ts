@@ -1,7 +1,7 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, type PageImage } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, encodeMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
-import type { CommitLog, CommitRecord } from '../log/commit-log.js';
+import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import { RecentCommits } from './recent-commits.js';
@@ -72,7 +72,7 @@ export class Coordinator {
   private readonly held = new Map<Peer, Set<number>>();
   private readonly seqs = new Map<string, { applied: number; queued: number }>();
   private readonly waiters = new Map<QueuedMutation, Waiter>();
-  private readonly recent = new RecentCommits();
+  private readonly recent = new RecentCommits(RECENT_COMMITS);
   private drainPromise: Promise<void> | undefined;
   private failure: Error | undefined;
   private closed = false;
@@ -92,7 +92,12 @@ export class Coordinator {
     const volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
     const rejections = new RejectionIndex();
     for (const r of summary.rejections) rejections.add(r);
-    return new Coordinator(options, volume, rejections, summary.last?.lsn ?? 0);
+    const coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? 0);
+    // Clients that were a few commits behind when the server stopped catch
+    // up with the pages those commits changed, not a whole snapshot (a warm
+    // partial replica would lose everything it held).
+    for (const { lsn, pgnos } of summary.recent) coordinator.recent.add(lsn, pgnos);
+    return coordinator;
   }
 
   /** True when nobody is connected and nothing is queued or in flight. */

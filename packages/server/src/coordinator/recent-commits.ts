@@ -5,7 +5,7 @@
 export class RecentCommits {
   private readonly entries: Array<{ lsn: number; pgnos: readonly number[] }> = [];
 
-  constructor(private readonly capacity = 1024) {}
+  constructor(private readonly capacity: number) {}
 
   add(lsn: number, pgnos: readonly number[]): void {
     this.entries.push({ lsn, pgnos });

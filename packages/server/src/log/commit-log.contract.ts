@@ -44,6 +44,8 @@ export function runCommitLogContract(name: string, make: (key: string) => Commit
     expect(summary.last?.lsn).toBe(3);
     expect(summary.last?.settled).toEqual([{ clientId: 'c3', lastSeq: 6 }]);
     expect(summary.rejections).toEqual([rejected]);
+    // The pages each commit changed, so reconnecting clients can catch up after a restart.
+    expect(summary.recent).toEqual([1, 2, 3].map((lsn) => ({ lsn, pgnos: [1, lsn + 1] })));
     const read: CommitRecord[] = [];
     for await (const r of again.readAfter(1)) read.push(r);
     expect(read.map((r) => r.lsn)).toEqual([2, 3]);

@@ -37,7 +37,12 @@ export interface CommitLogSummary {
   last: Omit<CommitRecord, 'pages'> | null;
   /** Every rejection still on record, oldest first. */
   rejections: RejectionRecord[];
+  /** The page numbers each of the last {@link RECENT_COMMITS} commits changed, oldest first. */
+  recent: Array<{ lsn: number; pgnos: number[] }>;
 }
+
+/** How many commits back a reconnecting client can catch up page by page instead of by snapshot. */
+export const RECENT_COMMITS = 1024;
 
 /**
  * The durable, ordered record of a document's commits. A commit is

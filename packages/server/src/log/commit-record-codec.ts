@@ -54,7 +54,7 @@ export function encodeRecord(record: CommitRecord): Uint8Array {
 }
 
 /** Decodes a record body (between the header and the crc). Throws on any inconsistency. */
-export function decodeRecordBody(body: Uint8Array, options: { pages: boolean }): CommitRecord {
+export function decodeRecordBody(body: Uint8Array, options: { pages: boolean }): CommitRecord & { pgnos: number[] } {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   let at = 0;
   const need = (n: number) => {
@@ -80,5 +80,5 @@ export function decodeRecordBody(body: Uint8Array, options: { pages: boolean }):
   const settled = Array.from({ length: u32() }, () => ({ clientId: text(u16()), lastSeq: u64() }));
   const rejections: RejectionRecord[] = Array.from({ length: u32() }, () => ({ clientId: text(u16()), seq: u64(), code: text(u16()), message: text(u32()) }));
   if (at !== body.length) throw new RangeError(`commit record has ${body.length - at} trailing bytes`);
-  return { lsn, pageCount, pages, settled, rejections, volume };
+  return { lsn, pageCount, pages, pgnos, settled, rejections, volume };
 }

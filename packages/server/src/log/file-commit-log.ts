@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { QuireError } from '@quire/core';
-import type { CommitLog, CommitLogSummary, CommitRecord } from './commit-log.js';
+import { type CommitLog, type CommitLogSummary, type CommitRecord, RECENT_COMMITS } from './commit-log.js';
 import { RECORD, decodeRecordBody, encodeRecord } from './commit-record-codec.js';
 import { crc32 } from 'node:zlib';
 
@@ -26,7 +26,7 @@ export class FileCommitLog implements CommitLog {
     mkdirSync(this.dir, { recursive: true });
     this.file = await open(join(this.dir, FILE_NAME), 'a+');
     const bytes = await this.file.readFile();
-    const summary: CommitLogSummary = { last: null, rejections: [] };
+    const summary: CommitLogSummary = { last: null, rejections: [], recent: [] };
     let at = 0;
     while (at + RECORD.headerBytes <= bytes.length) {
       const view = new DataView(bytes.buffer, bytes.byteOffset + at);
@@ -36,7 +36,7 @@ export class FileCommitLog implements CommitLog {
       if (end > bytes.length) break;
       const body = bytes.subarray(at + RECORD.headerBytes, end - RECORD.trailerBytes);
       if (new DataView(bytes.buffer, bytes.byteOffset + end - 4).getUint32(0) !== crc32(body)) break;
-      let record: CommitRecord;
+      let record: CommitRecord & { pgnos: number[] };
       try {
         record = decodeRecordBody(body, { pages: false });
       } catch {
@@ -45,9 +45,11 @@ export class FileCommitLog implements CommitLog {
       if (record.lsn !== this.lastLsn + 1) {
         throw new QuireError('corrupt_log', `commit log ${join(this.dir, FILE_NAME)} jumps from LSN ${this.lastLsn} to ${record.lsn} — restore the document from a backup`);
       }
-      const { pages: _pages, ...rest } = record;
+      const { pages: _pages, pgnos, ...rest } = record;
       summary.last = rest;
       summary.rejections.push(...record.rejections);
+      summary.recent.push({ lsn: record.lsn, pgnos });
+      if (summary.recent.length > RECENT_COMMITS) summary.recent.shift();
       this.offsets.push(at);
       this.lastLsn = record.lsn;
       at = end;
@@ -95,7 +97,8 @@ export class FileCommitLog implements CommitLog {
       await file.read(header, 0, header.length, offset);
       const body = Buffer.alloc(header.readUInt32BE(4));
       await file.read(body, 0, body.length, offset + RECORD.headerBytes);
-      yield decodeRecordBody(body, { pages: true });
+      const { pgnos: _pgnos, ...record } = decodeRecordBody(body, { pages: true });
+      yield record;
     }
   }
 
