@@ -133,4 +133,36 @@ describe('the worker-hosted engine', () => {
     expect(tab.status()).toMatchObject({ connection: 'closed', lastError: { code: 'worker_failed', message: 'the Quire worker failed: boom' } });
     await expect(tab.mutate.init().local).rejects.toMatchObject({ code: 'worker_failed' });
   });
+  test('a partial host: tabs fetch pages on demand, hydrate reports progress, and a reload keeps what was fetched', async () => {
+    const docId = `partial${++docs}`;
+    const writer = h.client({ docId });
+    await writer.mutate.init().server;
+    // Titles of ~1 KB: a few hundred rows span many pages.
+    for (let i = 0; i < 300; i++) writer.mutate.addTodo({ id: `t${String(i).padStart(3, '0')}`, title: `${i} ${'x'.repeat(1000)}` });
+    await waitForSettled(writer, h.server, docId);
+    const total = (await h.server.snapshot(docId)).pageCount;
+
+    const partialHost = () => new EngineHost({ reducers: todoReducers, partial: true });
+    const tab = openTab(partialHost(), docId);
+    await waitFor(() => tab.status().connection === 'connected' && tab.status().lsn > 0, 'the tab to connect');
+    const cold = await tab.measureQuery<{ n: number }>('SELECT count(*) AS n FROM todos WHERE length(title) > 0');
+    expect(cold.rows).toEqual([{ n: 300 }]);
+    expect(cold.stats.pagesFetched).toBeGreaterThan(50);
+    const warm = await tab.measureQuery('SELECT count(*) AS n FROM todos WHERE length(title) > 0');
+    expect(warm.stats).toMatchObject({ pagesFetched: 0, roundTrips: 0 });
+
+    const progress: Array<{ pages: number; total: number }> = [];
+    await tab.hydrate({ onProgress: (p) => progress.push(p) });
+    expect(progress.at(-1)).toEqual({ pages: total, total });
+    expect(progress.every((p, i) => i === 0 || p.pages >= progress[i - 1]!.pages)).toBe(true);
+    await tab.close();
+
+    // A fresh worker restores every page from IndexedDB: it reads offline.
+    const reloaded = openTab(partialHost(), docId);
+    await reloaded.ready();
+    reloaded.disconnect();
+    const offline = await reloaded.measureQuery<{ n: number }>('SELECT count(*) AS n FROM todos WHERE length(title) > 0');
+    expect(offline.rows).toEqual([{ n: 300 }]);
+    expect(offline.stats.pagesFetched).toBe(0);
+  });
 });

@@ -1,6 +1,6 @@
-import { memo, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useQuery } from '@quire/react';
-import type { Row } from '@quire/core';
+import { memo, useEffect, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useQuery, useQuireClient } from '@quire/react';
+import type { QueryStats, Row } from '@quire/core';
 import { ROW_LIMIT, toReadOnlyQuery } from './read-only-sql.js';
 import { formatCell } from './sql-cell.js';
 
@@ -23,7 +23,10 @@ export function SqlPanel() {
   const [draft, setDraft] = useState<string>(EXAMPLES[0].sql);
   const [submitted, setSubmitted] = useState<string>(EXAMPLES[0].sql);
   const query = useMemo(() => toReadOnlyQuery(submitted), [submitted]);
-  const result = useQuery<Row>(query.ok ? query.sql : 'SELECT 1', [], { enabled: query.ok });
+  const cost = useQueryCost(query.ok ? query.sql : undefined);
+  // The live query starts once the cost was measured, so the cost shows what
+  // the query alone had to fetch into this partial replica.
+  const result = useQuery<Row>(query.ok ? query.sql : 'SELECT 1', [], { enabled: query.ok && cost?.sql === query.sql });
 
   const run = (sql: string) => {
     setDraft(sql);
@@ -76,11 +79,42 @@ export function SqlPanel() {
       ) : result.error !== undefined ? (
         <SqlMessage kind="error" text={sqlErrorText(result.error)} />
       ) : result.rows ? (
-        <ResultTable rows={result.rows} />
+        <>
+          <ResultTable rows={result.rows} />
+          {cost?.stats && <QueryCost stats={cost.stats} />}
+        </>
       ) : (
         <p className="sql-count">Running…</p>
       )}
     </section>
+  );
+}
+
+/** What a query cost when it first ran: pages SQLite read, and what had to be fetched for it. */
+function useQueryCost(sql: string | undefined): { sql: string; stats: QueryStats | undefined } | undefined {
+  const client = useQuireClient();
+  const [cost, setCost] = useState<{ sql: string; stats: QueryStats | undefined }>();
+  useEffect(() => {
+    if (sql === undefined) return;
+    let current = true;
+    client.measureQuery(sql).then(
+      ({ stats }) => current && setCost({ sql, stats }),
+      // The live query reports the error.
+      () => current && setCost({ sql, stats: undefined }),
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, sql]);
+  return cost;
+}
+
+function QueryCost({ stats }: { stats: QueryStats }) {
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return (
+    <p className="sql-cost" data-testid="sql-cost" data-fetched={stats.pagesFetched}>
+      First run read {plural(stats.pagesRead, 'page')}; fetched {plural(stats.pagesFetched, 'page')} from the server in {plural(stats.roundTrips, 'round trip')}.
+    </p>
   );
 }
 

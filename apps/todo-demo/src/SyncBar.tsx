@@ -1,4 +1,5 @@
 import { useSyncStatus } from '@quire/react';
+import { OfflineCopy } from './OfflineCopy.js';
 
 const LABELS = {
   connecting: 'connecting',
@@ -29,6 +30,7 @@ export function SyncBar() {
           lsn {lsn}
         </span>
       </span>
+      <OfflineCopy />
       <button type="button" className="sync-toggle" data-testid="sync-toggle" onClick={toggle}>
         {wantOffline ? 'Go online' : 'Go offline'}
       </button>

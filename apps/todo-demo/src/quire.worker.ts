@@ -1,8 +1,10 @@
 /**
  * The worker that runs the sync engine for every tab of this browser profile:
  * the replica, its IndexedDB copy, the pending queue and the socket.
+ * Replicas are partial: a list's pages come as the app reads them, and
+ * "Save for offline" fetches the rest.
  */
 import { runQuireWorker } from '@quire/core/browser';
 import { reducers } from './reducers.js';
 
-runQuireWorker({ reducers });
+runQuireWorker({ reducers, partial: true });

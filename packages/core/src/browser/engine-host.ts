@@ -10,6 +10,12 @@ export interface EngineHostOptions<R extends Reducers> {
   reducers: R;
   /** Where replicas persist. Default: IndexedDB, one database per document. */
   store?: (docId: string) => Promise<ReplicaStore>;
+  /** Replicas fetch pages on demand instead of whole documents (see `createClient`). Default false. */
+  partial?: boolean;
+  /** With `partial`: prefetch for scans. Default true. */
+  prefetch?: boolean;
+  /** With `partial`: bytes of pages each replica keeps. Default unbounded. */
+  cacheSize?: number;
 }
 
 interface HostedDoc {
@@ -42,6 +48,9 @@ export class EngineHost {
           reducers: this.options.reducers,
           store,
           offline: open.offline,
+          ...(this.options.partial ? { partial: true } : {}),
+          ...(this.options.prefetch !== undefined ? { prefetch: this.options.prefetch } : {}),
+          ...(this.options.cacheSize !== undefined ? { cacheSize: this.options.cacheSize } : {}),
           ...(open.params ? { params: open.params } : {}),
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),
