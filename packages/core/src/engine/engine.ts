@@ -196,8 +196,8 @@ export class Engine {
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
     return this.run((db) => {
       if (update.kind === 'snapshot') this.planner.forget();
-      this.planner.learn(update.pages);
-      moveBase(db, update);
+      const { pages, dropped } = moveBase(db, update);
+      this.planner.learn(pages);
       // Every pending mutation is re-applied on the new base, in order.
       const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
       this.unapplied = this.queue.list().map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
@@ -212,8 +212,8 @@ export class Engine {
         this.settlingWithBase = false;
       }
       if (lastSeq !== undefined) this.storedLastSeq = Math.max(this.storedLastSeq, lastSeq);
-      const { kind, lsn, pageCount, pages, forgotten } = update;
-      this.options.store?.putBase({ kind, lsn, pageCount, pages, dropped: forgotten, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
+      const { kind, lsn, pageCount } = update;
+      this.options.store?.putBase({ kind, lsn, pageCount, pages, dropped, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
       this.emitState();
     });
   }

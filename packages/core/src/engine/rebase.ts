@@ -1,4 +1,5 @@
 import type { PageImage } from '../page/page.js';
+import { decodePageChange } from '../page/page-delta.js';
 import { CLIENTS_TABLE } from '../reducers/sql-dialect.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
 
@@ -7,7 +8,8 @@ export interface BaseUpdate {
   kind: 'snapshot' | 'commit';
   lsn: number;
   pageCount: number;
-  pages: readonly PageImage[];
+  /** With an `encoding` other than 0, `data` is a delta from the base's image (commits only; see PageEncoding). */
+  pages: readonly (PageImage & { encoding?: number })[];
   /** Changed pages sent without images (a partial replica did not hold them): any copy must go. */
   forgotten?: readonly number[];
 }
@@ -20,13 +22,32 @@ export interface BaseUpdate {
  * atomically with the mutation's effects, so reading it from the new base
  * tells exactly which pending mutations the base already contains.
  */
-export function moveBase(db: ReplicaDb, update: BaseUpdate): void {
-  if (update.kind === 'snapshot') db.pages.resetBase(update.lsn, update.pageCount, update.pages);
+export function moveBase(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[]; dropped: number[] } {
+  const { pages, dropped } = resolveDeltas(db, update);
+  if (update.kind === 'snapshot') db.pages.resetBase(update.lsn, update.pageCount, pages);
   else {
     db.pages.dropOverlay();
-    db.pages.applyToBase(update.lsn, update.pageCount, update.pages);
-    if (update.forgotten) db.pages.forgetBasePages(update.forgotten);
+    db.pages.applyToBase(update.lsn, update.pageCount, pages);
+    db.pages.forgetBasePages(dropped);
   }
+  return { pages, dropped };
+}
+
+/**
+ * Whole images for every page of an update. A delta for a page the base no
+ * longer holds (a partial replica evicted it while the commit was on its
+ * way) cannot be applied: that page is dropped like a forgotten one, and a
+ * partial replica fetches it again when it needs it.
+ */
+function resolveDeltas(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[]; dropped: number[] } {
+  const pages: PageImage[] = [];
+  const dropped = [...(update.forgotten ?? [])];
+  for (const { pgno, data, encoding = 0 } of update.pages) {
+    const image = decodePageChange(update.kind === 'commit' ? db.pages.basePage(pgno) : undefined, encoding, data);
+    if (image) pages.push({ pgno, data: image });
+    else dropped.push(pgno);
+  }
+  return { pages, dropped };
 }
 
 /** The last `seq` of this client that the server applied, as recorded in the document. */

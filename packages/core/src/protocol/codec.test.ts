@@ -47,7 +47,7 @@ describe('round trips', () => {
       baseLsn: 127,
       lsn: 128,
       pageCount: 16384,
-      pages: [page(1), page(2, 0)],
+      pages: [{ ...page(1), encoding: 1 }, { ...page(2, 0), encoding: 0 }],
       forgotten: [{ pgno: 3 }, { pgno: MAX }],
       rejections: [{ clientId: 'c-1', seq: 7, code: 'reducer_threw', message: 'Titel darf nicht leer sein — ✗' }],
     },
@@ -70,7 +70,7 @@ describe('round trips', () => {
   });
 
   it('returns page data as views into the frame, not copies', () => {
-    const frame = encodeMessage({ type: 'commit', baseLsn: 1, lsn: 2, pageCount: 1, pages: [page(1)], forgotten: [], rejections: [] });
+    const frame = encodeMessage({ type: 'commit', baseLsn: 1, lsn: 2, pageCount: 1, pages: [{ ...page(1), encoding: 0 }], forgotten: [], rejections: [] });
     const decoded = decodeServerMessage(frame);
     if (decoded.type !== 'commit') throw new Error('expected a commit');
     expect(decoded.pages[0]!.data.buffer).toBe(frame.buffer);

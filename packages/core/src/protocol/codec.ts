@@ -2,6 +2,7 @@ import { ProtocolError } from '../errors.js';
 import { readStruct } from './decode.js';
 import { structSize, writeStruct } from './encode.js';
 import { describeFault, Fault } from './fault.js';
+import { DEFLATED_TAG, compressFrame, inflateFrame } from './frame-compression.js';
 import { MESSAGE_SCHEMAS, type ClientMessage, type Message, type ServerMessage } from './messages.js';
 import { Reader } from './reader.js';
 import type { Direction, MessageSchema } from './schema.js';
@@ -43,6 +44,14 @@ export function encodeMessage(message: Message): Uint8Array<ArrayBuffer> {
   return writer.buf;
 }
 
+/** A server message as it goes on the wire: encoded, then deflated when that makes it smaller. */
+export function encodeServerFrame(message: ServerMessage): Uint8Array {
+  return compressFrame(encodeMessage(message));
+}
+
+// A client accepts deflated frames up to this size once inflated.
+const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
+
 export function decodeClientMessage(bytes: Uint8Array, options?: { maxBytes?: number }): ClientMessage {
   return decode(bytes, options, 'client') as ClientMessage;
 }
@@ -58,6 +67,12 @@ function decode(bytes: Uint8Array, options: { maxBytes?: number } | undefined, f
     throw new ProtocolError('message_too_large', `frame of ${bytes.length} bytes exceeds the limit of ${maxBytes}`);
   }
   if (bytes.length === 0) throw new ProtocolError('malformed_frame', 'empty frame');
+  if (bytes[0] === DEFLATED_TAG) {
+    if (from === 'client') throw new ProtocolError('unexpected_message', 'clients may not send deflated frames');
+    const inner = inflateFrame(bytes, MAX_INFLATED_BYTES);
+    if (inner[0] === DEFLATED_TAG) throw new ProtocolError('malformed_frame', 'a deflated frame holds another deflated frame');
+    return decode(inner, undefined, from);
+  }
   const tag = bytes[0]!;
   const schema = BY_TAG[tag];
   if (!schema) throw new ProtocolError('unknown_message', `unknown message tag ${tag}`);

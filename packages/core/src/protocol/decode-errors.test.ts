@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, type ProtocolErrorCode } from '../errors.js';
+import { deflateSync } from 'fflate';
 import { decodeClientMessage, decodeServerMessage, encodeMessage } from './codec.js';
+import { compressFrame } from './frame-compression.js';
 
 const frame = (...bytes: number[]) => new Uint8Array(bytes);
 const ascii = (s: string) => [...s].map((c) => c.charCodeAt(0));
@@ -55,7 +57,7 @@ describe('lengths and counts', () => {
     const huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
     expectError(() => decodeClientMessage(frame(2, 1, ...huge)), 'malformed_frame', /^push\.mutations: array count 9007199254740991 needs at least .* but only 0 are left/);
     // each rejection takes at least 4 bytes, so 2 cannot fit in 7
-    expectError(() => decodeServerMessage(frame(18, 2, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /commit\.rejections: array count 2 needs at least 8 bytes but only 7/);
+    expectError(() => decodeServerMessage(frame(18, 3, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /commit\.rejections: array count 2 needs at least 8 bytes but only 7/);
   });
   it('refuses trailing bytes after the last field', () => {
     expectError(() => decodeServerMessage(frame(16, 2, 1, 0, 0, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
@@ -83,9 +85,16 @@ describe('framing', () => {
     expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 2)');
     expectError(() => decodeServerMessage(frame(18, 0)), 'unsupported_version', /commit version 0/);
   });
-  it.each([0, 5, 15, 21, 255])('refuses unknown tag %i', (tag) => {
+  it.each([5, 15, 21, 255])('refuses unknown tag %i', (tag) => {
     expectError(() => decodeServerMessage(frame(tag, 1)), 'unknown_message', `unknown message tag ${tag}`);
     expectError(() => decodeClientMessage(frame(tag)), 'unknown_message', `unknown message tag ${tag}`);
+  });
+  it('refuses deflated frames from clients, bad deflate streams, and nested deflated frames', () => {
+    expectError(() => decodeClientMessage(frame(0, 1, 2, 3)), 'unexpected_message', 'clients may not send deflated frames');
+    expectError(() => decodeServerMessage(frame(0, 0xff, 0xff, 0xff)), 'malformed_frame', /^a deflated frame does not inflate/);
+    const inner = compressFrame(encodeMessage({ type: 'error', code: 'x', message: 'y'.repeat(200), seq: 0, fatal: false }));
+    expect(inner[0]).toBe(0);
+    expectError(() => decodeServerMessage(new Uint8Array([0, ...deflateSync(inner)])), 'malformed_frame', 'a deflated frame holds another deflated frame');
   });
   it('refuses empty and header-only frames', () => {
     expectError(() => decodeServerMessage(frame()), 'malformed_frame', 'empty frame');

@@ -2,7 +2,7 @@
  * The wire protocol between a Quire client and the sync server: binary
  * frames, one per WebSocket message. See docs/PROTOCOL.md for the byte layout.
  */
-export { decodeClientMessage, decodeServerMessage, encodeMessage } from './codec.js';
+export { decodeClientMessage, decodeServerMessage, encodeMessage, encodeServerFrame } from './codec.js';
 export { ID_RULE, SERVER_CLIENT_ID, isValidClientId, isValidDocId } from './identifiers.js';
 export { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
 export { encodePushFrames, type PushFrames } from './push-frames.js';
@@ -14,6 +14,7 @@ export type {
   HelloMessage,
   Message,
   Mutation,
+  PageChange,
   PageImage,
   PagesMessage,
   PushMessage,

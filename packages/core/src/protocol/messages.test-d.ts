@@ -1,12 +1,13 @@
 import { expectTypeOf, test } from 'vitest';
-import type { ClientMessage, CommitMessage, HelloMessage, Message, PageImage, Rejection, ServerMessage, SnapshotMessage } from './index.js';
+import type { ClientMessage, CommitMessage, HelloMessage, Message, PageChange, PageImage, Rejection, ServerMessage, SnapshotMessage } from './index.js';
 
 test('message types are inferred from the schemas', () => {
   expectTypeOf<HelloMessage>().toEqualTypeOf<{ type: 'hello'; protocolVersion: number; clientId: string; lastLsn: number; fromSeq: number; partial: boolean; held: { pgno: number }[] }>();
   expectTypeOf<PageImage>().toEqualTypeOf<{ pgno: number; data: Uint8Array }>();
   expectTypeOf<Rejection>().toEqualTypeOf<{ clientId: string; seq: number; code: string; message: string }>();
   expectTypeOf<SnapshotMessage['done']>().toEqualTypeOf<boolean>();
-  expectTypeOf<CommitMessage['pages']>().toEqualTypeOf<PageImage[]>();
+  expectTypeOf<PageChange>().toEqualTypeOf<{ pgno: number; encoding: number; data: Uint8Array }>();
+  expectTypeOf<CommitMessage['pages']>().toEqualTypeOf<PageChange[]>();
   expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages' | 'forget'>();
   expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'pages' | 'error'>();
   expectTypeOf<Extract<Message, { type: 'push' }>['mutations'][number]>().toEqualTypeOf<{ seq: number; name: string; args: string }>();

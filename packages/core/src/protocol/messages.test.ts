@@ -23,6 +23,7 @@ const SCHEMA_HASHES: Record<number, string> = {
   1: '5fa3164a3daf784e3796b56e300463b54e876f3923be9baa400bb829fa4dc7a1',
   2: 'c0c6038f066af8433ffba92cdcd9e5d37e524bf8ff0ffdbfb8fa33c32d37f27a',
   3: '4b1a0ddefa7e82f92689820858ed5eb738b24cdef19d21bfdb0431d3a744aa9e',
+  4: 'c49943c2ca62f6a35537c3c5af2f66f5e8ccffe7c4cefbf1174aa4e391ef698c',
 };
 
 describe('message schemas', () => {

@@ -15,10 +15,17 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       getPages/pages fetch pages on demand; forget says which pages a
  *       client dropped; commit v2 sends a partial client images only of the
  *       pages it holds, and the numbers of the other changed pages.
+ *   4 — wire efficiency: commit v3 may send a page as a delta from its
+ *       previous image, which the receiver holds (XOR or copy/insert, see
+ *       page/page-delta.ts), and the server may send any frame deflated
+ *       (see frame-compression.ts).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
+// encoding: 0 = data is the new image; 1 = new XOR the image at the commit's
+// baseLsn; 2 = a copy/insert delta from that image (PageEncoding).
+const pageChange = t.struct({ pgno: t.varuint, encoding: t.varuint, data: t.bytes });
 const pageNumber = t.struct({ pgno: t.varuint });
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
 const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string, message: t.string });
@@ -89,16 +96,16 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 2,
+  version: 3,
   name: 'commit',
   from: 'server',
-  // pages: new images of the changed pages the receiver holds (all, for a
-  // full replica). forgotten: the other changed pages; a copy of one must go.
+  // pages: the changed pages the receiver holds (all, for a full replica),
+  // whole or as deltas. forgotten: the other changed pages; a copy must go.
   fields: {
     baseLsn: t.varuint,
     lsn: t.varuint,
     pageCount: t.varuint,
-    pages: t.array(pageImage),
+    pages: t.array(pageChange),
     forgotten: t.array(pageNumber),
     rejections: t.array(rejection),
   },
@@ -141,5 +148,6 @@ export type ServerMessage = MessageOf<Extract<Schemas, { from: 'server' }>>;
 export type Message = ClientMessage | ServerMessage;
 
 export type PageImage = Infer<typeof pageImage>;
+export type PageChange = Infer<typeof pageChange>;
 export type Mutation = Infer<typeof mutation>;
 export type Rejection = Infer<typeof rejection>;

@@ -1,6 +1,6 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
-import { CLIENTS_TABLE, type PageImage } from '@quire/core/internal';
-import { PROTOCOL_VERSION, SERVER_CLIENT_ID, encodeMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
+import { PROTOCOL_VERSION, SERVER_CLIENT_ID, encodeServerFrame, type CommitMessage, type PageChange, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
@@ -135,7 +135,7 @@ export class Coordinator {
         const pages = this.volume.pages(pgnos.slice(0, MAX_PAGES_PER_REQUEST));
         const held = this.held.get(peer);
         if (held) for (const page of pages) held.add(page.pgno);
-        peer.send(encodeMessage({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
+        peer.send(encodeServerFrame({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
       },
       fail: () => {},
     });
@@ -249,12 +249,15 @@ export class Coordinator {
       this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
       for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
       for (const s of record.settled) this.seqState(s.clientId).applied = s.lastSeq;
-      const commit: Extract<ServerMessage, { type: 'commit' }> = {
+      // Every member is at the previous LSN and holds the previous image of
+      // each page it is sent: a delta from it is enough.
+      const changes: PageChange[] = record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(captured.previous.get(pgno), data) }));
+      const commit: CommitMessage = {
         type: 'commit',
         baseLsn: record.lsn - 1,
         lsn: record.lsn,
         pageCount: record.pageCount,
-        pages: record.pages,
+        pages: changes,
         forgotten: [],
         rejections: record.rejections.filter((r) => r.seq > 0),
       };
@@ -262,14 +265,14 @@ export class Coordinator {
       for (const peer of this.members) {
         const held = this.held.get(peer);
         if (!held) {
-          peer.send((full ??= encodeMessage(commit)));
+          peer.send((full ??= encodeServerFrame(commit)));
           continue;
         }
-        // A partial client gets images of the pages it holds only.
+        // A partial client gets the pages it holds only.
         for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
         const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
         const keep = new Set(images);
-        peer.send(encodeMessage({ ...commit, pages: record.pages.filter((p) => keep.has(p.pgno)), forgotten }));
+        peer.send(encodeServerFrame({ ...commit, pages: changes.filter((p) => keep.has(p.pgno)), forgotten }));
       }
     }
     batch.forEach((m, i) => {
@@ -287,14 +290,16 @@ export class Coordinator {
     const { peer, lastLsn, fromSeq, partial } = join;
     const held = partial ? new Set(join.held.filter((pgno) => pgno <= this.volume.pageCount)) : undefined;
     if (held) this.held.set(peer, held);
-    const send = (message: ServerMessage) => peer.send(encodeMessage(message));
+    const send = (message: ServerMessage) => peer.send(encodeServerFrame(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
     send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
     if (changed) {
       if (lastLsn < this.lsn) {
         const { images, forgotten } = this.split([...changed], held);
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages: this.volume.pages(images), forgotten, rejections: [] });
+        // Catching up over several commits: the client's images are older than any kept here.
+        const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
+        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten, rejections: [] });
       }
     } else {
       const pages = partial ? this.volume.structuralPages() : this.volume.snapshot();

@@ -74,14 +74,19 @@ export class DocumentVolume {
     return volume;
   }
 
-  /** Reads the commit a just-finished transaction appended to the WAL. */
-  capture(): { commit: CapturedCommit; mark: VolumeMark } | undefined {
+  /**
+   * Reads the commit a just-finished transaction appended to the WAL, with
+   * the images its pages had before it (absent for pages it added): every
+   * client at the previous LSN holds those, so it can be sent deltas.
+   */
+  capture(): { commit: CapturedCommit; mark: VolumeMark; previous: Map<number, Uint8Array> } | undefined {
     const commits = this.wal.poll();
     if (commits.length === 0) return undefined;
     if (commits.length > 1) throw new QuireError('internal', `expected one WAL commit per batch, found ${commits.length}`);
     const commit = commits[0]!;
+    const previous = new Map(this.pages(commit.pages.keys()).map((page) => [page.pgno, page.data]));
     this.remember(commit);
-    return { commit, mark: commit.end };
+    return { commit, mark: commit.end, previous };
   }
 
   /** The position after the last captured commit. */

@@ -1,0 +1,55 @@
+import { applyDelta, createDelta } from 'fossil-delta';
+
+/** How a commit sends a page: whole, or as a delta from the image the receiver holds. */
+export const PageEncoding = {
+  /** The whole new image. */
+  image: 0,
+  /** New XOR old: zeros where nothing changed, which the frame's deflate removes. */
+  xor: 1,
+  /**
+   * A copy/insert delta (Fossil's format, with a checksum of the result).
+   * An insert into a b-tree page shifts its cell-pointer array by two bytes,
+   * which XOR turns into noise; copy/insert describes it in a few bytes.
+   */
+  copy: 2,
+} as const;
+export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
+
+/** The cheapest encoding of `after` for a receiver that holds `before` (if any). */
+export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array): { encoding: PageEncoding; data: Uint8Array } {
+  if (!before) return { encoding: PageEncoding.image, data: after };
+  const xor = xorPages(before, after);
+  let changed = 0;
+  for (let i = 0; i < xor.length; i++) if (xor[i] !== 0) changed++;
+  // Changed bytes are what deflate cannot remove from an XOR delta; a
+  // copy/insert delta is already about as small as it gets.
+  if (changed <= 16) return { encoding: PageEncoding.xor, data: xor };
+  const copy = createDelta(before, after);
+  return copy.length < changed ? { encoding: PageEncoding.copy, data: copy } : { encoding: PageEncoding.xor, data: xor };
+}
+
+/**
+ * The new image from a change and the receiver's image, or undefined when
+ * that image is missing or is not the one the delta was made from.
+ */
+export function decodePageChange(before: Uint8Array | undefined, encoding: number, data: Uint8Array): Uint8Array | undefined {
+  if (encoding === PageEncoding.image) return data;
+  if (!before) return undefined;
+  if (encoding === PageEncoding.xor) return before.length === data.length ? xorPages(before, data) : undefined;
+  if (encoding === PageEncoding.copy) {
+    try {
+      return applyDelta(before, data, { verifyChecksum: true });
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/** XOR of two page images; applied to one, gives the other back. */
+export function xorPages(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length !== b.length) throw new RangeError(`cannot XOR pages of ${a.length} and ${b.length} bytes`);
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
+}
