@@ -56,6 +56,9 @@ describe('page deltas', () => {
     expect(encoding).toBe(PageEncoding.copy);
     expect(decodePageChange(undefined, encoding, data)).toBeUndefined();
     expect(decodePageChange(varied(1), encoding, data)).toBeUndefined();
+    // A header whose unchanged prefix and suffix overlap, or no header at all.
+    expect(decodePageChange(before, encoding, new Uint8Array([0xff, 0xff, 0xff, 0xff, ...data.subarray(4)]))).toBeUndefined();
+    expect(decodePageChange(before, encoding, data.subarray(0, 3))).toBeUndefined();
     expect(decodePageChange(undefined, PageEncoding.image, after)).toBe(after);
     expect(encodePageChange(undefined, after)).toEqual({ encoding: PageEncoding.image, data: after });
   });

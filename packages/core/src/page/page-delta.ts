@@ -7,9 +7,12 @@ export const PageEncoding = {
   /** New XOR old: zeros where nothing changed, which the frame's deflate removes. */
   xor: 1,
   /**
-   * A copy/insert delta (Fossil's format, with a checksum of the result).
-   * An insert into a b-tree page shifts its cell-pointer array by two bytes,
-   * which XOR turns into noise; copy/insert describes it in a few bytes.
+   * A copy/insert delta: u16 length of the unchanged prefix, u16 length of
+   * the unchanged suffix, then a Fossil delta (with a checksum of its
+   * result) of the middle. An insert into a b-tree page shifts its
+   * cell-pointer array by two bytes, which XOR turns into noise;
+   * copy/insert describes it in a few bytes. Trimming first keeps the
+   * server's CPU cost per page low.
    */
   copy: 2,
 } as const;
@@ -24,7 +27,7 @@ export function encodePageChange(before: Uint8Array | undefined, after: Uint8Arr
   // Changed bytes are what deflate cannot remove from an XOR delta; a
   // copy/insert delta is already about as small as it gets.
   if (changed <= 16) return { encoding: PageEncoding.xor, data: xor };
-  const copy = createDelta(before, after);
+  const copy = copyDelta(before, after);
   return copy.length < changed ? { encoding: PageEncoding.copy, data: copy } : { encoding: PageEncoding.xor, data: xor };
 }
 
@@ -36,14 +39,43 @@ export function decodePageChange(before: Uint8Array | undefined, encoding: numbe
   if (encoding === PageEncoding.image) return data;
   if (!before) return undefined;
   if (encoding === PageEncoding.xor) return before.length === data.length ? xorPages(before, data) : undefined;
-  if (encoding === PageEncoding.copy) {
-    try {
-      return applyDelta(before, data, { verifyChecksum: true });
-    } catch {
-      return undefined;
-    }
-  }
+  if (encoding === PageEncoding.copy) return applyCopyDelta(before, data);
   return undefined;
+}
+
+function copyDelta(before: Uint8Array, after: Uint8Array): Uint8Array {
+  const n = after.length;
+  let prefix = 0;
+  while (prefix < n && before[prefix] === after[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < n - prefix && before[n - 1 - suffix] === after[n - 1 - suffix]) suffix++;
+  const delta = createDelta(before.subarray(prefix, n - suffix), after.subarray(prefix, n - suffix));
+  const out = new Uint8Array(4 + delta.length);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, prefix);
+  view.setUint16(2, suffix);
+  out.set(delta, 4);
+  return out;
+}
+
+function applyCopyDelta(before: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  if (data.length < 4) return undefined;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const prefix = view.getUint16(0);
+  const suffix = view.getUint16(2);
+  if (prefix + suffix > before.length) return undefined;
+  let middle: Uint8Array;
+  try {
+    middle = applyDelta(before.subarray(prefix, before.length - suffix), data.subarray(4), { verifyChecksum: true });
+  } catch {
+    return undefined;
+  }
+  if (prefix + middle.length + suffix !== before.length) return undefined;
+  const out = new Uint8Array(before.length);
+  out.set(before.subarray(0, prefix));
+  out.set(middle, prefix);
+  out.set(before.subarray(before.length - suffix), prefix + middle.length);
+  return out;
 }
 
 /** XOR of two page images; applied to one, gives the other back. */

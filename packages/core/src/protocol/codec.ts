@@ -2,7 +2,7 @@ import { ProtocolError } from '../errors.js';
 import { readStruct } from './decode.js';
 import { structSize, writeStruct } from './encode.js';
 import { describeFault, Fault } from './fault.js';
-import { DEFLATED_TAG, compressFrame, inflateFrame } from './frame-compression.js';
+import { DEFLATED_TAG, type Deflate, compressFrame, inflateFrame } from './frame-compression.js';
 import { MESSAGE_SCHEMAS, type ClientMessage, type Message, type ServerMessage } from './messages.js';
 import { Reader } from './reader.js';
 import type { Direction, MessageSchema } from './schema.js';
@@ -45,8 +45,8 @@ export function encodeMessage(message: Message): Uint8Array<ArrayBuffer> {
 }
 
 /** A server message as it goes on the wire: encoded, then deflated when that makes it smaller. */
-export function encodeServerFrame(message: ServerMessage): Uint8Array {
-  return compressFrame(encodeMessage(message));
+export function encodeServerFrame(message: ServerMessage, deflate?: Deflate): Uint8Array {
+  return compressFrame(encodeMessage(message), deflate);
 }
 
 // A client accepts deflated frames up to this size once inflated.

@@ -1,9 +1,10 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
-import { PROTOCOL_VERSION, SERVER_CLIENT_ID, encodeServerFrame, type CommitMessage, type PageChange, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type PageChange, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
+import { serverFrame } from './server-frame.js';
 import { RecentCommits } from './recent-commits.js';
 import { RejectionIndex } from './rejection-index.js';
 import { runBatch } from './run-batch.js';
@@ -135,7 +136,7 @@ export class Coordinator {
         const pages = this.volume.pages(pgnos.slice(0, MAX_PAGES_PER_REQUEST));
         const held = this.held.get(peer);
         if (held) for (const page of pages) held.add(page.pgno);
-        peer.send(encodeServerFrame({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
+        peer.send(serverFrame({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
       },
       fail: () => {},
     });
@@ -265,14 +266,14 @@ export class Coordinator {
       for (const peer of this.members) {
         const held = this.held.get(peer);
         if (!held) {
-          peer.send((full ??= encodeServerFrame(commit)));
+          peer.send((full ??= serverFrame(commit)));
           continue;
         }
         // A partial client gets the pages it holds only.
         for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
         const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
         const keep = new Set(images);
-        peer.send(encodeServerFrame({ ...commit, pages: changes.filter((p) => keep.has(p.pgno)), forgotten }));
+        peer.send(serverFrame({ ...commit, pages: changes.filter((p) => keep.has(p.pgno)), forgotten }));
       }
     }
     batch.forEach((m, i) => {
@@ -290,7 +291,7 @@ export class Coordinator {
     const { peer, lastLsn, fromSeq, partial } = join;
     const held = partial ? new Set(join.held.filter((pgno) => pgno <= this.volume.pageCount)) : undefined;
     if (held) this.held.set(peer, held);
-    const send = (message: ServerMessage) => peer.send(encodeServerFrame(message));
+    const send = (message: ServerMessage) => peer.send(serverFrame(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
     send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
