@@ -18,17 +18,17 @@ export const PageEncoding = {
 } as const;
 export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
 
-/** The cheapest encoding of `after` for a receiver that holds `before` (if any). */
-export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array): { encoding: PageEncoding; data: Uint8Array } {
+/** The cheapest encoding of `after` for a receiver that holds `before` (if any); `copy: false` skips the costlier copy/insert delta. */
+export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true): { encoding: PageEncoding; data: Uint8Array } {
   if (!before) return { encoding: PageEncoding.image, data: after };
   const xor = xorPages(before, after);
   let changed = 0;
   for (let i = 0; i < xor.length; i++) if (xor[i] !== 0) changed++;
   // Changed bytes are what deflate cannot remove from an XOR delta; a
   // copy/insert delta is already about as small as it gets.
-  if (changed <= 16) return { encoding: PageEncoding.xor, data: xor };
-  const copy = copyDelta(before, after);
-  return copy.length < changed ? { encoding: PageEncoding.copy, data: copy } : { encoding: PageEncoding.xor, data: xor };
+  if (changed <= 16 || !copy) return { encoding: PageEncoding.xor, data: xor };
+  const delta = copyDelta(before, after);
+  return delta.length < changed ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.xor, data: xor };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
-import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type PageChange, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
@@ -63,6 +63,9 @@ interface Waiter {
  * between them, so a snapshot never shows a commit that is not durable) →
  * `close` (finish the drain, poll the WAL, close the files).
  */
+// Commits up to this many pages get copy/insert deltas where they are smaller.
+const COPY_DELTA_MAX_PAGES = 64;
+
 export class Coordinator {
   lsn: number;
   private readonly tx: ServerTx;
@@ -234,7 +237,8 @@ export class Coordinator {
 
   private async commitBatch(batch: QueuedMutation[]): Promise<void> {
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch);
-    const captured = this.volume.capture();
+    // Previous images are for deltas: only needed when someone will be sent them.
+    const captured = this.volume.capture(this.members.size > 0);
     if (captured) {
       const record: CommitRecord = {
         lsn: this.lsn + 1,
@@ -244,37 +248,17 @@ export class Coordinator {
         rejections: result.rejections,
         volume: captured.mark,
       };
+      const appended = this.options.log.append([record]);
+      // Built while the log syncs, so the wait hides the cost. Members do not
+      // change during a batch (joins wait between batches).
+      const broadcast = this.members.size > 0 ? this.commitMessage(record, captured.previous) : undefined;
       // Nothing is acknowledged before it is durable.
-      await this.options.log.append([record]);
+      await appended;
       this.lsn = record.lsn;
       this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
       for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
       for (const s of record.settled) this.seqState(s.clientId).applied = s.lastSeq;
-      // Every member is at the previous LSN and holds the previous image of
-      // each page it is sent: a delta from it is enough.
-      const changes: PageChange[] = record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(captured.previous.get(pgno), data) }));
-      const commit: CommitMessage = {
-        type: 'commit',
-        baseLsn: record.lsn - 1,
-        lsn: record.lsn,
-        pageCount: record.pageCount,
-        pages: changes,
-        forgotten: [],
-        rejections: record.rejections.filter((r) => r.seq > 0),
-      };
-      let full: Uint8Array | undefined;
-      for (const peer of this.members) {
-        const held = this.held.get(peer);
-        if (!held) {
-          peer.send((full ??= serverFrame(commit)));
-          continue;
-        }
-        // A partial client gets the pages it holds only.
-        for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
-        const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
-        const keep = new Set(images);
-        peer.send(serverFrame({ ...commit, pages: changes.filter((p) => keep.has(p.pgno)), forgotten }));
-      }
+      if (broadcast) this.broadcast(record, broadcast.commit, broadcast.frame);
     }
     batch.forEach((m, i) => {
       const waiter = this.waiters.get(m);
@@ -285,6 +269,40 @@ export class Coordinator {
       else waiter.resolve({ lsn: this.lsn });
     });
     this.volume.maybeCheckpoint();
+  }
+
+  /**
+   * The commit as sent to full replicas. Every member is at the previous LSN
+   * and holds the previous image of each page it is sent: a delta from it is
+   * enough. Copy/insert deltas cost ~40 us a page; a bulk commit goes by XOR.
+   */
+  private commitMessage(record: CommitRecord, previous: Map<number, Uint8Array>): { commit: CommitMessage; frame: Uint8Array } {
+    const copy = record.pages.length <= COPY_DELTA_MAX_PAGES;
+    const commit: CommitMessage = {
+      type: 'commit',
+      baseLsn: record.lsn - 1,
+      lsn: record.lsn,
+      pageCount: record.pageCount,
+      pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy) })),
+      forgotten: [],
+      rejections: record.rejections.filter((r) => r.seq > 0),
+    };
+    return { commit, frame: serverFrame(commit) };
+  }
+
+  private broadcast(record: CommitRecord, commit: CommitMessage, frame: Uint8Array): void {
+    for (const peer of this.members) {
+      const held = this.held.get(peer);
+      if (!held) {
+        peer.send(frame);
+        continue;
+      }
+      // A partial client gets the pages it holds only.
+      for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
+      const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
+      const keep = new Set(images);
+      peer.send(serverFrame({ ...commit, pages: commit.pages.filter((p) => keep.has(p.pgno)), forgotten }));
+    }
   }
 
   private welcome(join: Join): void {

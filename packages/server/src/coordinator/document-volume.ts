@@ -79,12 +79,12 @@ export class DocumentVolume {
    * the images its pages had before it (absent for pages it added): every
    * client at the previous LSN holds those, so it can be sent deltas.
    */
-  capture(): { commit: CapturedCommit; mark: VolumeMark; previous: Map<number, Uint8Array> } | undefined {
+  capture(withPrevious = true): { commit: CapturedCommit; mark: VolumeMark; previous: Map<number, Uint8Array> } | undefined {
     const commits = this.wal.poll();
     if (commits.length === 0) return undefined;
     if (commits.length > 1) throw new QuireError('internal', `expected one WAL commit per batch, found ${commits.length}`);
     const commit = commits[0]!;
-    const previous = new Map(this.pages(commit.pages.keys()).map((page) => [page.pgno, page.data]));
+    const previous = new Map(withPrevious ? this.pages(commit.pages.keys()).map((page) => [page.pgno, page.data]) : []);
     this.remember(commit);
     return { commit, mark: commit.end, previous };
   }
