@@ -1,11 +1,18 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchResult } from './lib/result.js';
+import { coldLoad } from './scenarios/cold-load.js';
 import { confirmLatency } from './scenarios/confirm-latency.js';
+import { coordinatorThroughput } from './scenarios/coordinator-throughput.js';
+import { fanout } from './scenarios/fanout.js';
 import { localApply } from './scenarios/local-apply.js';
 import { partialReplica } from './scenarios/partial-replica.js';
+import { propagation } from './scenarios/propagation.js';
+import { serverRssPerConn } from './scenarios/server-rss-per-conn.js';
+import { serverRssPerDoc } from './scenarios/server-rss-per-doc.js';
 import { wireBytes } from './scenarios/wire-bytes.js';
 
 // `npm run bench -- --quick` and `pnpm bench --quick` pass through different
@@ -19,45 +26,76 @@ const { values } = parseArgs({
     only: { type: 'string' },
   },
 });
-const n = values.quick ? 100 : 500;
+const quick = values.quick;
+const log = (line: string) => process.stdout.write(`bench:   ${line}\n`);
 
 const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
-  ['local apply', () => localApply(n)],
-  ['confirm latency', () => confirmLatency(n)],
-  ['wire bytes', () => wireBytes(Math.max(50, n / 5))],
+  ['local apply', () => localApply(quick ? 200 : 1000)],
+  ['confirm latency', () => confirmLatency(quick ? 100 : 500)],
+  ['propagation', () => propagation(quick ? 200 : 500)],
+  ['wire bytes', () => wireBytes(quick ? 100 : 200)],
+  ['coordinator throughput', () => coordinatorThroughput({ clients: 10, processes: 2, perClient: quick ? 200 : 1000, window: 8, log })],
+  ['cold load', () => coldLoad(quick ? 4 : 12)],
+  ['fanout', () => fanout({ clients: 1000, processes: 4, mutations: quick ? 5 : 20, log })],
+  ['server rss per doc', () => serverRssPerDoc(log)],
+  ['server rss per conn', () => serverRssPerConn(log)],
   [
     'partial replicas',
     () =>
       partialReplica({
         // --quick scales the large document down to 20 MB; the targets are for the full run.
-        bigRows: values.quick ? 100_000 : 1_000_000,
+        bigRows: quick ? 100_000 : 1_000_000,
         smallRows: 50_000,
-        samples: values.quick ? 3 : 9,
+        samples: quick ? 3 : 9,
         pointQueries: 1000,
-        log: (line) => process.stdout.write(`bench:   ${line}\n`),
+        log,
       }),
   ],
 ];
 
-const results: BenchResult[] = [];
 const chosen = scenarios.filter(([label]) => !values.only || label.includes(values.only));
 if (chosen.length === 0) {
   process.stderr.write(`bench: no scenario matches --only ${values.only}; scenarios: ${scenarios.map(([label]) => label).join(', ')}\n`);
   process.exit(2);
 }
+
+// The numbers mean little on a busy machine: say how busy it was.
+const load = () => `load average ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`;
+process.stdout.write(`bench: ${quick ? 'quick run' : 'full run'}, ${load()}\n`);
+
+const results: BenchResult[] = [];
+const failed: string[] = [];
+const began = performance.now();
 for (const [label, run] of chosen) {
+  const start = performance.now();
   process.stdout.write(`bench: ${label}…\n`);
-  results.push(...(await run()));
+  try {
+    results.push(...(await run()));
+  } catch (error) {
+    // One broken scenario must not hide the others' numbers.
+    failed.push(label);
+    process.stderr.write(`bench: ${label} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.stdout.write(`bench:   (${label}: ${seconds(performance.now() - start)} s)\n`);
 }
 
-const table = results.map((r) => ({
-  name: r.name,
-  value: `${r.value} ${r.unit}`,
-  baseline: r.baseline === null ? '' : `${r.baseline} ${r.unit}`,
-  ratio: r.ratio ?? '',
-}));
-console.table(table);
+console.table(
+  results.map((r) => ({
+    name: r.name,
+    value: `${r.value} ${r.unit}`,
+    baseline: r.baseline === null ? '' : `${r.baseline} ${r.unit}`,
+    ratio: r.ratio ?? '',
+  })),
+);
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
-process.stdout.write(`bench: wrote ${out}\n`);
+process.stdout.write(`bench: wrote ${out}; ran ${seconds(performance.now() - began)} s, ${load()} at the end\n`);
+if (failed.length > 0) {
+  process.stderr.write(`bench: failed: ${failed.join(', ')}\n`);
+  process.exitCode = 1;
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(1);
+}

@@ -1,43 +1,45 @@
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocket } from 'ws';
 import { type BenchResult, result } from '../lib/result.js';
-import { percentile, startServer } from '../lib/setup.js';
+import { startEchoServer, startQuireServer, withServer } from '../lib/servers.js';
+import { percentile, quireClient, todoId, todoTitle } from '../lib/setup.js';
 
 /**
  * mutate until the server promise resolves (durable and rebased), one at a
- * time over loopback. Baseline: a bare WebSocket round trip in the same run.
+ * time over loopback. Baseline: a bare WebSocket round trip to another
+ * process, in the same run.
  */
 export async function confirmLatency(iterations: number): Promise<BenchResult[]> {
-  const server = await startServer();
-  const client = server.client('confirm');
-  await client.mutate.init().server;
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const start = performance.now();
-    await client.mutate.addTodo({ id: `t${i}`, title: `todo ${i}` }).server;
-    samples.push(performance.now() - start);
-  }
-  await client.close();
-  await server.close();
-  const rtt = await websocketRoundTrip(iterations);
-  const p50 = percentile(samples, 50);
-  return [result('confirm_p50_ms', p50, 'ms', rtt), result('confirm_p99_ms', percentile(samples, 99), 'ms')];
+  const samples = await withServer(startQuireServer, async (server) => {
+    const client = quireClient(server.url, 'confirm');
+    try {
+      await client.mutate.init().server;
+      const out: number[] = [];
+      const warmUp = 20;
+      for (let i = 0; i < warmUp + iterations; i++) {
+        const start = performance.now();
+        await client.mutate.addTodo({ id: todoId(i), title: todoTitle(i) }).server;
+        if (i >= warmUp) out.push(performance.now() - start);
+      }
+      return out;
+    } finally {
+      await client.close();
+    }
+  });
+  const rtt = await withServer(startEchoServer, (echo) => websocketRoundTrip(echo.port, iterations));
+  return [result('confirm_p50_ms', percentile(samples, 50), 'ms', rtt), result('confirm_p99_ms', percentile(samples, 99), 'ms')];
 }
 
-async function websocketRoundTrip(iterations: number): Promise<number> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-  wss.on('connection', (ws) => ws.on('message', (data) => ws.send(data as Buffer)));
-  await new Promise((r) => wss.once('listening', r));
-  const ws = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`);
-  await new Promise((r) => ws.once('open', r));
+async function websocketRoundTrip(port: number, iterations: number): Promise<number> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+  await new Promise((r, j) => ws.once('open', r).once('error', j));
   const payload = Buffer.alloc(64);
   const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
+  for (let i = 0; i < 20 + iterations; i++) {
     const start = performance.now();
     ws.send(payload);
     await new Promise((r) => ws.once('message', r));
-    samples.push(performance.now() - start);
+    if (i >= 20) samples.push(performance.now() - start);
   }
   ws.close();
-  await new Promise((r) => wss.close(r));
   return percentile(samples, 50);
 }

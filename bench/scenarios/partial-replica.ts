@@ -1,30 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createClient, defineReducers, type QuireClient } from '@quire/core';
-import { createSyncServer } from '@quire/server';
+import { createClient } from '@quire/core';
+import { type Catalog, catalogReducers, sku } from '../lib/catalog.js';
 import { type BenchResult, result } from '../lib/result.js';
-import { percentile } from '../lib/setup.js';
-
-/** One table, two indexes; rows of ~200 bytes, so 1,000,000 rows make a ~200 MB document. */
-const catalog = defineReducers({
-  init: (tx) => {
-    tx.exec(`CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, price INTEGER NOT NULL, note TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS items_sku ON items (sku);
-             CREATE INDEX IF NOT EXISTS items_price ON items (price)`);
-  },
-  fill: (tx, { from, count }: { from: number; count: number }) => {
-    for (let id = from; id < from + count; id++) {
-      tx.exec('INSERT INTO items (id, sku, price, note) VALUES (?, ?, ?, ?)', [id, sku(id), (id * 7919) % 100_000, 'n'.repeat(150)]);
-    }
-  },
-});
-
-type Catalog = QuireClient<typeof catalog>;
-
-function sku(id: number): string {
-  return `sku-${String((id * 104_729) % 10_000_019).padStart(8, '0')}`;
-}
+import { type ServerChild, startQuireServer } from '../lib/servers.js';
+import { percentile, ready } from '../lib/setup.js';
 
 export interface PartialOptions {
   /** Rows of the large document (the target is ≥ 1,000,000, ≥ 200 MB). */
@@ -44,19 +22,18 @@ export interface PartialOptions {
  * document), and how much of the document 1,000 random lookups pull in.
  */
 export async function partialReplica(options: PartialOptions): Promise<BenchResult[]> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quire-bench-partial-'));
-  const server = createSyncServer({ reducers: catalog, dataDir });
-  const { url } = await server.listen(0);
+  const server = await startQuireServer('catalog');
+  const url = server.url;
   const clients: Catalog[] = [];
   const open = async (docId: string, prefetch: boolean) => {
-    const client = createClient({ url, docId, reducers: catalog, partial: true, prefetch });
+    const client = createClient({ url, docId, reducers: catalogReducers, partial: true, prefetch });
     clients.push(client);
     return client;
   };
   const closeAll = async () => Promise.all(clients.splice(0).map((c) => c.close()));
   try {
-    const bigPages = await build(server, url, 'big', options.bigRows, options.log);
-    const smallPages = await build(server, url, 'small', options.smallRows, options.log);
+    const bigPages = await build(server, 'big', options.bigRows, options.log);
+    const smallPages = await build(server, 'small', options.smallRows, options.log);
     options.log(`documents: big ${options.bigRows} rows, ${mb(bigPages)} MB; small ${options.smallRows} rows, ${mb(smallPages)} MB`);
 
     const out: BenchResult[] = [];
@@ -122,34 +99,21 @@ export async function partialReplica(options: PartialOptions): Promise<BenchResu
     return out;
   } finally {
     await closeAll();
-    await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await server.stop();
   }
 }
 
-async function build(server: ReturnType<typeof createSyncServer<typeof catalog>>, url: string, docId: string, rows: number, log: (line: string) => void): Promise<number> {
-  const writer = createClient({ url, docId, reducers: catalog, partial: true });
+/** Fills a document from the server side, 20,000 rows per commit; its size in pages. */
+async function build(server: ServerChild, docId: string, rows: number, log: (line: string) => void): Promise<number> {
+  const writer = createClient({ url: server.url, docId, reducers: catalogReducers, partial: true });
   await writer.mutate.init().server;
+  await writer.close();
   const batch = 20_000;
   for (let from = 1; from <= rows; from += batch) {
-    await server.mutate(docId, 'fill', { from, count: Math.min(batch, rows - from + 1) });
+    await server.request('fill', { docId, from, count: Math.min(batch, rows - from + 1) });
     if ((from - 1) % 200_000 === 0) log(`  ${docId}: ${from - 1 + Math.min(batch, rows - from + 1)} / ${rows} rows`);
   }
-  await writer.close();
-  return (await server.snapshot(docId)).pageCount;
-}
-
-/** Resolves on the status change that makes the client connected at an LSN (no polling: open times are a few ms). */
-function ready(client: Catalog): Promise<void> {
-  const isReady = () => client.status().connection === 'connected' && client.status().lsn > 0;
-  if (isReady()) return Promise.resolve();
-  return new Promise((resolve) => {
-    const stop = client.subscribeStatus(() => {
-      if (!isReady()) return;
-      stop();
-      resolve();
-    });
-  });
+  return server.request<number>('pageCount', { docId });
 }
 
 /** createClient to the first row of a key lookup, in ms. */

@@ -1,0 +1,121 @@
+// A fleet of clients in its own process, so that 1,000 of them can spread
+// over cores: Quire clients (each with its own sqlite-wasm replica) or Yjs
+// providers. Prints `ready`, then answers IPC requests from lib/fleet.ts.
+import { serveRequests } from '../lib/serve.js';
+import { type BenchClient, quireClient, ready, todoId, todoTitle, wallClock } from '../lib/setup.js';
+import { yjsClient } from '../lib/yjs.js';
+
+// y-websocket adds a process 'exit' listener per provider.
+process.setMaxListeners(0);
+
+interface Entry {
+  /** The Quire client, for the load commands. */
+  quire?: BenchClient;
+  /** Todos the client sees now (watched clients only). */
+  count: number;
+  /** When count first reached the armed target, on the wall clock. */
+  reachedAt: number;
+  close(): Promise<void> | void;
+}
+
+const clients: Entry[] = [];
+let target = Number.POSITIVE_INFINITY;
+let missing = 0;
+let onAllReached: (() => void) | undefined;
+
+function seen(entry: Entry, count: number): void {
+  entry.count = count;
+  if (entry.reachedAt === 0 && count >= target) {
+    entry.reachedAt = wallClock();
+    if (--missing === 0) onAllReached?.();
+  }
+}
+
+async function open(kind: 'quire' | 'yjs', url: string, docId: string, watch: boolean): Promise<Entry> {
+  const entry: Entry = { count: 0, reachedAt: 0, close: () => {} };
+  if (kind === 'quire') {
+    const client = quireClient(url, docId);
+    entry.quire = client;
+    entry.close = () => client.close();
+    await ready(client);
+    if (watch) {
+      // Subscribed once the snapshot is in: before it, the table does not exist.
+      await new Promise<void>((resolve) =>
+        client.subscribe<{ n: number }>('SELECT count(*) AS n FROM todos', [], (rows) => {
+          seen(entry, rows[0]!.n);
+          resolve();
+        }),
+      );
+    }
+  } else {
+    const client = yjsClient(url, docId);
+    entry.close = () => client.close();
+    await client.synced;
+    if (watch) {
+      client.todos.observe(() => seen(entry, client.todos.size));
+      seen(entry, client.todos.size);
+    }
+  }
+  return entry;
+}
+
+serveRequests(
+  {
+    /** Opens one client per entry of `docs`, `concurrency` at a time; resolves once all are synced. */
+    open: async ({ kind, url, docs, watch, concurrency }: { kind: 'quire' | 'yjs'; url: string; docs: string[]; watch: boolean; concurrency: number }) => {
+      const start = performance.now();
+      for (let i = 0; i < docs.length; i += concurrency) {
+        clients.push(...(await Promise.all(docs.slice(i, i + concurrency).map((docId) => open(kind, url, docId, watch)))));
+      }
+      return performance.now() - start;
+    },
+    /** Times from now on when each client sees at least `count` todos. */
+    arm: ({ count }: { count: number }) => {
+      target = count;
+      missing = 0;
+      for (const entry of clients) {
+        entry.reachedAt = 0;
+        missing++;
+        seen(entry, entry.count);
+      }
+    },
+    /** Waits until every client saw the armed count; the wall-clock time each one did. */
+    collect: async ({ timeoutMs }: { timeoutMs: number }) => {
+      if (missing > 0) {
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${missing} of ${clients.length} clients did not see ${target} todos within ${timeoutMs} ms`)), timeoutMs);
+          onAllReached = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+      onAllReached = undefined;
+      target = Number.POSITIVE_INFINITY;
+      return clients.map((entry) => entry.reachedAt);
+    },
+    /** Each Quire client adds `count` todos, never more than `window` unconfirmed; resolves once the server confirmed all. */
+    load: async ({ count, window, tag }: { count: number; window: number; tag: string }) => {
+      await Promise.all(
+        clients.map(async (entry, c) => {
+          const inFlight: Promise<unknown>[] = [];
+          for (let i = 0; i < count; i++) {
+            // The server confirms one client's mutations in order: the oldest settles first.
+            if (inFlight.length >= window) await inFlight.shift();
+            inFlight.push(entry.quire!.mutate.addTodo({ id: todoId(i, `${tag}${process.pid}-${c}-`), title: todoTitle(i) }).server);
+          }
+          await Promise.all(inFlight);
+        }),
+      );
+    },
+    /** The highest LSN any of these Quire clients is at. */
+    lsn: () => Math.max(0, ...clients.map((entry) => entry.quire?.status().lsn ?? 0)),
+    close: async () => {
+      await Promise.all(clients.splice(0).map((entry) => entry.close()));
+    },
+  },
+  async () => {
+    await Promise.all(clients.splice(0).map((entry) => entry.close()));
+  },
+);
+process.stdout.write('ready\n');
