@@ -32,7 +32,9 @@ export const HEADER = {
  * given, replaces the stored one (see ReplicaPages for why).
  */
 export function presentHeader(page1: Uint8Array, counter: number, schemaCookie?: number): Uint8Array {
-  const out = page1.slice();
+  // A copy, whatever the input: Buffer#slice would return a view and the
+  // rewrite would land in the base, which must stay the server's bytes.
+  const out = new Uint8Array(page1);
   out[HEADER.writeVersion] = 1;
   out[HEADER.readVersion] = 1;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);

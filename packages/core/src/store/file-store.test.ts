@@ -55,6 +55,16 @@ describe('FileStore', () => {
     expect(await (await FileStore.open(file)).load()).toBeUndefined();
   });
 
+  test('loads pages as plain Uint8Arrays, not Buffers (whose slice() would share memory)', async () => {
+    const store = await FileStore.open(path('plain'));
+    await store.init('c');
+    await store.putBase({ kind: 'snapshot', lsn: 1, pageCount: 1, pages: [{ pgno: 1, data: new Uint8Array(4096).fill(3) }], settledThroughSeq: 0 });
+    const [page] = (await store.load())!.pages;
+    expect(Buffer.isBuffer(page!.data)).toBe(false);
+    expect(page!.data).toBeInstanceOf(Uint8Array);
+    await store.close();
+  });
+
   test('writes after close are refused', async () => {
     const store = await FileStore.open(path('closed'));
     await store.init('c');

@@ -113,7 +113,8 @@ export class FileStore implements ReplicaStore {
       lsn: meta.lsn,
       pageCount: meta.page_count,
       lastSeq: meta.last_seq,
-      pages,
+      // Plain Uint8Arrays like every other page source: a Buffer's slice() is a view.
+      pages: pages.map(({ pgno, data }) => ({ pgno, data: new Uint8Array(data) })),
       pending: pending.map((m) => ({ seq: m.seq, name: m.name, argsJson: m.args_json })),
     };
   }
