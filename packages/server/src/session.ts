@@ -1,45 +1,91 @@
 import type { WebSocket } from 'ws';
 import { ProtocolError } from '@quire/core';
-import { ID_RULE, PROTOCOL_VERSION, decodeClientMessage, encodeMessage, isValidClientId, type ClientMessage } from '@quire/core/protocol';
-import type { Coordinator, Peer } from './coordinator/coordinator.js';
+import { CLIENTS_TABLE } from '@quire/core/internal';
+import {
+  ID_RULE,
+  MESSAGE_SCHEMAS,
+  PROTOCOL_VERSION,
+  decodeClientMessage,
+  encodeMessage,
+  isValidClientId,
+  type ClientMessage,
+  type Mutation,
+} from '@quire/core/protocol';
+import { type Coordinator, MAX_PAGES_PER_REQUEST, type Peer } from './coordinator/coordinator.js';
+import type { ClientConnections } from './client-connections.js';
+import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
+import { serverFrameTag } from './frame-tag.js';
+import type { ServerLimits } from './limits.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
-export const CLOSE = { protocolError: 4400, unauthorized: 4401, serverError: 4500 } as const;
+export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500 } as const;
+
+const PAGES_TAG = MESSAGE_SCHEMAS.pages.tag;
+// While a connection waits for room, how often to look again (besides on every frame sent to it).
+const RECHECK_MS = 20;
+
+/** What the sessions of one sync server share. */
+export interface SessionContext {
+  readonly registry: DocumentRegistry;
+  /** The largest frame a client may send. */
+  readonly maxMessageBytes: number;
+  readonly limits: ServerLimits;
+  readonly connections: ClientConnections<Session>;
+}
 
 /**
- * One client connection to one document: the handshake, then pushes. Each
- * message is handled in arrival order; a bad frame gets an error and closes
- * this connection only.
+ * One client connection to one document: the handshake, then pushes and
+ * page requests. Each message is handled in arrival order; a bad frame gets
+ * an error and closes this connection only. While the client is over one of
+ * its limits (see `ServerLimits`) the session stops reading the socket, so
+ * what the client sends next waits in its own connection.
  */
 export class Session implements Peer {
   clientId = '';
   private coordinator: Coordinator | undefined;
+  private flow: ClientFlow | undefined;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  // Sizes of the getPages handed to the coordinator and not answered yet, oldest first (answers come in order).
+  private readonly pageRequests: number[] = [];
+  private pagesInFlight = 0;
+  private waiting: { ready: () => boolean; done: () => void } | undefined;
+  private backlogTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly socket: WebSocket,
     private readonly docId: string,
     readonly userId: string | undefined,
-    private readonly registry: DocumentRegistry,
-    readonly maxMessageBytes: number,
+    private readonly context: SessionContext,
   ) {
     socket.on('message', (data, isBinary) => {
-      this.chain = this.chain.then(() => this.receive(data as Buffer | Buffer[] | ArrayBuffer, isBinary));
+      this.chain = this.chain
+        .then(() => this.receive(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
+        // receive() answers bad input itself; anything that still escapes is a server bug, and must not
+        // become an unhandled rejection (which ends a Node process).
+        .catch((error: unknown) => this.internalError(error));
     });
     socket.on('close', () => this.dispose());
     socket.on('error', () => this.dispose());
   }
 
+  get maxMessageBytes(): number {
+    return this.context.maxMessageBytes;
+  }
+
   send(bytes: Uint8Array): void {
-    if (!this.closed) this.socket.send(bytes);
+    if (this.closed) return;
+    if (this.pageRequests.length > 0 && serverFrameTag(bytes) === PAGES_TAG) this.pagesInFlight -= this.pageRequests.shift()!;
+    this.socket.send(bytes);
+    if (this.socket.bufferedAmount > this.context.limits.maxBufferedBytes) this.watchBacklog();
+    this.recheck();
   }
 
   sendError(code: string, message: string, seq: number, fatal: boolean): void {
     if (this.closed) return;
     this.socket.send(encodeMessage({ type: 'error', code, message, seq, fatal }));
-    if (fatal) this.close(code === 'unauthorized' ? CLOSE.unauthorized : code === 'server_error' ? CLOSE.serverError : CLOSE.protocolError, code);
+    if (fatal) this.close(closeCodeFor(code), code);
   }
 
   private async receive(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): Promise<void> {
@@ -55,13 +101,13 @@ export class Session implements Peer {
     }
     try {
       if (message.type === 'hello') await this.hello(message);
-      else if (!this.coordinator) this.sendError('unexpected_message', 'push before hello — send hello first', 0, true);
-      else if (message.type === 'getPages') this.coordinator.readPages(this, message.id, message.pgnos.map((p) => p.pgno));
+      else if (!this.coordinator) this.sendError('unexpected_message', `${message.type} before hello — send hello first`, 0, true);
+      else if (message.type === 'getPages') await this.getPages(this.coordinator, message.id, message.pgnos);
       else if (message.type === 'forget') this.coordinator.forget(this, message.pgnos.map((p) => p.pgno));
-      else this.coordinator.push(this, message.mutations);
+      else await this.push(this.coordinator, this.flow!, message.mutations);
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'server_error';
-      this.sendError(code, error instanceof Error ? error.message : String(error), 0, true);
+      const code = (error as { code?: unknown }).code;
+      this.sendError(typeof code === 'string' ? code : 'server_error', error instanceof Error ? error.message : String(error), 0, true);
     }
   }
 
@@ -74,27 +120,175 @@ export class Session implements Peer {
       return this.sendError('invalid_client_id', `clientId "${message.clientId.slice(0, 200)}" is not valid — ${ID_RULE}`, 0, true);
     }
     this.clientId = message.clientId;
-    const coordinator = await this.registry.acquire(this.docId);
+    const { connections, limits, registry } = this.context;
+    for (const older of connections.add(this.docId, this.clientId, this)) {
+      older.sendError(
+        'too_many_connections',
+        `client "${this.clientId}" opened more than ${limits.maxConnectionsPerClient} connections to document "${this.docId}", so its oldest one is closed — open one connection per client (the tabs of a browser share one through the Quire worker), or raise limits.maxConnectionsPerClient on the server`,
+        0,
+        true,
+      );
+    }
+    const coordinator = await registry.acquire(this.docId);
     if (this.closed) {
-      this.registry.release(this.docId);
+      registry.release(this.docId);
       return;
     }
     this.coordinator = coordinator;
+    this.flow = acquireFlow(coordinator, this.clientId, limits);
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
+  }
+
+  /** Hands the push to the coordinator in pieces that keep the client within its queue limits. */
+  private async push(coordinator: Coordinator, flow: ClientFlow, mutations: readonly Mutation[]): Promise<void> {
+    for (let at = 0; ; ) {
+      const piece = flow.take(mutations, at);
+      if (piece.mutations.length > 0) coordinator.push(this, piece.mutations);
+      if (piece.end) return;
+      at = piece.next;
+      const next = mutations[at]!;
+      await this.waitUntil(() => flow.fits(next));
+      if (this.closed) return;
+    }
+  }
+
+  private async getPages(coordinator: Coordinator, id: number, pgnos: ReadonlyArray<{ pgno: number }>): Promise<void> {
+    const { maxPagesInFlight, maxBufferedBytes } = this.context.limits;
+    // There is no page 0: skipped like pages past the end (reading it would fail the whole document).
+    const wanted = pgnos.slice(0, MAX_PAGES_PER_REQUEST).flatMap((p) => (p.pgno >= 1 ? [p.pgno] : []));
+    // Each answer is real work (reads and deflate): let other connections' frames in between.
+    await new Promise((resolve) => setImmediate(resolve));
+    await this.waitUntil(
+      () => (this.pageRequests.length === 0 || this.pagesInFlight + wanted.length <= maxPagesInFlight) && this.socket.bufferedAmount <= maxBufferedBytes,
+    );
+    if (this.closed) return;
+    coordinator.readPages(this, id, wanted);
+    this.pageRequests.push(wanted.length);
+    this.pagesInFlight += wanted.length;
+  }
+
+  /** Resolves once `ready()` holds or the session closed; the socket is not read meanwhile. */
+  private waitUntil(ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    this.socket.pause();
+    return new Promise((resolve) => {
+      const timer = setInterval(() => this.recheck(), RECHECK_MS);
+      this.waiting = {
+        ready,
+        done: () => {
+          clearInterval(timer);
+          this.waiting = undefined;
+          if (!this.closed) this.socket.resume();
+          // Through the event loop: other connections' frames get read before this one goes on.
+          setImmediate(resolve);
+        },
+      };
+    });
+  }
+
+  private recheck(): void {
+    const waiting = this.waiting;
+    if (waiting && (this.closed || waiting.ready())) waiting.done();
+  }
+
+  /** Above maxBufferedBytes: close the connection if the backlog has not shrunk slowConsumerMs later. */
+  private watchBacklog(): void {
+    const { maxBufferedBytes, slowConsumerMs } = this.context.limits;
+    if (this.backlogTimer || !Number.isFinite(slowConsumerMs)) return;
+    const before = this.socket.bufferedAmount;
+    this.backlogTimer = setTimeout(() => {
+      this.backlogTimer = undefined;
+      const now = this.socket.bufferedAmount;
+      if (this.closed || now <= maxBufferedBytes) return;
+      if (now < before) return this.watchBacklog();
+      this.sendError(
+        'slow_consumer',
+        `${now} bytes wait to be sent to this connection (the limit is ${maxBufferedBytes}) and they did not shrink in ${slowConsumerMs} ms — read what the server sends; reconnect to start over`,
+        0,
+        true,
+      );
+      // The close frame would wait behind the backlog the client does not read.
+      this.socket.terminate();
+    }, slowConsumerMs);
+    this.backlogTimer.unref?.();
+  }
+
+  private internalError(error: unknown): void {
+    try {
+      this.sendError('server_error', `internal error: ${error instanceof Error ? error.message : String(error)} — reconnect`, 0, true);
+    } catch {
+      this.socket.terminate();
+      this.dispose();
+    }
   }
 
   private close(code: number, reason: string): void {
     if (this.closed) return;
-    this.socket.close(code, reason);
+    this.socket.close(code, reason.slice(0, 100));
     this.dispose();
   }
 
   private dispose(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.backlogTimer);
+    this.recheck();
+    if (this.clientId) this.context.connections.remove(this.docId, this.clientId, this);
     if (this.coordinator) {
       this.coordinator.leave(this);
-      this.registry.release(this.docId);
+      releaseFlow(this.coordinator, this.clientId);
+      this.context.registry.release(this.docId);
     }
   }
+}
+
+function closeCodeFor(code: string): number {
+  if (code === 'unauthorized') return CLOSE.unauthorized;
+  if (code === 'server_error') return CLOSE.serverError;
+  if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
+  return CLOSE.protocolError;
+}
+
+// One flow per client and document, shared by the client's connections, for
+// as long as the coordinator lives (its seq bookkeeping lives as long).
+const flows = new WeakMap<Coordinator, Map<string, { flow: ClientFlow; users: number }>>();
+
+function acquireFlow(coordinator: Coordinator, clientId: string, limits: ServerLimits): ClientFlow {
+  let byClient = flows.get(coordinator);
+  if (!byClient) flows.set(coordinator, (byClient = new Map()));
+  let entry = byClient.get(clientId);
+  if (!entry) {
+    const lastSeq = lastSeqReader(coordinator);
+    byClient.set(clientId, (entry = { flow: new ClientFlow(limits, () => lastSeq(clientId)), users: 0 }));
+  }
+  entry.users++;
+  return entry.flow;
+}
+
+function releaseFlow(coordinator: Coordinator, clientId: string): void {
+  const byClient = flows.get(coordinator);
+  const entry = byClient?.get(clientId);
+  if (!byClient || !entry) return;
+  entry.users--;
+  // Safe to forget only with nothing queued: a new flow then starts from last_seq, as the coordinator does.
+  if (entry.users === 0 && entry.flow.queued === 0) byClient.delete(clientId);
+}
+
+const lastSeqReaders = new WeakMap<Coordinator, (clientId: string) => number>();
+
+function lastSeqReader(coordinator: Coordinator): (clientId: string) => number {
+  let read = lastSeqReaders.get(coordinator);
+  if (!read) {
+    const statement = coordinator.read((db) => db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).pluck());
+    read = (clientId) => {
+      try {
+        return (statement.get(clientId) as number | undefined) ?? 0;
+      } catch {
+        // The document closed under us; the connection is about to close too.
+        return 0;
+      }
+    };
+    lastSeqReaders.set(coordinator, read);
+  }
+  return read;
 }

@@ -4,8 +4,10 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { ReducerArgs, Reducers } from '@quire/core';
 import { encodeArgs, type PageImage } from '@quire/core/internal';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
+import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
-import { CLOSE, Session } from './session.js';
+import { type ServerLimits, resolveLimits } from './limits.js';
+import { CLOSE, Session, type SessionContext } from './session.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
 export interface AuthorizeRequest {
@@ -28,6 +30,16 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
   maxMessageBytes?: number;
   /** Only accept WebSocket upgrades on this path (e.g. "/sync"). Default: any path. */
   path?: string;
+  /**
+   * What one client may hold of the server, so that a client that floods it
+   * slows down only itself: queued mutations, page requests in flight,
+   * connections per client id, unsent bytes. Each is optional; see
+   * {@link ServerLimits} for the defaults, and "Limits" in docs/PROTOCOL.md.
+   *
+   * @example
+   * createSyncServer({ reducers, dataDir, limits: { maxQueuedMutations: 5000, maxConnectionsPerClient: 8 } });
+   */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface SyncServer<R extends Reducers> {
@@ -58,7 +70,9 @@ export interface SyncServer<R extends Reducers> {
  */
 export function createSyncServer<R extends Reducers>(options: SyncServerOptions<R>): SyncServer<R> {
   const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
+  const limits = resolveLimits(options.limits);
   const registry = new DocumentRegistry(options);
+  const context: SessionContext = { registry, maxMessageBytes, limits, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
@@ -76,7 +90,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
         ws.close(closeCode, code);
       });
     if (!isValidDocId(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — ${ID_RULE}`, CLOSE.protocolError);
-    if (!options.authorize) return upgrade((ws) => new Session(ws, docId, undefined, registry, maxMessageBytes));
+    if (!options.authorize) return upgrade((ws) => new Session(ws, docId, undefined, context));
     // Authorize before completing the upgrade: the client cannot send a frame
     // before it gets the 101, so its hello cannot arrive while no Session
     // listens (ws drops messages nobody listens for). Until ws takes the
@@ -97,7 +111,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       if (socket.destroyed) return;
       if (!user) return refuse('unauthorized', `not allowed to open document "${docId}"${reason} — check the credentials the client sends`, CLOSE.unauthorized);
       const userId = user.userId;
-      upgrade((ws) => new Session(ws, docId, userId, registry, maxMessageBytes));
+      upgrade((ws) => new Session(ws, docId, userId, context));
     })();
   };
 

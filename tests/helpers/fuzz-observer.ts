@@ -1,0 +1,64 @@
+import WebSocket from 'ws';
+import { decodeServerMessage } from '@quire/core/protocol';
+import { helloFrame } from './fuzz-frames.js';
+import { waitFor } from './wait-for.js';
+
+/**
+ * A full client that reads every commit of a document and remembers each
+ * rejection (client, seq → code): the server reports a refused mutation only
+ * in the commit that settles it.
+ */
+export class RejectionObserver {
+  readonly rejections = new Map<string, Map<number, string>>();
+  lsn = 0;
+  commits = 0;
+  closed: { code: number; reason: string } | undefined;
+  readonly problems: string[] = [];
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      try {
+        const message = decodeServerMessage(data);
+        if (message.type === 'snapshot' && message.done) this.lsn = message.lsn;
+        if (message.type === 'commit') {
+          if (message.baseLsn !== this.lsn) this.problems.push(`commit ${message.baseLsn}->${message.lsn} does not follow LSN ${this.lsn}`);
+          this.lsn = message.lsn;
+          this.commits++;
+          for (const r of message.rejections) {
+            let forClient = this.rejections.get(r.clientId);
+            if (!forClient) this.rejections.set(r.clientId, (forClient = new Map()));
+            if (forClient.has(r.seq)) this.problems.push(`${r.clientId} seq ${r.seq} rejected twice`);
+            forClient.set(r.seq, r.code);
+          }
+        }
+        if (message.type === 'error') this.problems.push(`error frame ${message.code}: ${message.message}`);
+      } catch (error) {
+        this.problems.push(`undecodable frame: ${String(error)}`);
+      }
+    });
+    ws.on('close', (code, reason) => (this.closed = { code, reason: reason.toString() }));
+    ws.on('error', () => {});
+  }
+
+  static async open(url: string, docId: string, clientId = 'fuzz-observer'): Promise<RejectionObserver> {
+    const ws = new WebSocket(`${url}/?doc=${encodeURIComponent(docId)}`, { perMessageDeflate: false });
+    const observer = new RejectionObserver(ws);
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    ws.send(helloFrame(clientId));
+    await waitFor(() => observer.lsn > 0 || observer.commits > 0, 'the observer to receive its snapshot', 10_000);
+    return observer;
+  }
+
+  /** Waits until it has seen every commit up to `lsn`. */
+  async reach(lsn: number): Promise<void> {
+    await waitFor(() => this.lsn >= lsn || this.closed !== undefined, `the observer to reach LSN ${lsn} (at ${this.lsn})`);
+    if (this.closed) throw new Error(`the observer was disconnected: ${JSON.stringify(this.closed)}`);
+  }
+
+  close(): void {
+    this.ws.close(1000);
+  }
+}
