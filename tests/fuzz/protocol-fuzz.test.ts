@@ -43,9 +43,12 @@ describe('protocol fuzz: bad frames at random points of real sessions', () => {
     h = await startHarness(fuzzReducers, { maxMessageBytes: MAX_MESSAGE_BYTES, dataDir });
   });
   afterAll(async () => {
-    await h?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-    guard?.stop();
+    try {
+      await h?.close();
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      guard?.stop();
+    }
   });
 
   test(`over ${MIN_BAD_FRAMES} bad frames: each answered with an error or a close of its own connection; state changes only by accepted mutations; the canary keeps going`, async () => {
