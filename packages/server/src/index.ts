@@ -4,5 +4,6 @@
  */
 export { createSyncServer } from './sync-server.js';
 export type { Authorize, AuthorizeRequest, SyncServer, SyncServerOptions } from './sync-server.js';
+export type { ServerLimits } from './limits.js';
 export { FileCommitLog } from './log/file-commit-log.js';
 export type { CommitLog, CommitLogSummary, CommitRecord, RejectionRecord, VolumeMark } from './log/commit-log.js';
