@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { childReaper } from './child-reaper.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildEvent, ClientProcessConfig, Request } from './chaos-wire.js';
@@ -19,27 +20,12 @@ export interface ClientProcess {
   kill(): Promise<void>;
 }
 
-const live = new Set<ChildProcess>();
+const live = childReaper();
 
 /** SIGKILLs every client process this module started that is still running. */
-export async function killAllClientProcesses(): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  live.clear();
+export function killAllClientProcesses(): Promise<void> {
+  return live.killAll();
 }
-
-// Never leave load running behind a dead test runner.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /**
  * Starts a client process and resolves once its clients are open (stores

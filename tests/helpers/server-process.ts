@@ -1,4 +1,5 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { childReaper } from './child-reaper.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,27 +28,12 @@ export interface ServerProcess {
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-const live = new Set<ChildProcess>();
+const live = childReaper();
 
 /** Kills every server process this module started that is still running (call in afterEach/afterAll). */
-export async function killAllServerProcesses(): Promise<void> {
-  await Promise.all(
-    [...live].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-  live.clear();
+export function killAllServerProcesses(): Promise<void> {
+  return live.killAll();
 }
-
-// Never leave a server behind, even if the test runner dies first.
-process.once('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
 
 /**
  * Starts `quire serve` as a child process and resolves once it prints its
