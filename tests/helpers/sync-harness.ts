@@ -17,10 +17,13 @@ export interface ClientOptions {
 }
 
 export interface Harness<R extends Reducers> {
-  server: SyncServer<R>;
+  /** The running server (a new one after {@link Harness.restart}). */
+  readonly server: SyncServer<R>;
   url: string;
   dataDir: string;
   client(options?: ClientOptions): QuireClient<R>;
+  /** Closes the server and starts a new one on the same dataDir and port; clients reconnect to it. */
+  restart(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -30,11 +33,13 @@ export async function startHarness<R extends Reducers>(
   options: Partial<SyncServerOptions<R>> = {},
 ): Promise<Harness<R>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'quire-it-'));
-  const server = createSyncServer({ reducers, dataDir, ...options });
-  const { url } = await server.listen(0);
+  let server = createSyncServer({ reducers, dataDir, ...options });
+  const { url, port } = await server.listen(0);
   const clients: QuireClient<R>[] = [];
   return {
-    server,
+    get server() {
+      return server;
+    },
     url,
     dataDir,
     client(opts = {}) {
@@ -53,6 +58,11 @@ export async function startHarness<R extends Reducers>(
       });
       clients.push(client);
       return client;
+    },
+    async restart() {
+      await server.close();
+      server = createSyncServer({ reducers, dataDir, ...options });
+      await server.listen(port);
     },
     async close() {
       await Promise.all(clients.map((c) => c.close()));

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { QuireError, type Reducers } from '@quire/core';
 import { ID_RULE, isValidDocId } from '@quire/core/protocol';
+import { ClientOwners } from './client-owners.js';
 import type { CommitLog } from './log/commit-log.js';
 import { FileCommitLog } from './log/file-commit-log.js';
 import { Coordinator } from './coordinator/coordinator.js';
@@ -20,6 +21,8 @@ interface Entry {
   opening: Promise<Coordinator>;
   users: number;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Opened on the first claim; closed once the entry leaves `entries`. */
+  owners?: ClientOwners;
 }
 
 /** Opens documents on first use and closes them when idle: one coordinator per document. */
@@ -54,6 +57,17 @@ export class DocumentRegistry {
     }
   }
 
+  /**
+   * The user a client id of an acquired document belongs to: the first one
+   * that claimed it (see {@link ClientOwners}), which may be `userId` itself.
+   */
+  claimClient(docId: string, clientId: string, userId: string): string {
+    const entry = this.entries.get(docId);
+    if (!entry) throw new QuireError('server_closed', `document "${docId}" is closing — reconnect`);
+    entry.owners ??= ClientOwners.open(join(this.options.dataDir, docId));
+    return entry.owners.claim(clientId, userId);
+  }
+
   release(docId: string): void {
     const entry = this.entries.get(docId);
     if (!entry) return;
@@ -78,7 +92,11 @@ export class DocumentRegistry {
     this.closing ??= (async () => {
       const all = [...this.entries.values()];
       this.entries.clear();
-      for (const entry of all) clearTimeout(entry.idleTimer);
+      // Out of `entries`, no session can claim a client id any more.
+      for (const entry of all) {
+        clearTimeout(entry.idleTimer);
+        entry.owners?.close();
+      }
       await Promise.all([
         ...all.map(async (e) => (await e.opening.catch(() => undefined))?.close()),
         ...this.closingDocs.values(),
@@ -92,6 +110,7 @@ export class DocumentRegistry {
     const coordinator = await entry.opening;
     if (entry.users > 0 || !coordinator.idle) return;
     this.entries.delete(docId);
+    entry.owners?.close();
     const closing = coordinator.close().finally(() => this.closingDocs.delete(docId));
     this.closingDocs.set(docId, closing);
     await closing;

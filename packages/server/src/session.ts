@@ -121,6 +121,21 @@ export class Session implements Peer {
     }
     this.clientId = message.clientId;
     const { connections, limits, registry } = this.context;
+    const coordinator = await registry.acquire(this.docId);
+    if (this.closed) {
+      registry.release(this.docId);
+      return;
+    }
+    this.coordinator = coordinator;
+    // Before the connection counts: a refused hello must not close the owner's connections.
+    if (this.userId !== undefined && registry.claimClient(this.docId, this.clientId, this.userId) !== this.userId) {
+      return this.sendError(
+        'client_id_taken',
+        `client id "${this.clientId}" of document "${this.docId}" belongs to another user — use a client id of your own: clear this client's local state (its stored replica keeps the client id), or let createClient pick a new one`,
+        0,
+        true,
+      );
+    }
     for (const older of connections.add(this.docId, this.clientId, this)) {
       older.sendError(
         'too_many_connections',
@@ -129,12 +144,6 @@ export class Session implements Peer {
         true,
       );
     }
-    const coordinator = await registry.acquire(this.docId);
-    if (this.closed) {
-      registry.release(this.docId);
-      return;
-    }
-    this.coordinator = coordinator;
     this.flow = acquireFlow(coordinator, this.clientId, limits);
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
   }
@@ -243,7 +252,7 @@ export class Session implements Peer {
 }
 
 function closeCodeFor(code: string): number {
-  if (code === 'unauthorized') return CLOSE.unauthorized;
+  if (code === 'unauthorized' || code === 'client_id_taken') return CLOSE.unauthorized;
   if (code === 'server_error') return CLOSE.serverError;
   if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
   return CLOSE.protocolError;

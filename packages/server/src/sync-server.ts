@@ -24,7 +24,11 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
   reducers: R;
   /** Where documents live: one folder per document. */
   dataDir: string;
-  /** Decides who may open which document. Default: everyone, with no userId. */
+  /**
+   * Decides who may open which document. Default: everyone, with no userId.
+   * Each client id of a document then belongs to the first userId that says
+   * hello with it; another user's hello with it is refused (`client_id_taken`).
+   */
   authorize?: Authorize;
   /** Largest message a client may send. Default 1 MiB. */
   maxMessageBytes?: number;

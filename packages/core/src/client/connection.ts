@@ -128,8 +128,8 @@ export class Connection {
     socket.onclose = null;
     socket.close(1000);
     this.socket = undefined;
-    if (code === 'unauthorized') {
-      // Retrying with the same credentials cannot succeed.
+    if (code === 'unauthorized' || code === 'client_id_taken') {
+      // Retrying with the same credentials (or client id) cannot succeed.
       this.running = false;
       this.handlers.onState('unauthorized', { code, message });
       return;

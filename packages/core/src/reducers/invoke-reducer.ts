@@ -18,7 +18,7 @@ export function prepareCall(reducers: Reducers, name: string, argsJson: string):
     ? reducers.definitions[name]
     : undefined;
   if (!def) {
-    throw new QuireError('unknown_reducer', `no reducer named "${name}" — check the name, or deploy the reducers this client was built with to the server`);
+    throw new QuireError('unknown_reducer', `no reducer named "${name.slice(0, 200)}" — check the name, or deploy the reducers this client was built with to the server`);
   }
   const raw = decodeArgs(argsJson, name);
   if (typeof def === 'function') return { name, run: (tx, ctx) => def(tx, raw, ctx) };

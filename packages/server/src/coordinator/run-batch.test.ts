@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
 import { defineReducers } from '@quire/core';
 import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, encodeArgs } from '@quire/core/internal';
-import { runBatch } from './run-batch.js';
+import { MAX_REJECTION_MESSAGE, capRejectionMessage, runBatch } from './run-batch.js';
 import { ServerTx } from './server-tx.js';
 
 const reducers = defineReducers({
@@ -50,5 +50,21 @@ describe('runBatch', () => {
     expect(db.inTransaction).toBe(false);
     expect(db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(0);
     expect(db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE}`).pluck().get()).toBe(1);
+  });
+
+  test('rejection messages are cut to MAX_REJECTION_MESSAGE, whatever the client sent or the reducer said', () => {
+    const { db, tx } = setup();
+    const result = runBatch(db, tx, reducers, [m('a', 1, `bad-${'y'.repeat(100_000)}`), m('a', 2, 'x', 'n'.repeat(900_000)), m('a', 3, 'bad-short')]);
+    const [long, unknown, short] = result.rejections.map((r) => r.message);
+    expect(long).toBe(`refusing bad-${'y'.repeat(MAX_REJECTION_MESSAGE - 'refusing bad-'.length - 1)}…`);
+    expect(unknown).toBe(`no reducer named "${'n'.repeat(200)}" — check the name, or deploy the reducers this client was built with to the server`);
+    expect(short).toBe('refusing bad-short');
+  });
+
+  test('capRejectionMessage keeps short messages whole and never splits a surrogate pair', () => {
+    expect(capRejectionMessage('x'.repeat(MAX_REJECTION_MESSAGE))).toBe('x'.repeat(MAX_REJECTION_MESSAGE));
+    const cut = capRejectionMessage(`${'x'.repeat(MAX_REJECTION_MESSAGE - 2)}😀😀`);
+    expect(cut).toBe(`${'x'.repeat(MAX_REJECTION_MESSAGE - 2)}…`);
+    expect(cut.length).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE);
   });
 });

@@ -5,6 +5,13 @@ import type { RejectionRecord } from '../log/commit-log.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import type { ServerTx } from './server-tx.js';
 
+/**
+ * The longest rejection message kept, in UTF-16 code units. A rejection goes
+ * into the commit log, the in-memory RejectionIndex and every client's commit
+ * frame, and reducers' messages often quote what the client sent.
+ */
+export const MAX_REJECTION_MESSAGE = 1024;
+
 export interface BatchResult {
   /** Rejections, in queue order. */
   rejections: RejectionRecord[];
@@ -48,7 +55,7 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
 }
 
 function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
-  const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, code: errorCode(error), message: errorMessage(error) });
+  const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, code: errorCode(error), message: capRejectionMessage(errorMessage(error)) });
   let call;
   try {
     call = prepareCall(reducers, m.name, m.argsJson);
@@ -66,4 +73,14 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
     db.exec('RELEASE quire_mutation');
     return reject(error);
   }
+}
+
+/** Cuts a message to MAX_REJECTION_MESSAGE, ending in "…" where it was cut. */
+export function capRejectionMessage(message: string): string {
+  if (message.length <= MAX_REJECTION_MESSAGE) return message;
+  let end = MAX_REJECTION_MESSAGE - 1;
+  // Not between the two halves of a surrogate pair.
+  const last = message.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${message.slice(0, end)}…`;
 }
