@@ -24,7 +24,7 @@ class SimEnd extends Duplex {
     done();
   }
   override _destroy(error: Error | null, done: (error: Error | null) => void): void {
-    this.link.cut();
+    this.link.endClosed(this.direction);
     done(error);
   }
   // What http.Server and ws call on a net.Socket.
@@ -43,13 +43,19 @@ class SimEnd extends Duplex {
 /**
  * A client's connection to the server, held in memory. Bytes each side
  * writes wait in order until the network delivers them (whole chunks or
- * part of one), and the network can cut the link at any byte.
+ * part of one). An end that closes or whose process dies still has what it
+ * wrote delivered, then an end-of-stream, as the kernel would; `cut` is a
+ * reset that drops everything in flight.
  */
 export class SimLink {
   readonly id: number;
+  /** Who opened it (see {@link SimNetwork.webSocketFor}). */
+  owner = 'client';
   readonly client: SimEnd;
   readonly server: SimEnd;
   readonly queued: Record<Direction, Array<Buffer | null>> = { up: [], down: [] };
+  /** Ends that are gone: 'up' is the client's (it writes up), 'down' the server's. */
+  private readonly gone = new Set<Direction>();
   closed = false;
 
   constructor(id: number, private readonly onChange: () => void) {
@@ -61,7 +67,9 @@ export class SimLink {
   }
 
   enqueue(direction: Direction, chunk: Buffer | null): void {
-    if (this.closed) return;
+    if (this.closed || this.gone.has(direction)) return;
+    // Nobody reads what is sent toward an end that is gone.
+    if (this.gone.has(direction === 'up' ? 'down' : 'up')) return;
     this.queued[direction].push(chunk);
     this.onChange();
   }
@@ -74,17 +82,27 @@ export class SimLink {
     const chunk = queue[0]!;
     if (chunk === null) {
       queue.shift();
-      target.push(null);
-      return true;
-    }
-    if (bytes < chunk.length) {
+      if (!target.destroyed) target.push(null);
+    } else if (bytes < chunk.length) {
       queue[0] = chunk.subarray(bytes);
-      target.push(chunk.subarray(0, bytes));
+      if (!target.destroyed) target.push(chunk.subarray(0, bytes));
     } else {
       queue.shift();
-      target.push(chunk);
+      if (!target.destroyed) target.push(chunk);
     }
+    this.closeIfDone();
     return true;
+  }
+
+  /** One end was destroyed: what it wrote still goes out, then end-of-stream; nothing more reaches it. */
+  endClosed(direction: Direction): void {
+    if (this.closed || this.gone.has(direction)) return;
+    const queue = this.queued[direction];
+    if (queue[queue.length - 1] !== null) queue.push(null);
+    this.gone.add(direction);
+    this.queued[direction === 'up' ? 'down' : 'up'].length = 0;
+    this.closeIfDone();
+    this.onChange();
   }
 
   /** Drops what is in flight and closes both ends, like a connection reset. */
@@ -96,6 +114,13 @@ export class SimLink {
     for (const end of [this.client, this.server]) if (!end.destroyed) end.destroy();
     this.onChange();
   }
+
+  private closeIfDone(): void {
+    if (this.gone.size === 0 || this.queued.up.length > 0 || this.queued.down.length > 0) return;
+    // Both directions drained after an end went away: the other end has had its end-of-stream.
+    this.closed = true;
+    for (const end of [this.client, this.server]) if (!end.destroyed) end.destroy();
+  }
 }
 
 /**
@@ -105,6 +130,10 @@ export class SimLink {
  */
 export class SimNetwork {
   readonly links: SimLink[] = [];
+  /** Grows with every byte queued, link opened or link cut: unchanged means nothing moved. */
+  version = 0;
+  /** False while no server process runs: a new connection is reset at once, as a refused TCP connect would be. */
+  accepting = true;
   private readonly http: Server = createServer();
   private nextId = 1;
   private readonly listeners = new Set<() => void>();
@@ -116,12 +145,40 @@ export class SimNetwork {
 
   /** For `createClient({ url: 'ws://sim/', WebSocket: network.WebSocket })`. */
   get WebSocket(): WebSocketConstructor {
+    return this.webSocketFor('client');
+  }
+
+  /** Like {@link WebSocket}, with every link it opens marked as `owner`'s. */
+  webSocketFor(owner: string): WebSocketConstructor {
     const network = this;
     return class SimWebSocket extends WebSocket {
       constructor(url: string) {
-        super(url, { createConnection: () => network.connect().client as never });
+        super(url, { createConnection: () => network.connect(owner).client as never });
       }
     } as unknown as WebSocketConstructor;
+  }
+
+  /** Cuts every open link, or those of one owner. Returns how many. */
+  cutAll(owner?: string): number {
+    let cut = 0;
+    for (const link of this.links) {
+      if (link.closed || (owner !== undefined && link.owner !== owner)) continue;
+      link.cut();
+      cut++;
+    }
+    return cut;
+  }
+
+  /**
+   * A process died: the ends it held (the server's, or one client's) are
+   * gone. What they wrote may still arrive; what was sent to them is lost.
+   */
+  processDied(owner: 'server' | string): void {
+    for (const link of this.links) {
+      if (link.closed) continue;
+      if (owner === 'server') link.server.destroy();
+      else if (link.owner === owner) link.client.destroy();
+    }
   }
 
   /** Links with bytes waiting. */
@@ -140,12 +197,16 @@ export class SimNetwork {
     return () => void this.listeners.delete(listener);
   }
 
-  private connect(): SimLink {
+  private connect(owner: string): SimLink {
     const link = new SimLink(this.nextId++, () => {
+      this.version++;
       for (const listener of [...this.listeners]) listener();
     });
+    link.owner = owner;
+    this.version++;
     this.links.push(link);
-    this.http.emit('connection', link.server);
+    if (this.accepting) this.http.emit('connection', link.server);
+    else process.nextTick(() => link.cut());
     return link;
   }
 }

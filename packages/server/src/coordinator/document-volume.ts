@@ -14,6 +14,11 @@ const MAX_STRUCTURAL_PAGES = 64;
 export interface VolumeOptions {
   /** Checkpoint once this many pages changed since the last one. Default 2000 (8 MB of WAL). */
   checkpointPages?: number;
+  /**
+   * Called just before each checkpoint starts. For fault-injection tests:
+   * the simulation crashes the server here (tests/simulation).
+   */
+  beforeCheckpoint?: () => void;
 }
 
 /**
@@ -144,6 +149,7 @@ export class DocumentVolume {
   checkpoint(): boolean {
     // Poll first: a checkpoint can restart the WAL over frames not yet read.
     for (const commit of this.wal.poll()) this.remember(commit);
+    this.options.beforeCheckpoint?.();
     if (!checkpoint(this.db)) return false;
     this.walPages.clear();
     return true;

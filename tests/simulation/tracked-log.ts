@@ -1,0 +1,75 @@
+import { type CommitLog, type CommitLogSummary, type CommitRecord, FileCommitLog } from '@quire/server';
+
+/** The two commit-log moments where the simulation may crash the server. */
+export type LogFaultPoint = 'before-log' | 'before-broadcast';
+
+/**
+ * The server's real file log, watched by the simulation: it counts the log
+ * operations in flight (the server's only asynchronous file I/O, so the
+ * scheduler knows when the server has finished reacting), and calls
+ * `onFault` while an append is under way (the commit is in SQLite, not yet
+ * in the log) and once it is durable (before the coordinator goes on to
+ * broadcast). A fault handler that throws stops the document right there.
+ */
+export class TrackedLog implements CommitLog {
+  private readonly inner: FileCommitLog;
+  private writes: Promise<void> = Promise.resolve();
+
+  constructor(
+    dir: string,
+    private readonly io: { inFlight: number },
+    private readonly onFault: (point: LogFaultPoint) => void,
+    /**
+     * A broken log, to prove the simulation catches one: it acknowledges
+     * each append at once and writes it a (fake) millisecond later.
+     */
+    private readonly acknowledgeEarly = false,
+  ) {
+    this.inner = new FileCommitLog(dir);
+  }
+
+  open(): Promise<CommitLogSummary> {
+    return this.track(() => this.inner.open());
+  }
+
+  append(records: readonly CommitRecord[]): Promise<void> {
+    if (this.acknowledgeEarly) {
+      this.writes = this.writes
+        .then(() => new Promise((resolve) => setTimeout(resolve, 1)))
+        .then(() => this.track(() => this.inner.append(records)))
+        // The log may be closed by then (the server stopped): that write is lost, which is the point.
+        .catch(() => {});
+      return Promise.resolve();
+    }
+    return this.track(async () => {
+      // The coordinator runs on until it waits for the append, as it does
+      // while a real write is under way; a crash here is mid-write.
+      await null;
+      this.onFault('before-log');
+      await this.inner.append(records);
+      this.onFault('before-broadcast');
+    });
+  }
+
+  async *readAfter(after: number): AsyncIterable<CommitRecord> {
+    this.io.inFlight++;
+    try {
+      yield* this.inner.readAfter(after);
+    } finally {
+      this.io.inFlight--;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.track(() => this.inner.close());
+  }
+
+  private async track<T>(run: () => Promise<T>): Promise<T> {
+    this.io.inFlight++;
+    try {
+      return await run();
+    } finally {
+      this.io.inFlight--;
+    }
+  }
+}
