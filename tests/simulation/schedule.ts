@@ -112,13 +112,14 @@ function enabledActions(world: SimWorld): Action[] {
   actions.push({ weight: 1, run: (aux) => world.restartClient(world.clients[aux % world.clients.length]!) });
   if (world.server) {
     if (!world.armed) {
-      actions.push({ weight: 1, run: () => world.crashServer('anytime') });
+      actions.push({ weight: 1, run: (aux) => world.crashServer('anytime', 1, aux % 2 === 1) });
       actions.push({
         weight: 2,
         run: (aux) => {
           const point = FAULT_POINTS[aux % FAULT_POINTS.length]!;
           const fraction = (Math.floor(aux / FAULT_POINTS.length) % 11) / 10;
-          world.armed = { point, fraction };
+          const hang = Math.floor(aux / (FAULT_POINTS.length * 11)) % 2 === 1;
+          world.armed = { point, fraction, hang };
           return `arm a server crash at ${point}${point === 'checkpoint' ? ` (${fraction * 100}% checkpointed)` : ''}`;
         },
       });

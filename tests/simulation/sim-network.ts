@@ -132,8 +132,12 @@ export class SimNetwork {
   readonly links: SimLink[] = [];
   /** Grows with every byte queued, link opened or link cut: unchanged means nothing moved. */
   version = 0;
-  /** False while no server process runs: a new connection is reset at once, as a refused TCP connect would be. */
-  accepting = true;
+  /**
+   * While no server process runs: `refuse` resets a new connection at once,
+   * as a refused TCP connect would; `hang` accepts it and never answers, as
+   * a stuck server or proxy would.
+   */
+  down: 'refuse' | 'hang' | undefined;
   private readonly http: Server = createServer();
   private nextId = 1;
   private readonly listeners = new Set<() => void>();
@@ -205,8 +209,8 @@ export class SimNetwork {
     link.owner = owner;
     this.version++;
     this.links.push(link);
-    if (this.accepting) this.http.emit('connection', link.server);
-    else process.nextTick(() => link.cut());
+    if (this.down === undefined) this.http.emit('connection', link.server);
+    else if (this.down === 'refuse') process.nextTick(() => link.cut());
     return link;
   }
 }

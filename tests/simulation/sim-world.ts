@@ -89,8 +89,8 @@ export class SimWorld {
   readonly trace: string[] = [];
   readonly stats = emptyStats();
   server: SyncServer<ChaosReducers> | undefined;
-  /** The next crash point the server dies at, and how much of a checkpoint it gets done. */
-  armed: { point: FaultPoint; fraction: number } | undefined;
+  /** The next crash point the server dies at, how much of a checkpoint it gets done, and whether connects then hang. */
+  armed: { point: FaultPoint; fraction: number; hang: boolean } | undefined;
 
   private readonly io = { inFlight: 0 };
   private readonly clock: ReturnType<ReturnType<typeof withGlobal>['install']>;
@@ -183,7 +183,7 @@ export class SimWorld {
    * restart will find), every connection drops, and the old instance is
    * left to wind down in a folder nobody reads again.
    */
-  crashServer(point: FaultPoint | 'anytime', fraction = 1): void {
+  crashServer(point: FaultPoint | 'anytime', fraction = 1, hang = false): void {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
@@ -199,22 +199,22 @@ export class SimWorld {
     }
     this.stats.serverCrashes[point]++;
     this.stats.resendsForced += this.clients.filter((c) => c.client.status().pending > 0 && c.client.status().connection === 'connected').length;
-    this.network.accepting = false;
+    this.network.down = hang ? 'hang' : 'refuse';
     this.network.processDied('server');
     this.closing.push(server.close().catch(() => {}));
-    this.log(`server crashed at ${point}${detail}`);
+    this.log(`server crashed at ${point}${detail}; connects now ${hang ? 'hang' : 'are refused'}`);
   }
 
   restartServer(): void {
     if (this.server) return;
     this.startServer();
-    this.network.accepting = true;
+    this.network.down = undefined;
     this.log(`server restarted from its files (incarnation ${this.serverIncarnation})`);
   }
 
   private faultPoint(point: FaultPoint): void {
     if (this.armed?.point !== point) return;
-    this.crashServer(point, this.armed.fraction);
+    this.crashServer(point, this.armed.fraction, this.armed.hang);
     throw new SimulatedCrash(point);
   }
 

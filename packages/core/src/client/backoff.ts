@@ -3,6 +3,12 @@ export interface BackoffOptions {
   minDelayMs?: number;
   /** Cap on the delay. Default 5000 ms. */
   maxDelayMs?: number;
+  /**
+   * Gives up on a connection attempt the server has not welcomed this long
+   * after it started (a server or proxy that accepts and never answers),
+   * and tries again. Default 15000 ms.
+   */
+  handshakeTimeoutMs?: number;
 }
 
 /** Exponential backoff with "equal jitter", so many clients don't reconnect in lockstep. */

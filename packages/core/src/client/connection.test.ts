@@ -13,6 +13,7 @@ const silent = createServer((socket) => {
 
 afterEach(() => {
   for (const socket of sockets) socket.destroy();
+  sockets.clear();
   silent.close();
 });
 
@@ -37,5 +38,26 @@ test('stop() during the handshake closes quietly: no uncaught error, state offli
     expect(states).toEqual(['connecting', 'offline']);
   } finally {
     process.off('uncaughtException', onUncaught);
+  }
+});
+
+test('a server that accepts and never answers is given up on after handshakeTimeoutMs, and tried again', async () => {
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as { port: number };
+  const events: string[] = [];
+  const conn = new Connection(
+    { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never, handshakeTimeoutMs: 80, minDelayMs: 1, maxDelayMs: 1 },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s, e) => events.push(e ? `${s}:${e.code}` : s) },
+  );
+  try {
+    conn.start();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(events).toEqual(['connecting']);
+    await expect.poll(() => events.length, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    expect(events.slice(0, 3)).toEqual(['connecting', 'offline:handshake_timeout', 'connecting']);
+    // The second attempt is a new TCP connection.
+    await expect.poll(() => sockets.size, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+  } finally {
+    conn.stop('offline');
   }
 });

@@ -36,6 +36,7 @@ export class Connection {
   private socket: WebSocketLike | undefined;
   private attempt = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
 
   constructor(
@@ -54,15 +55,7 @@ export class Connection {
   stop(state: ConnectionState = 'offline'): void {
     this.running = false;
     clearTimeout(this.timer);
-    const socket = this.socket;
-    this.socket = undefined;
-    if (socket) {
-      socket.onclose = socket.onmessage = socket.onopen = null;
-      // Closing during the handshake makes `ws` emit an error; with no
-      // listener that would be an uncaught exception.
-      socket.onerror = () => {};
-      socket.close(1000, 'client stopped');
-    }
+    this.drop(1000, 'client stopped');
     this.handlers.onState(state);
   }
 
@@ -85,10 +78,30 @@ export class Connection {
   /** A successful handshake resets the backoff. */
   handshakeDone(): void {
     this.attempt = 0;
+    clearTimeout(this.handshakeTimer);
+  }
+
+  /** Closes the current socket without hearing from it again. */
+  private drop(code: number, reason: string): void {
+    clearTimeout(this.handshakeTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    if (!socket) return;
+    socket.onclose = socket.onmessage = socket.onopen = null;
+    // Closing during the handshake makes `ws` emit an error; with no
+    // listener that would be an uncaught exception.
+    socket.onerror = () => {};
+    socket.close(code, reason);
   }
 
   private open(): void {
     this.handlers.onState('connecting');
+    const timeoutMs = this.options.handshakeTimeoutMs ?? 15_000;
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = setTimeout(() => {
+      this.drop(1000, 'handshake timeout');
+      this.scheduleReconnect({ code: 'handshake_timeout', message: `the server did not welcome this client within ${timeoutMs} ms — retrying; check that the URL points at a Quire sync server` });
+    }, timeoutMs);
     let socket: WebSocketLike;
     try {
       socket = new this.options.WebSocket(this.options.url);
@@ -125,6 +138,7 @@ export class Connection {
   }
 
   private fatal(socket: WebSocketLike, code: string, message: string): void {
+    clearTimeout(this.handshakeTimer);
     socket.onclose = null;
     socket.close(1000);
     this.socket = undefined;
@@ -138,6 +152,7 @@ export class Connection {
   }
 
   private scheduleReconnect(error: { code: string; message: string }): void {
+    clearTimeout(this.handshakeTimer);
     if (!this.running) return;
     this.handlers.onState('offline', error);
     const delay = backoffDelay(this.attempt++, this.options);
