@@ -110,7 +110,6 @@ export class DocumentVolume {
     return pages;
   }
 
-  /** The current images of the given pages (those within the page count). */
   /**
    * The pages every read of a cold partial client needs first: the whole
    * schema b-tree (SQLite loads all of it) and the root of every other
@@ -133,8 +132,9 @@ export class DocumentVolume {
     return [...out.values()].sort((a, b) => a.pgno - b.pgno);
   }
 
+  /** The current images of the given pages (those from 1 to the page count). */
   pages(pgnos: Iterable<number>): PageImage[] {
-    const wanted = [...pgnos].filter((p) => p <= this.pageCount).sort((a, b) => a - b);
+    const wanted = [...pgnos].filter((p) => p >= 1 && p <= this.pageCount).sort((a, b) => a - b);
     if (wanted.length === 0) return [];
     const fromFile = readDbFilePagesAt(this.dbPath, wanted.filter((p) => !this.walPages.has(p)), PAGE_SIZE);
     return wanted.map((pgno) => ({ pgno, data: this.walPages.get(pgno) ?? fromFile.get(pgno)! }));

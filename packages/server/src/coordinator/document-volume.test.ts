@@ -1,0 +1,20 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from 'vitest';
+import { DocumentVolume } from './document-volume.js';
+
+test('pages() returns only pages that exist: none below 1 or past the page count', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  const volume = DocumentVolume.open(dir, null);
+  try {
+    const count = volume.pageCount;
+    expect(count).toBeGreaterThan(0);
+    const pages = volume.pages([0, -3, 1, count, count + 1]);
+    expect(pages.map((p) => p.pgno)).toEqual(count === 1 ? [1] : [1, count]);
+    for (const page of pages) expect(page.data.byteLength).toBe(4096);
+  } finally {
+    volume.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
