@@ -105,6 +105,10 @@ function enabledActions(world: SimWorld): Action[] {
   }
   for (const c of world.clients) {
     if (c.client.status().pending >= MAX_PENDING) continue;
+    if (c.role === 'todo') {
+      actions.push({ weight: 4, run: (aux) => world.mutateTodo(c, aux) });
+      continue;
+    }
     actions.push({ weight: 3, run: (aux) => world.mutate(c, 'transfer', aux) });
     actions.push({ weight: 2, run: (aux) => world.mutate(c, 'append', aux) });
   }

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { withGlobal } from '@sinonjs/fake-timers';
 import { FileStore, createClient, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '@quire/server';
-import { chaosReducers, type ChaosReducers } from '../helpers/chaos-reducers.js';
 import type { AppendArgs, TransferArgs } from '../helpers/chaos-wire.js';
 import { MutationBook, SERVER_STATE_QUERIES, rowIds, serverState, type Bank } from '../helpers/mutation-book.js';
 import { digestDifferences, digestPages, type PageDigest } from '../helpers/page-digest.js';
@@ -11,6 +10,7 @@ import { seededRandom } from '../helpers/seeded-random.js';
 import { serverQuery } from '../helpers/server-rows.js';
 import { copyAsCrashed, halfCheckpoint } from './crash-image.js';
 import { SimNetwork } from './sim-network.js';
+import { TodoBook, simReducers, type SimReducers } from './todo-workload.js';
 import { TrackedLog, type LogFaultPoint } from './tracked-log.js';
 
 export type FaultPoint = LogFaultPoint | 'checkpoint';
@@ -29,8 +29,10 @@ class SimulatedCrash extends Error {
 }
 
 export interface SimOptions {
-  /** Clients, each with its own FileStore. Default 3. */
+  /** Clients running the bank and ledger workload, each with its own FileStore. Default 3. */
   clients?: number;
+  /** Clients running the todo workload. Default 2. */
+  todoClients?: number;
   /** Run the server on a commit log that acknowledges before it is durable (see TrackedLog). */
   brokenLog?: boolean;
 }
@@ -38,8 +40,9 @@ export interface SimOptions {
 /** One client of the simulation, across its restarts. */
 export interface SimClient {
   name: string;
+  role: 'bank' | 'todo';
   incarnation: number;
-  client: QuireClient<ChaosReducers>;
+  client: QuireClient<SimReducers>;
   storePath: string;
   /** Calls made by this incarnation. */
   issued: number;
@@ -47,6 +50,8 @@ export interface SimClient {
   unsettled: number;
   /** Set when this incarnation crashed: what its promises say after that is not the server's word. */
   crashed: boolean;
+  /** Todo calls of this incarnation whose `server` promise has not settled. */
+  openTodoCalls: Set<{ op: 'addTodo' | 'toggle'; id: string }>;
   /** Every time `status().lsn` went down, across incarnations. */
   backwards: string[];
   lastLsn: number;
@@ -85,10 +90,11 @@ export function emptyStats(): WorldStats {
 export class SimWorld {
   readonly network = new SimNetwork();
   readonly book = new MutationBook('insufficient_funds');
+  readonly todoBook = new TodoBook();
   readonly clients: SimClient[] = [];
   readonly trace: string[] = [];
   readonly stats = emptyStats();
-  server: SyncServer<ChaosReducers> | undefined;
+  server: SyncServer<SimReducers> | undefined;
   /** The next crash point the server dies at, how much of a checkpoint it gets done, and whether connects then hang. */
   armed: { point: FaultPoint; fraction: number; hang: boolean } | undefined;
 
@@ -120,7 +126,9 @@ export class SimWorld {
     try {
       world.startServer();
       await world.server!.mutate(DOC, 'init', { accounts: [...BANK.accounts], balance: BANK.balance });
-      for (let i = 1; i <= (options.clients ?? 3); i++) await world.openClient(`c${i}`, 0, join(world.root, `c${i}-0.store`));
+      await world.server!.mutate(DOC, 'initTodos', undefined);
+      for (let i = 1; i <= (options.clients ?? 3); i++) await world.openClient(`c${i}`, 'bank', 0, join(world.root, `c${i}-0.store`));
+      for (let i = 1; i <= (options.todoClients ?? 2); i++) await world.openClient(`t${i}`, 'todo', 0, join(world.root, `t${i}-0.store`));
       await world.settle();
     } catch (error) {
       await world.dispose();
@@ -169,7 +177,7 @@ export class SimWorld {
   startServer(): void {
     const dataDir = this.serverDir;
     this.server = createSyncServer({
-      reducers: chaosReducers,
+      reducers: simReducers,
       dataDir,
       checkpointPages: CHECKPOINT_PAGES,
       commitLog: (_docId, dir) => new TrackedLog(dir, this.io, (point) => this.faultPoint(point), this.options.brokenLog),
@@ -220,18 +228,18 @@ export class SimWorld {
 
   // ---- clients ----------------------------------------------------------
 
-  private async openClient(name: string, incarnation: number, storePath: string, backwards: string[] = [], lastLsn = 0): Promise<SimClient> {
+  private async openClient(name: string, role: SimClient['role'], incarnation: number, storePath: string, backwards: string[] = [], lastLsn = 0): Promise<SimClient> {
     const client = createClient({
       url: 'ws://sim/',
       docId: DOC,
-      reducers: chaosReducers,
+      reducers: simReducers,
       clientId: name,
       store: await FileStore.open(storePath),
       WebSocket: this.network.webSocketFor(name),
       reconnect: { minDelayMs: 5, maxDelayMs: 200 },
     });
     await client.ready();
-    const sim: SimClient = { name, incarnation, client, storePath, issued: 0, unsettled: 0, crashed: false, backwards, lastLsn };
+    const sim: SimClient = { name, role, incarnation, client, storePath, issued: 0, unsettled: 0, crashed: false, openTodoCalls: new Set(), backwards, lastLsn };
     const watch = () => {
       const { lsn } = client.status();
       if (lsn < sim.lastLsn) sim.backwards.push(`${name}#${incarnation}: ${sim.lastLsn}->${lsn}`);
@@ -256,9 +264,10 @@ export class SimWorld {
     if (sim.client.status().pending > 0) this.stats.resendsForced++;
     this.network.processDied(sim.name);
     await sim.client.close();
-    const orphaned = this.book.orphan(sim.name, sim.incarnation);
+    const orphaned = this.book.orphan(sim.name, sim.incarnation) + sim.openTodoCalls.size;
+    for (const { op, id } of sim.openTodoCalls) this.todoBook.lost(op, id);
     this.stats.clientRestarts++;
-    await this.openClient(sim.name, sim.incarnation + 1, next, sim.backwards, sim.lastLsn);
+    await this.openClient(sim.name, sim.role, sim.incarnation + 1, next, sim.backwards, sim.lastLsn);
     this.log(`${sim.name} crashed and restarted from its store (${orphaned} calls left unsettled)`);
   }
 
@@ -294,6 +303,30 @@ export class SimWorld {
       },
     );
     this.log(`${sim.name} ${op} ${JSON.stringify(args)} as seq ${handle.seq}`);
+  }
+
+  /** Adds a todo, or toggles one whose add was confirmed. */
+  mutateTodo(sim: SimClient, choice: number): void {
+    const toggled = this.todoBook.pick(choice);
+    const call = toggled ? { op: 'toggle' as const, id: toggled } : { op: 'addTodo' as const, id: `${sim.name}.${sim.incarnation}.${++sim.issued}` };
+    let handle;
+    if (call.op === 'toggle') handle = sim.client.mutate.toggle({ id: call.id });
+    else {
+      this.todoBook.added(call.id);
+      handle = sim.client.mutate.addTodo({ id: call.id, title: `todo ${call.id}` });
+    }
+    this.stats.mutations++;
+    sim.unsettled++;
+    sim.openTodoCalls.add(call);
+    handle.local.catch(() => {});
+    const settle = (error?: { code?: string; message?: string }) => {
+      sim.unsettled--;
+      if (sim.crashed) return;
+      sim.openTodoCalls.delete(call);
+      this.todoBook.settled(call.op, call.id, error);
+    };
+    handle.server.then(() => settle(), (error: { code?: string; message?: string }) => settle(error ?? {}));
+    this.log(`${sim.name} ${call.op} ${call.id} as seq ${handle.seq}`);
   }
 
   // ---- quiescent points -------------------------------------------------
@@ -354,9 +387,11 @@ export class SimWorld {
       for (const difference of digestDifferences(digest, serverDigest)) violations.push(`convergence: ${c.name} ${difference}`);
       for (const step of c.backwards) violations.push(`monotonic reads: ${c.name} saw its LSN go back ${step}`);
     }
-    const { lsn, results } = await serverQuery(server, DOC, SERVER_STATE_QUERIES);
-    const state = serverState(lsn, results);
-    violations.push(...this.book.check(state, BANK, [], this.previous).violations);
+    const { lsn, results } = await serverQuery(server, DOC, [...SERVER_STATE_QUERIES, 'SELECT id, completed FROM todos']);
+    const state = serverState(lsn, results.slice(0, SERVER_STATE_QUERIES.length));
+    const todoClients = this.clients.filter((c) => c.role === 'todo').map((c) => c.name);
+    violations.push(...this.book.check(state, BANK, todoClients, this.previous).violations);
+    violations.push(...this.todoBook.check(results[SERVER_STATE_QUERIES.length] as Array<{ id: string; completed: number }>));
     this.previous = { lsn, ids: rowIds(state) };
     await this.settle();
     this.log(`check at LSN ${lsn}: ${violations.length === 0 ? 'all invariants hold' : `${violations.length} violations`}`);
