@@ -5,6 +5,7 @@ import { expect, test } from 'vitest';
 import { createClient } from '@quire/core';
 import { createSyncServer } from '@quire/server';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
+import { waitFor } from '../helpers/wait-for.js';
 import { SimNetwork } from './sim-network.js';
 
 /**
@@ -37,6 +38,8 @@ test('real clients and a real server talk through the in-memory network, and not
   const a = open();
   const b = open();
   try {
+    // Clients start connecting once their engine is ready; then nothing moves until delivered.
+    await waitFor(() => a.status().connection === 'connecting' && b.status().connection === 'connecting', 'both clients to start connecting');
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(a.status().connection).toBe('connecting');
     const moved = await deliverUntil(network, () => a.status().connection === 'connected' && b.status().connection === 'connected', 'both clients to connect');
