@@ -93,7 +93,14 @@ export class Coordinator {
 
   static async open(options: CoordinatorOptions): Promise<Coordinator> {
     const summary = await options.log.open();
-    const volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+    let volume: DocumentVolume;
+    try {
+      volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+    } catch (error) {
+      // Every reconnect tries again: a document that cannot open must not leak a log handle each time.
+      await options.log.close().catch(() => {});
+      throw error;
+    }
     const rejections = new RejectionIndex();
     for (const r of summary.rejections) rejections.add(r);
     const coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? 0);
