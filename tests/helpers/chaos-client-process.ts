@@ -8,7 +8,7 @@
 import { openSync, writeSync } from 'node:fs';
 import { FileStore, createClient, type QuireClient } from '@quire/core';
 import { chaosReducers, type ChaosReducers } from './chaos-reducers.js';
-import type { AppendArgs, ChildEvent, ClientDigest, ClientProcessConfig, ClientSpec, ClientStatus, Request, TransferArgs } from './chaos-wire.js';
+import type { AppendArgs, ChildEvent, ClientDigest, ClientProcessConfig, ClientSpec, ClientStatus, IssuedEvent, Request, TransferArgs } from './chaos-wire.js';
 import { digestPages } from './page-digest.js';
 import { seededRandom, type SeededRandom } from './seeded-random.js';
 
@@ -74,7 +74,7 @@ function issue(d: Driven): void {
   const n = ++d.issued;
   const id = `${client.clientId}.${config.incarnation}.${n}`;
   const common = { type: 'issued', proc: config.name, incarnation: config.incarnation, clientId: client.clientId, n, seq: 0 } as const;
-  let event: Extract<ChildEvent, { type: 'issued' }>;
+  let event: IssuedEvent;
   if (rand.chance(0.5)) {
     const payer = rand.pick(config.accounts);
     const payee = rand.pick(config.accounts.filter((a) => a !== payer));

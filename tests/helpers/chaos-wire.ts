@@ -35,20 +35,23 @@ export type MutationOp = 'append' | 'transfer';
 export type AppendArgs = { id: string; padBytes: number };
 export type TransferArgs = { id: string; payer: string; payee: string; amount: number };
 
+/** A mutation a client called, before its outcome is known. */
+export interface IssuedEvent {
+  type: 'issued';
+  proc: string;
+  incarnation: number;
+  clientId: string;
+  /** 1, 2, 3, … per client and incarnation, in call order (so seqs follow n one for one). */
+  n: number;
+  /** 0 in the journal, written before `mutate` assigned it. */
+  seq: number;
+  op: MutationOp;
+  args: AppendArgs | TransferArgs;
+}
+
 export type ChildEvent =
   | { type: 'ready' }
-  | {
-      type: 'issued';
-      proc: string;
-      incarnation: number;
-      clientId: string;
-      /** 1, 2, 3, … per client and incarnation, in call order (so seqs follow n one for one). */
-      n: number;
-      /** 0 in the journal, written before `mutate` assigned it. */
-      seq: number;
-      op: MutationOp;
-      args: AppendArgs | TransferArgs;
-    }
+  | IssuedEvent
   /** The mutation's `server` promise settled: resolved with a commit LSN, or rejected with an error code. */
   | { type: 'settled'; id: string; lsn: number }
   | { type: 'settled'; id: string; code: string; message: string }

@@ -1,21 +1,13 @@
-import type { AppendArgs, ChildEvent, MutationOp, TransferArgs } from './chaos-wire.js';
+import type { ChildEvent, IssuedEvent, TransferArgs } from './chaos-wire.js';
 
-/** One mutation a crash-loop client issued, and what its `server` promise said. */
-export interface BookedMutation {
+/**
+ * One mutation a crash-loop client issued, and what its `server` promise
+ * said. Its `seq` stays 0 when only its journal line is known (its process
+ * died inside `mutate`, or before the IPC message left) and no other call
+ * of that incarnation tells it.
+ */
+export interface BookedMutation extends Omit<IssuedEvent, 'type'> {
   id: string;
-  proc: string;
-  incarnation: number;
-  clientId: string;
-  /** Its place among the calls of its client in its incarnation: 1, 2, 3, … */
-  n: number;
-  /**
-   * 0 when only its journal line is known (its process died inside `mutate`,
-   * or before the IPC message left) and no other call of that incarnation
-   * tells it.
-   */
-  seq: number;
-  op: MutationOp;
-  args: AppendArgs | TransferArgs;
   /** The commit LSN its `server` promise resolved with. */
   lsn?: number;
   rejected?: { code: string; message: string };

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withGlobal } from '@sinonjs/fake-timers';
-import { FileStore, createClient, type QuireClient } from '@quire/core';
+import { FileStore, createClient, type MutationHandle, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '@quire/server';
 import type { AppendArgs, TransferArgs } from '../helpers/chaos-wire.js';
 import { MutationBook, SERVER_STATE_QUERIES, rowIds, serverState, type Bank } from '../helpers/mutation-book.js';
@@ -287,21 +287,8 @@ export class SimWorld {
       args = { id, padBytes: choice % 5 === 0 ? 3000 + (choice % 3000) : choice % 200 };
       handle = sim.client.mutate.append(args);
     }
-    this.stats.mutations++;
     this.book.onEvent({ type: 'issued', proc: sim.name, incarnation: sim.incarnation, clientId: sim.name, n, seq: handle.seq, op, args });
-    sim.unsettled++;
-    handle.local.catch(() => {});
-    handle.server.then(
-      ({ lsn }) => {
-        sim.unsettled--;
-        if (!sim.crashed) this.book.onEvent({ type: 'settled', id, lsn });
-      },
-      (error: { code?: string; message?: string }) => {
-        sim.unsettled--;
-        if (sim.crashed) return;
-        this.book.onEvent({ type: 'settled', id, code: error?.code ?? 'no_code', message: error?.message ?? String(error) });
-      },
-    );
+    this.follow(sim, handle, (outcome) => this.book.onEvent({ type: 'settled', id, ...outcome }));
     this.log(`${sim.name} ${op} ${JSON.stringify(args)} as seq ${handle.seq}`);
   }
 
@@ -315,18 +302,33 @@ export class SimWorld {
       this.todoBook.added(call.id);
       handle = sim.client.mutate.addTodo({ id: call.id, title: `todo ${call.id}` });
     }
+    sim.openTodoCalls.add(call);
+    this.follow(sim, handle, (outcome) => {
+      sim.openTodoCalls.delete(call);
+      this.todoBook.settled(call.op, call.id, 'code' in outcome ? outcome : undefined);
+    });
+    this.log(`${sim.name} ${call.op} ${call.id} as seq ${handle.seq}`);
+  }
+
+  /**
+   * Counts a call as unsettled until its `server` promise settles, then
+   * reports the outcome, unless its client crashed first: what a dead
+   * incarnation's promises say is not the server's word.
+   */
+  private follow(sim: SimClient, handle: MutationHandle, report: (outcome: { lsn: number } | { code: string; message: string }) => void): void {
     this.stats.mutations++;
     sim.unsettled++;
-    sim.openTodoCalls.add(call);
     handle.local.catch(() => {});
-    const settle = (error?: { code?: string; message?: string }) => {
-      sim.unsettled--;
-      if (sim.crashed) return;
-      sim.openTodoCalls.delete(call);
-      this.todoBook.settled(call.op, call.id, error);
-    };
-    handle.server.then(() => settle(), (error: { code?: string; message?: string }) => settle(error ?? {}));
-    this.log(`${sim.name} ${call.op} ${call.id} as seq ${handle.seq}`);
+    handle.server.then(
+      ({ lsn }) => {
+        sim.unsettled--;
+        if (!sim.crashed) report({ lsn });
+      },
+      (error: { code?: string; message?: string }) => {
+        sim.unsettled--;
+        if (!sim.crashed) report({ code: error?.code ?? 'no_code', message: error?.message ?? String(error) });
+      },
+    );
   }
 
   // ---- quiescent points -------------------------------------------------
