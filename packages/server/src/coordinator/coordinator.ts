@@ -53,6 +53,9 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+// Commits up to this many pages get copy/insert deltas where they are smaller.
+const COPY_DELTA_MAX_PAGES = 64;
+
 /**
  * The single writer of one document. It puts every mutation in one order,
  * applies them in group commits, makes each commit durable in the log, and
@@ -63,9 +66,6 @@ interface Waiter {
  * between them, so a snapshot never shows a commit that is not durable) →
  * `close` (finish the drain, poll the WAL, close the files).
  */
-// Commits up to this many pages get copy/insert deltas where they are smaller.
-const COPY_DELTA_MAX_PAGES = 64;
-
 export class Coordinator {
   lsn: number;
   private readonly tx: ServerTx;
