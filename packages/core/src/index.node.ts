@@ -13,6 +13,7 @@ export {
   MutationRejectedError,
   ProtocolError,
   QuireError,
+  QUIRE_ERROR_CODES,
   PROTOCOL_VERSION,
 } from './index.js';
 export type * from './index.js';

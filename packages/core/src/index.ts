@@ -21,6 +21,6 @@ export type {
   ValidatedReducer,
 } from './reducers/define-reducers.js';
 export type { ReducerContext, Row, SqlParam, SqlParams, SqlValue, Tx } from './reducers/tx.js';
-export { MutationRejectedError, ProtocolError, QuireError } from './errors.js';
-export type { ProtocolErrorCode } from './errors.js';
+export { MutationRejectedError, ProtocolError, QUIRE_ERROR_CODES, QuireError } from './errors.js';
+export type { AppErrorCode, ProtocolErrorCode, QuireErrorCode } from './errors.js';
 export { PROTOCOL_VERSION } from './protocol/index.js';
