@@ -1,6 +1,6 @@
 import { describe, expectTypeOf, test } from 'vitest';
 import type { MutationHandle, MutateApi } from '../client/mutation-handle.js';
-import { defineReducers, validated } from './define-reducers.js';
+import { defineReducers, validated, type ReducerFn } from './define-reducers.js';
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 
 const idSchema: StandardSchemaV1<unknown, { id: string }> = {
@@ -42,5 +42,31 @@ describe('defineReducers types', () => {
     mutate.addTodo({ id: 'a' });
     // @ts-expect-error schema output type is enforced
     mutate.toggle({ id: 1 });
+  });
+
+  test('async reducers do not compile, plain ones whatever they return do', () => {
+    const sync = defineReducers({
+      add: (tx, args: { id: string }) => tx.exec('INSERT INTO todos (id) VALUES (?)', [args.id]),
+      list: (tx) => tx.query('SELECT id FROM todos'),
+      first: (tx) => tx.get('SELECT id FROM todos'),
+    });
+    expectTypeOf<MutateApi<typeof sync>['add']>().parameter(0).toEqualTypeOf<{ id: string }>();
+
+    defineReducers({
+      // @ts-expect-error a reducer must be synchronous
+      addLater: async (tx, args: { id: string }) => {
+        tx.exec('INSERT INTO todos (id) VALUES (?)', [args.id]);
+      },
+    });
+    // @ts-expect-error a reducer must be synchronous, validated or not
+    validated(idSchema, async (tx, args) => {
+      tx.exec('DELETE FROM todos WHERE id = ?', [args.id]);
+    });
+    defineReducers({
+      // @ts-expect-error nor return any other thenable
+      thenable: () => ({ then: (resolve: () => void) => resolve() }),
+    });
+    expectTypeOf<() => Promise<void>>().not.toExtend<ReducerFn<undefined>>();
+    expectTypeOf<() => void>().toExtend<ReducerFn<undefined>>();
   });
 });

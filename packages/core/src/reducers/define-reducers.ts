@@ -1,8 +1,18 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ReducerContext, Tx } from './tx.js';
 
-/** A reducer: a deterministic function of the database and its arguments. */
-export type ReducerFn<A> = (tx: Tx, args: A, ctx: ReducerContext) => void;
+/** A reducer: a synchronous, deterministic function of the database and its arguments. */
+export type ReducerFn<A> = (tx: Tx, args: A, ctx: ReducerContext) => ReducerResult;
+
+/**
+ * What a reducer may return: anything but a promise (the value is ignored).
+ * An `async` reducer does not compile; at runtime one is refused with
+ * `async_reducer`.
+ */
+export type ReducerResult = void | null | string | number | bigint | boolean | symbol | NotAPromise;
+
+/** Any object without a `then` method. */
+export type NotAPromise = object & { then?: never };
 
 /** A reducer whose arguments are validated at runtime with any Standard Schema (zod, valibot, arktype…). */
 export interface ValidatedReducer<A> {

@@ -1,6 +1,7 @@
 import { QuireError } from '../errors.js';
 import { decodeArgs } from './args-codec.js';
 import type { AnyReducerDefinition, Reducers } from './define-reducers.js';
+import { callTx } from './reducer-tx.js';
 import type { ReducerContext, Tx } from './tx.js';
 
 /** A reducer call ready to run: its definition and its checked arguments. */
@@ -21,9 +22,37 @@ export function prepareCall(reducers: Reducers, name: string, argsJson: string):
     throw new QuireError('unknown_reducer', `no reducer named "${name.slice(0, 200)}" — check the name, or deploy the reducers this client was built with to the server`);
   }
   const raw = decodeArgs(argsJson, name);
-  if (typeof def === 'function') return { name, run: (tx, ctx) => def(tx, raw, ctx) };
+  if (typeof def === 'function') return { name, run: (tx, ctx) => runSynchronously(name, tx, (t) => def(t, raw, ctx)) };
   const args = validateArgs(def.args, raw, name);
-  return { name, run: (tx, ctx) => def.run(tx, args, ctx) };
+  return { name, run: (tx, ctx) => runSynchronously(name, tx, (t) => def.run(t, args, ctx)) };
+}
+
+/**
+ * Runs a reducer body with a `tx` that closes when it returns, and refuses a
+ * returned promise: its work after the first `await` would run outside the
+ * transaction. Throwing lets the caller roll the call back like any failure.
+ */
+function runSynchronously(name: string, tx: Tx, body: (tx: Tx) => unknown): void {
+  const call = callTx(tx, name);
+  let result: unknown;
+  try {
+    result = body(call.tx);
+  } finally {
+    call.close();
+  }
+  if (isThenable(result)) {
+    // Its continuation fails on the closed tx; that rejection must not crash the process.
+    try {
+      result.then(undefined, () => {});
+    } catch {
+      // A thenable whose then() throws is refused all the same.
+    }
+    throw new QuireError('async_reducer', `reducer "${name}" returned a promise — a reducer must be synchronous: remove async/await and do every read and write before returning`);
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }
 
 function validateArgs(schema: Extract<AnyReducerDefinition, { args: unknown }>['args'], value: unknown, name: string): unknown {

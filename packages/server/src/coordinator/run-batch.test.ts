@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { defineReducers } from '@quire/core';
+import { defineReducers, type ReducerFn, type Tx } from '@quire/core';
 import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, encodeArgs } from '@quire/core/internal';
 import { MAX_REJECTION_MESSAGE, capRejectionMessage, runBatch } from './run-batch.js';
 import { ServerTx } from './server-tx.js';
@@ -66,5 +66,32 @@ describe('runBatch', () => {
     const cut = capRejectionMessage(`${'x'.repeat(MAX_REJECTION_MESSAGE - 2)}😀😀`);
     expect(cut).toBe(`${'x'.repeat(MAX_REJECTION_MESSAGE - 2)}…`);
     expect(cut.length).toBeLessThanOrEqual(MAX_REJECTION_MESSAGE);
+  });
+
+  test('an async reducer is rejected alone, and its continuation cannot write after the batch committed', async () => {
+    const { db, tx } = setup();
+    let late: unknown;
+    // Does not compile without the cast: the runtime must refuse it all the same.
+    const addLater = (async (t: Tx, { id }: { id: string }) => {
+      t.exec('INSERT INTO items VALUES (?)', [`${id}-early`]);
+      await new Promise((r) => setTimeout(r, 5));
+      try {
+        t.exec('INSERT INTO items VALUES (?)', [id]);
+      } catch (error) {
+        late = error;
+      }
+    }) as unknown as ReducerFn<{ id: string }>;
+    const withAsync = defineReducers({ add: reducers.definitions.add, addLater });
+    const result = runBatch(db, tx, withAsync, [m('a', 1, 'x'), m('a', 2, 'y', 'addLater'), m('a', 3, 'z')]);
+    expect(result.rejections).toEqual([
+      { clientId: 'a', seq: 2, code: 'async_reducer', message: 'reducer "addLater" returned a promise — a reducer must be synchronous: remove async/await and do every read and write before returning' },
+    ]);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(late).toMatchObject({ code: 'async_reducer' });
+    expect(db.inTransaction).toBe(false);
+    expect(db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual(['x', 'z']);
+    // The next batch commits normally.
+    runBatch(db, tx, withAsync, [m('a', 4, 'w')]);
+    expect(db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual(['w', 'x', 'z']);
   });
 });
