@@ -1,8 +1,10 @@
 import Database from 'better-sqlite3';
 import { describe, expect, test } from 'vitest';
-import { defineReducers, type ReducerFn, type Tx } from '@quire/core';
+import { QuireError, defineReducers, type ReducerFn, type Tx } from '@quire/core';
 import { CLIENTS_TABLE, CLIENTS_TABLE_DDL, encodeArgs } from '@quire/core/internal';
-import { MAX_REJECTION_MESSAGE, capRejectionMessage, runBatch } from './run-batch.js';
+import { MAX_REJECTION_CODE, MAX_REJECTION_MESSAGE } from '../log/commit-log.js';
+import { encodeRecord } from '../log/commit-record-codec.js';
+import { capRejectionMessage, runBatch } from './run-batch.js';
 import { ServerTx } from './server-tx.js';
 
 const reducers = defineReducers({
@@ -93,5 +95,28 @@ describe('runBatch', () => {
     // The next batch commits normally.
     runBatch(db, tx, withAsync, [m('a', 4, 'w')]);
     expect(db.prepare('SELECT id FROM items ORDER BY id').pluck().all()).toEqual(['w', 'x', 'z']);
+  });
+
+  test('a reducer error code that is not a short identifier becomes invalid_error_code, keeping the message', () => {
+    const { db, tx } = setup();
+    const coded = defineReducers({
+      fail: (t, { code }: { code: string }) => {
+        t.exec("INSERT INTO items VALUES ('written')");
+        throw new QuireError(code, 'not enough money');
+      },
+    });
+    const codes = ['x'.repeat(70 * 1024), 'x'.repeat(MAX_REJECTION_CODE + 1), '', 'has space', 'naïve', 'line\nbreak'];
+    const kept = ['x'.repeat(MAX_REJECTION_CODE), 'insufficient_funds', 'Auth.Denied:v2-x'];
+    const call = (code: string, seq: number) => ({ clientId: 'a', seq, name: 'fail', argsJson: encodeArgs({ code }), userId: undefined });
+    const result = runBatch(db, tx, coded, [...codes, ...kept].map((code, i) => call(code, i + 1)));
+    expect(result.rejections.map((r) => r.code)).toEqual([...codes.map(() => 'invalid_error_code'), ...kept]);
+    expect(result.rejections[0]!.message).toBe(
+      `reducer "fail" threw an error whose code ("${'x'.repeat(32)}"…, 71680 characters) is not 1 to ${MAX_REJECTION_CODE} letters, digits, "_", ".", ":" or "-" — give its QuireError such a code. The reducer's message: not enough money`,
+    );
+    for (const r of result.rejections.slice(codes.length)) expect(r.message).toBe('not enough money');
+    expect(db.prepare('SELECT count(*) FROM items').pluck().get()).toBe(0);
+    // Whatever a reducer throws, the commit log can hold the rejections.
+    const longMessages = runBatch(db, tx, reducers, [m('b', 1, `bad-${'€'.repeat(100_000)}`)]).rejections;
+    expect(() => encodeRecord({ lsn: 1, pageCount: 1, pages: [], settled: [], rejections: [...result.rejections, ...longMessages], volume: { salt1: 0, salt2: 0, offset: 0 } })).not.toThrow();
   });
 });

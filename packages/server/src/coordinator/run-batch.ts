@@ -1,16 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { Reducers, Tx } from '@quire/core';
 import { CLIENTS_TABLE, errorCode, errorMessage, prepareCall, reducerTx } from '@quire/core/internal';
-import type { RejectionRecord } from '../log/commit-log.js';
+import { MAX_REJECTION_CODE, MAX_REJECTION_MESSAGE, type RejectionRecord } from '../log/commit-log.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import type { ServerTx } from './server-tx.js';
 
-/**
- * The longest rejection message kept, in UTF-16 code units. A rejection goes
- * into the commit log, the in-memory RejectionIndex and every client's commit
- * frame, and reducers' messages often quote what the client sent.
- */
-export const MAX_REJECTION_MESSAGE = 1024;
+/** A code callers can match on and the log can hold: a short identifier. */
+const REJECTION_CODE = new RegExp(`^[A-Za-z0-9_.:-]{1,${MAX_REJECTION_CODE}}$`);
 
 export interface BatchResult {
   /** Rejections, in queue order. */
@@ -55,7 +51,7 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
 }
 
 function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
-  const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, code: errorCode(error), message: capRejectionMessage(errorMessage(error)) });
+  const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, ...rejectionOf(m.name, error) });
   let call;
   try {
     call = prepareCall(reducers, m.name, m.argsJson);
@@ -73,6 +69,25 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
     db.exec('RELEASE quire_mutation');
     return reject(error);
   }
+}
+
+/**
+ * The code and message a failed call is rejected with. A code that is not a
+ * short identifier (a reducer's own QuireError can carry anything) becomes
+ * `invalid_error_code`, keeping the reducer's message: the rejection goes
+ * into the commit log and to every client.
+ */
+export function rejectionOf(reducer: string, error: unknown): { code: string; message: string } {
+  const code: unknown = errorCode(error);
+  const message = errorMessage(error);
+  if (typeof code === 'string' && REJECTION_CODE.test(code)) return { code, message: capRejectionMessage(message) };
+  const shown = typeof code === 'string' ? `${JSON.stringify(code.slice(0, 32))}${code.length > 32 ? '…' : ''}, ${code.length} characters` : typeof code;
+  return {
+    code: 'invalid_error_code',
+    message: capRejectionMessage(
+      `reducer "${reducer}" threw an error whose code (${shown}) is not 1 to ${MAX_REJECTION_CODE} letters, digits, "_", ".", ":" or "-" — give its QuireError such a code. The reducer's message: ${message}`,
+    ),
+  };
 }
 
 /** Cuts a message to MAX_REJECTION_MESSAGE, ending in "…" where it was cut. */

@@ -61,4 +61,18 @@ export function runCommitLogContract(name: string, make: (key: string) => Commit
     await expect(log.append([record(1)])).rejects.toThrow(/does not follow/);
     await log.close();
   });
+
+  test(`${name}: a commit with a field over its limit is refused whole, and the log stays readable`, async () => {
+    const log = make('oversize');
+    await log.open();
+    await log.append([record(1)]);
+    const huge = { clientId: 'c', seq: 1, code: 'x'.repeat(70 * 1024), message: 'refused' };
+    await expect(log.append([record(2), record(3, { rejections: [huge] })])).rejects.toThrow(expect.objectContaining({ code: 'log_field_too_large' }));
+    await log.append([record(2)]);
+    await log.close();
+
+    const again = make('oversize');
+    expect((await again.open()).last?.lsn).toBe(2);
+    await again.close();
+  });
 }

@@ -4,9 +4,25 @@ import type { PageImage } from '@quire/core/internal';
 export interface RejectionRecord {
   clientId: string;
   seq: number;
+  /** At most {@link MAX_REJECTION_CODE} of `A-Z a-z 0-9 _ . : -`. */
   code: string;
+  /** At most {@link MAX_REJECTION_MESSAGE} UTF-16 code units. */
   message: string;
 }
+
+/**
+ * The longest rejection code, in characters. Codes are short identifiers
+ * (ASCII), so this is also their size in bytes in a commit record.
+ */
+export const MAX_REJECTION_CODE = 64;
+
+/**
+ * The longest rejection message kept, in UTF-16 code units (at most 3 UTF-8
+ * bytes each). A rejection goes into the commit log, the in-memory
+ * RejectionIndex and every client's commit frame, and reducers' messages
+ * often quote what the client sent.
+ */
+export const MAX_REJECTION_MESSAGE = 1024;
 
 /** Where the authoritative volume's WAL stood right after a commit (see docs/WAL.md). */
 export interface VolumeMark {

@@ -1,6 +1,7 @@
 import { crc32 } from 'node:zlib';
+import { QuireError } from '@quire/core';
 import { PAGE_SIZE } from '@quire/core/internal';
-import type { CommitRecord, RejectionRecord } from './commit-log.js';
+import { type CommitRecord, MAX_REJECTION_CODE, MAX_REJECTION_MESSAGE, type RejectionRecord } from './commit-log.js';
 
 /**
  * Byte layout of one record in a commit log file (all integers big-endian).
@@ -12,20 +13,46 @@ export const RECORD = {
   trailerBytes: 4, // crc32 of the body
 } as const;
 
+/**
+ * The most the encoder writes into each variable-length field, in UTF-8
+ * bytes. A longer value would wrap its length field yet still pass the CRC,
+ * and on the next open the log would not decode, so the encoder refuses it.
+ */
+export const RECORD_LIMITS = {
+  clientIdBytes: 0xffff, // its u16 length (ids are at most 128 characters anyway)
+  rejectionCodeBytes: MAX_REJECTION_CODE,
+  rejectionMessageBytes: 3 * MAX_REJECTION_MESSAGE,
+  bodyBytes: 0xffffffff, // the header's u32 length
+} as const;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Encodes one commit; throws `log_field_too_large` rather than write a field past its limit. */
 export function encodeRecord(record: CommitRecord): Uint8Array {
-  const settled = record.settled.map((s) => ({ id: encoder.encode(s.clientId), lastSeq: s.lastSeq }));
-  const rejections = record.rejections.map((r) => ({
-    id: encoder.encode(r.clientId),
-    seq: r.seq,
-    code: encoder.encode(r.code),
-    message: encoder.encode(r.message),
-  }));
+  const field = (what: string, value: string, limit: number): Uint8Array => {
+    const bytes = encoder.encode(value);
+    if (bytes.length > limit) {
+      throw new QuireError('log_field_too_large', `commit ${record.lsn}: the ${what} is ${bytes.length} bytes, over the commit log's limit of ${limit} — nothing was written; this is a bug in whatever built the commit (Quire caps rejections before they reach the log), please report it`);
+    }
+    return bytes;
+  };
+  const settled = record.settled.map((s) => ({ id: field('client id of a settled entry', s.clientId, RECORD_LIMITS.clientIdBytes), lastSeq: s.lastSeq }));
+  const rejections = record.rejections.map((r) => {
+    const who = `client ${JSON.stringify(r.clientId.slice(0, 128))} seq ${r.seq}`;
+    return {
+      id: field('client id of a rejection', r.clientId, RECORD_LIMITS.clientIdBytes),
+      seq: r.seq,
+      code: field(`rejection code of ${who}`, r.code, RECORD_LIMITS.rejectionCodeBytes),
+      message: field(`rejection message of ${who}`, r.message, RECORD_LIMITS.rejectionMessageBytes),
+    };
+  });
   let body = 8 + 4 + 4 + 4 + 8 + 4 + record.pages.length * (4 + PAGE_SIZE) + 4 + 4;
   for (const s of settled) body += 2 + s.id.length + 8;
   for (const r of rejections) body += 2 + r.id.length + 8 + 2 + r.code.length + 4 + r.message.length;
+  if (body > RECORD_LIMITS.bodyBytes) {
+    throw new QuireError('log_field_too_large', `commit ${record.lsn} is ${body} bytes, over the commit log's limit of ${RECORD_LIMITS.bodyBytes} — nothing was written; make smaller batches`);
+  }
 
   const out = new Uint8Array(RECORD.headerBytes + body + RECORD.trailerBytes);
   const view = new DataView(out.buffer);

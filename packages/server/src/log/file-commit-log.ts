@@ -11,7 +11,8 @@ const FILE_NAME = 'commits.qlog';
 /**
  * The default commit log: one append-only file per document, each record
  * checksummed, each append fsynced before it resolves. A record torn by a
- * crash fails its checksum and is cut off when the log is next opened.
+ * crash fails its checksum and is cut off when the log is next opened; a
+ * record that passes its checksum but does not decode is `corrupt_log`.
  */
 export class FileCommitLog implements CommitLog {
   private file: FileHandle | undefined;
@@ -39,8 +40,16 @@ export class FileCommitLog implements CommitLog {
       let record: CommitRecord & { pgnos: number[] };
       try {
         record = decodeRecordBody(body, { pages: false });
-      } catch {
-        break;
+      } catch (cause) {
+        // A crash tears bytes, it does not write a matching CRC: this record
+        // was written whole, so cutting it (and all after it) would drop
+        // durable commits. Leave the file for the operator.
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new QuireError(
+          'corrupt_log',
+          `commit log ${join(this.dir, FILE_NAME)}: the record at byte ${at} (after LSN ${this.lastLsn}) passes its checksum but does not decode (${reason}); the file was left as it is — restore the document from a backup, or truncate the file to ${at} bytes to keep LSN 1 to ${this.lastLsn} and lose every later commit`,
+          { cause },
+        );
       }
       if (record.lsn !== this.lastLsn + 1) {
         throw new QuireError('corrupt_log', `commit log ${join(this.dir, FILE_NAME)} jumps from LSN ${this.lastLsn} to ${record.lsn} — restore the document from a backup`);
