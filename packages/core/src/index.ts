@@ -17,6 +17,7 @@ export type {
   ReducerArgs,
   ReducerDefinition,
   ReducerFn,
+  ReducerResult,
   Reducers,
   ValidatedReducer,
 } from './reducers/define-reducers.js';

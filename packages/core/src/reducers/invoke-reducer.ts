@@ -1,7 +1,7 @@
 import { QuireError } from '../errors.js';
 import { decodeArgs } from './args-codec.js';
 import type { AnyReducerDefinition, Reducers } from './define-reducers.js';
-import { callTx } from './reducer-tx.js';
+import { CallTx } from './reducer-tx.js';
 import type { ReducerContext, Tx } from './tx.js';
 
 /** A reducer call ready to run: its definition and its checked arguments. */
@@ -33,10 +33,10 @@ export function prepareCall(reducers: Reducers, name: string, argsJson: string):
  * transaction. Throwing lets the caller roll the call back like any failure.
  */
 function runSynchronously(name: string, tx: Tx, body: (tx: Tx) => unknown): void {
-  const call = callTx(tx, name);
+  const call = new CallTx(tx, name);
   let result: unknown;
   try {
-    result = body(call.tx);
+    result = body(call);
   } finally {
     call.close();
   }
