@@ -16,6 +16,8 @@ export const QUIRE_ERROR_CODES = [
   'invalid_reducer',
   'reducer_error',
   'transaction_control',
+  'async_reducer',
+  'invalid_error_code',
   'seq_gap',
   'mutation_too_large',
   // connections
@@ -57,6 +59,7 @@ export const QUIRE_ERROR_CODES = [
   'internal',
   'invalid_limit',
   'log_closed',
+  'log_field_too_large',
   'lsn_gap',
   'reducers_not_found',
 ] as const;
