@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { MutationRejectedError, QuireError, defineReducers, type QuireClient, type ReducerFn, type Tx } from '@quire/core';
 import { serverQuery } from '../helpers/server-rows.js';
 import { expectSamePages, startHarness, waitForSettled, type Harness } from '../helpers/sync-harness.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -10,11 +11,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // document stopped serving until the server restarted.
 // It no longer compiles (see define-reducers.test-d.ts); the cast gets it past
 // the types so the runtime's refusal can be tested.
+// Runs on the caller and on the server (in this process); each run's late write is followed.
+const runs = { started: 0, lateErrors: [] as unknown[] };
 const asyncAdd = (async (tx: Tx, { id }: { id: string }) => {
+  runs.started++;
   // Runs before the first await, inside the mutation's transaction: must be rolled back.
   tx.exec('INSERT INTO items (id) VALUES (?)', [`${id}-early`]);
   await sleep(10);
-  tx.exec('INSERT INTO items (id) VALUES (?)', [id]);
+  try {
+    tx.exec('INSERT INTO items (id) VALUES (?)', [id]);
+    runs.lateErrors.push(undefined);
+  } catch (error) {
+    runs.lateErrors.push(error);
+  }
 }) as unknown as ReducerFn<{ id: string }>;
 
 const reducers = defineReducers({
@@ -60,8 +69,9 @@ describe('an async reducer', () => {
     expect((server.error as MutationRejectedError).code).toBe('async_reducer');
     expect((server.error as MutationRejectedError).message).toMatch(/must be synchronous/);
 
-    // Give both continuations (client and server) time to try their late write.
-    await sleep(50);
+    // Every run's continuation (the server's, the caller's) tried its late write, and was refused.
+    await waitFor(() => runs.started >= 2 && runs.lateErrors.length === runs.started, 'the async reducers to try their late writes');
+    for (const error of runs.lateErrors) expect(error).toMatchObject({ code: 'async_reducer' });
 
     // Another client's ordinary mutation commits and everybody sees it.
     await b.mutate.add({ id: 'after' }).server;
