@@ -259,7 +259,7 @@ export class Engine {
         return await this.run((db) => {
           if (stats.roundTrips === 0) this.evict(db);
           const before = db.pages.reads;
-          const rows = db.query<R>(sql, params);
+          const rows = db.read<R>(sql, params);
           stats.pagesRead = db.pages.reads - before;
           return { rows, stats };
         });
@@ -392,7 +392,7 @@ export class Engine {
     void this.run((db) => {
       this.refreshScheduled = false;
       if (this.refreshHistory.misses.length === 0) this.evict(db);
-      const missing = this.subscriptions.refresh((sql, params) => db.query(sql, params));
+      const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
       if (missing.length === 0) this.refreshHistory = newReadHistory();
       else {
         this.readsWaiting++;
