@@ -58,4 +58,39 @@ describe('offline edits on a partial replica', () => {
     await waitFor(() => shown.join() === expected.join(), `a's list to converge (shows ${JSON.stringify(shown)})`);
     expect(show(await b.query<Item>(LIST))).toEqual(expected);
   });
+
+  test('where a page cannot be had offline, the edit fails visibly: local rejects, status says so, live queries report it instead of stale rows', async () => {
+    const writer = h.client({ docId: 'big' });
+    await writer.mutate.init().server;
+    // Dozens of pages: a partial client that read one row holds a few of them.
+    for (let i = 0; i < 300; i++) writer.mutate.addTodo({ id: `t${String(i).padStart(3, '0')}`, title: 'x'.repeat(200) });
+    await writer.mutate.addTodo({ id: 'last', title: 'last' }).server;
+
+    const reader = h.client({ docId: 'big', partial: true });
+    await waitForSettled(reader, h.server, 'big');
+    const one = 'SELECT title FROM todos WHERE id = ?';
+    const updates: string[] = [];
+    const errors: unknown[] = [];
+    reader.subscribe<{ title: string }>(one, ['t010'], (rows) => updates.push(rows[0]?.title ?? '(none)'), (e) => errors.push(e));
+    await waitFor(() => updates.length === 1, 'the live query to read its row');
+
+    reader.disconnect();
+    // t290's pages were never read here: the rename cannot apply offline, and the one after it waits in order.
+    const far = reader.mutate.rename({ id: 't290', title: 'far' });
+    const near = reader.mutate.rename({ id: 't010', title: 'near' });
+    await expect(far.local).rejects.toMatchObject({ code: 'offline_missing_pages', message: expect.stringContaining('reconnects') });
+    await expect(near.local).rejects.toMatchObject({ code: 'offline_missing_pages' });
+    expect(reader.status()).toMatchObject({ pending: 2, lastError: { code: 'offline_missing_pages' } });
+    // The live query says its rows lack the user's edits; it does not keep showing the old title.
+    await waitFor(() => errors.length > 0, 'the live query to be told');
+    expect(errors[0]).toMatchObject({ code: 'offline_missing_pages' });
+    expect(updates).toEqual(['x'.repeat(200)]);
+    await expect(reader.query(one, ['t010'])).rejects.toMatchObject({ code: 'offline_missing_pages' });
+
+    reader.connect();
+    await Promise.all([far.server, near.server]);
+    await waitFor(() => updates.at(-1) === 'near', `the live query to show the edit (saw ${JSON.stringify(updates)})`);
+    expect(reader.status().lastError).toBeUndefined();
+    expect(await reader.query(one, ['t290'])).toEqual([{ title: 'far' }]);
+  });
 });

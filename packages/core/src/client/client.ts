@@ -171,7 +171,8 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError, offlineByChoice };
   const status = () => current;
   const emit = () => {
-    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: lastError ?? engine.storeError, offlineByChoice };
+    const error = engine.applyError ?? lastError ?? engine.storeError;
+    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: plainError(error), offlineByChoice };
     const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === current[key]);
     if (same) return;
     current = next;
@@ -427,6 +428,17 @@ class PageFetcher {
   private fail(id: number, error: unknown): void {
     this.take(id)?.reject(error);
   }
+}
+
+// Status errors are plain objects: a worker posts them to tabs, and structured
+// clone keeps an Error's message but not its code. One object per error, so
+// an unchanged status stays the same object.
+const plainErrors = new WeakMap<object, { code: string; message: string }>();
+function plainError(error: { code: string; message: string } | undefined): { code: string; message: string } | undefined {
+  if (!(error instanceof Error)) return error;
+  let plain = plainErrors.get(error);
+  if (!plain) plainErrors.set(error, (plain = { code: error.code, message: error.message }));
+  return plain;
 }
 
 function connectionUrl(base: string, docId: string, params: Record<string, string> | undefined): string {

@@ -43,6 +43,11 @@ const REPORTING_PRAGMAS = new Set([
   'data_version',
   'encoding',
   'foreign_keys',
+  'recursive_triggers',
+  'case_sensitive_like',
+  'journal_mode',
+  'auto_vacuum',
+  'cache_size',
 ]);
 
 // Names for the refusals users are likely to meet; the rest say "action N".

@@ -70,6 +70,7 @@ describe('ReplicaDb.read: SQLite refuses anything but a read', () => {
     expect(db.read("SELECT name FROM pragma_table_info('items') ORDER BY cid")).toEqual([{ name: 'id' }, { name: 'title' }]);
     expect(db.read('PRAGMA table_info(items)').map((r) => r.name)).toEqual(['id', 'title']);
     expect(db.read('PRAGMA foreign_keys')).toEqual([{ foreign_keys: 1 }]);
+    expect(db.read('PRAGMA recursive_triggers')).toEqual([{ recursive_triggers: 1 }]);
     expect(db.read('SELECT count(*) AS n FROM items; -- all of them\n;;')).toEqual([{ n: 3 }]);
     expect(db.read('VALUES (1, 2)')).toEqual([{ column1: 1, column2: 2 }]);
   });
