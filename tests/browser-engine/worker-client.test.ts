@@ -113,6 +113,18 @@ describe('the worker-hosted engine', () => {
     expect(await titles(tab)).toEqual(['once']);
   });
 
+  test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {
+    const docId = `synced${++docs}`;
+    const writer = h.client({ docId });
+    await writer.mutate.init().server;
+    await writer.mutate.addTodo({ id: 'w', title: 'from the server' }).server;
+    const tab = openTab(newHost(), docId);
+    tab.mutate.addTodo({ id: 't', title: 'from the tab' });
+    await tab.synced();
+    expect(tab.status()).toMatchObject({ connection: 'connected', pending: 0 });
+    expect(await titles(tab)).toEqual(['from the server', 'from the tab']);
+  });
+
   test('the store is per document: a second document starts empty', async () => {
     const host = newHost();
     const one = openTab(host, `one${++docs}`);

@@ -18,20 +18,26 @@ export class PageAnswerGate {
 
   constructor() {
     const gate = this;
+    // `ws` defines onmessage as an accessor on its prototype: wrap it per socket.
+    const inner = Object.getOwnPropertyDescriptor(WebSocket.prototype, 'onmessage')!;
     class GatedWebSocket extends WebSocket {
-      override set onmessage(handler: Handler) {
-        super.onmessage = handler
-          ? (event: { data: unknown }) => {
+      constructor(url: string) {
+        super(url);
+        let current: Handler = null;
+        Object.defineProperty(this, 'onmessage', {
+          get: () => current,
+          set: (handler: Handler) => {
+            current = handler;
+            const gated = (event: { data: unknown }) => {
               if (gate.holding && isPages(event.data)) {
                 gate.held++;
                 return;
               }
-              handler(event);
-            }
-          : null;
-      }
-      override get onmessage(): Handler {
-        return super.onmessage as Handler;
+              handler?.(event);
+            };
+            inner.set!.call(this, handler ? gated : null);
+          },
+        });
       }
     }
     this.WebSocket = GatedWebSocket as unknown as WebSocketConstructor;
