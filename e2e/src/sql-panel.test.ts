@@ -62,11 +62,18 @@ describe('SQL panel', () => {
       await expect.poll(errorText, { timeout: UI_TIMEOUT_MS }).toContain(keyword);
       expect(await error.getAttribute('data-kind')).toBe('refused');
       expect(await error.textContent()).toMatch(/SELECT/);
+      // SQLite in the worker refused it (read_only_query), not a guard in the page.
+      expect(await error.textContent()).toMatch(/SQLite refused .* use SELECT to read; change data by calling a reducer/);
       expect(await resultTable(a.page)).toBeNull();
     }
     // A write hidden behind a WITH clause must fail as well.
     await runSql(a.page, 'WITH doomed AS (SELECT id FROM todos) DELETE FROM todos WHERE id IN doomed');
-    await expect.poll(() => error.isVisible(), { timeout: UI_TIMEOUT_MS }).toBe(true);
+    await expect.poll(errorText, { timeout: UI_TIMEOUT_MS }).toContain('WITH doomed');
+    expect(await error.getAttribute('data-kind')).toBe('refused');
+    // A write after a read in one string is refused as a whole.
+    await runSql(a.page, 'SELECT 1; DELETE FROM todos');
+    await expect.poll(errorText, { timeout: UI_TIMEOUT_MS }).toContain('SELECT 1; DELETE');
+    expect(await error.getAttribute('data-kind')).toBe('refused');
 
     // The list is intact, and a SELECT clears the error.
     await runSql(a.page, 'SELECT title FROM todos');

@@ -105,6 +105,24 @@ describe('the worker-hosted engine', () => {
     const bad = await tab.mutate.addTodo({ id: '', title: 'empty id' }).local.catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: 'invalid_args' });
     await expect(tab.query('SELECT nope FROM todos')).rejects.toThrow(/no such column: nope/);
+    // Queries only read, enforced by SQLite in the worker; the code crosses the port.
+    await expect(tab.query('DELETE FROM todos')).rejects.toMatchObject({ name: 'QuireError', code: 'read_only_query' });
+    await expect(tab.measureQuery('DROP TABLE todos')).rejects.toMatchObject({ code: 'read_only_query' });
+    const liveError = new Promise((resolve) => tab.subscribe('UPDATE todos SET title = 1 RETURNING id', [], () => {}, resolve));
+    await expect(liveError).resolves.toMatchObject({ code: 'read_only_query' });
+    expect(await titles(tab)).toEqual(['once']);
+  });
+
+  test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {
+    const docId = `synced${++docs}`;
+    const writer = h.client({ docId });
+    await writer.mutate.init().server;
+    await writer.mutate.addTodo({ id: 'w', title: 'from the server' }).server;
+    const tab = openTab(newHost(), docId);
+    tab.mutate.addTodo({ id: 't', title: 'from the tab' });
+    await tab.synced();
+    expect(tab.status()).toMatchObject({ connection: 'connected', pending: 0 });
+    expect(await titles(tab)).toEqual(['from the server', 'from the tab']);
   });
 
   test('the store is per document: a second document starts empty', async () => {

@@ -1,8 +1,13 @@
-import { memo, useEffect, useMemo, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useQuery, useQuireClient } from '@quire/react';
 import type { QueryStats, Row } from '@quire/core';
-import { ROW_LIMIT, toReadOnlyQuery } from './read-only-sql.js';
 import { formatCell } from './sql-cell.js';
+
+/** The most rows the panel shows. */
+const ROW_LIMIT = 1000;
+
+// The engine's refusals of SQL that is not a single read (SQLite decides, not this panel).
+const REFUSALS = new Set(['read_only_query', 'multiple_statements']);
 
 const EXAMPLES = [
   { label: 'All todos', sql: 'SELECT * FROM todos ORDER BY position' },
@@ -17,16 +22,19 @@ const EXAMPLES = [
 
 /**
  * A live, read-only SQL console over this browser's replica: results update
- * whenever the rows they read change, locally or from another user.
+ * whenever the rows they read change, locally or from another user. Quire's
+ * queries only read (SQLite refuses anything else with `read_only_query`),
+ * so the panel runs what the user typed as it is.
  */
 export function SqlPanel() {
   const [draft, setDraft] = useState<string>(EXAMPLES[0].sql);
   const [submitted, setSubmitted] = useState<string>(EXAMPLES[0].sql);
-  const query = useMemo(() => toReadOnlyQuery(submitted), [submitted]);
-  const cost = useQueryCost(query.ok ? query.sql : undefined);
+  const empty = submitted.trim() === '';
+  const cost = useQueryCost(empty ? undefined : submitted);
   // The live query starts once the cost was measured, so the cost shows what
   // the query alone had to fetch into this partial replica.
-  const result = useQuery<Row>(query.ok ? query.sql : 'SELECT 1', [], { enabled: query.ok && cost?.sql === query.sql });
+  const result = useQuery<Row>(empty ? 'SELECT 1' : submitted, [], { enabled: !empty && cost?.sql === submitted });
+  const refused = result.error !== undefined && REFUSALS.has((result.error as { code?: string }).code ?? '');
 
   const run = (sql: string) => {
     setDraft(sql);
@@ -74,8 +82,10 @@ export function SqlPanel() {
           </span>
         </div>
       </form>
-      {!query.ok ? (
-        <SqlMessage kind="refused" text={query.message} />
+      {empty ? (
+        <SqlMessage kind="refused" text="Type a SELECT query, or pick an example." />
+      ) : refused ? (
+        <SqlMessage kind="refused" text={(result.error as Error).message} />
       ) : result.error !== undefined ? (
         <SqlMessage kind="error" text={sqlErrorText(result.error)} />
       ) : result.rows ? (
@@ -177,7 +187,5 @@ const ResultRow = memo(function ResultRow({ row, columns }: { row: Row; columns:
 
 /** SQLite's message without the wrapper's noise. */
 function sqlErrorText(error: unknown): string {
-  const message = (error instanceof Error ? error.message : String(error)).replace(/^SQLITE_\w+: sqlite3 result code \d+: /, '');
-  // The query runs inside `SELECT * FROM (...)`, so a cut-off query fails at that parenthesis.
-  return /near "\)": syntax error/.test(message) ? `${message} (the query looks incomplete)` : message;
+  return (error instanceof Error ? error.message : String(error)).replace(/^SQLITE_\w+: sqlite3 result code \d+: /, '');
 }

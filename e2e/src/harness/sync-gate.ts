@@ -1,4 +1,5 @@
 import { type AddressInfo, type Server, type Socket, connect, createServer } from 'node:net';
+import { pageAnswerFilter } from './page-answer-filter.js';
 
 /**
  * A TCP proxy on 127.0.0.1 in front of the demo server, giving one browser
@@ -19,6 +20,14 @@ export interface SyncGate {
   /** Closes the open sync connections and refuses new ones (HTTP still passes). */
   block(): void;
   unblock(): void;
+  /**
+   * Withholds the server's `pages` answers on sync sockets (commits and the
+   * rest still pass) until `holdPageAnswers(false)`; a withheld answer is
+   * lost with its connection. Makes "a page was still on its way" certain.
+   */
+  holdPageAnswers(hold?: boolean): void;
+  /** Page answers withheld so far. */
+  readonly pageAnswersWithheld: number;
   close(): Promise<void>;
 }
 
@@ -30,6 +39,8 @@ export async function startSyncGate(targetPort: number, syncPath = '/sync'): Pro
   const syncPairs = new Set<Socket>();
   let opened = 0;
   let blocked = false;
+  let holdingPages = false;
+  let withheld = 0;
 
   const server: Server = createServer((client) => {
     all.add(client);
@@ -67,7 +78,15 @@ export async function startSyncGate(targetPort: number, syncPath = '/sync'): Pro
       }
       upstream.write(head);
       client.pipe(upstream);
-      upstream.pipe(client);
+      if (isSync) {
+        const filter = pageAnswerFilter(
+          () => holdingPages,
+          () => withheld++,
+        );
+        upstream.pipe(filter).pipe(client);
+      } else {
+        upstream.pipe(client);
+      }
       client.resume();
     };
     client.on('data', onData);
@@ -92,6 +111,12 @@ export async function startSyncGate(targetPort: number, syncPath = '/sync'): Pro
     },
     unblock() {
       blocked = false;
+    },
+    holdPageAnswers(hold = true) {
+      holdingPages = hold;
+    },
+    get pageAnswersWithheld() {
+      return withheld;
     },
     close() {
       for (const socket of all) socket.destroy();

@@ -29,10 +29,14 @@ export const QUIRE_ERROR_CODES = [
   'slow_consumer',
   'handshake_timeout',
   'connect_failed',
+  'server_unreachable',
   'server_error',
   'server_closed',
   'client_closed',
   'no_websocket',
+  // queries
+  'read_only_query',
+  'multiple_statements',
   // partial replicas
   'missing_pages',
   'offline_missing_pages',

@@ -72,6 +72,10 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
     return Promise.resolve();
   }
 
+  synced(): Promise<void> {
+    return Promise.resolve();
+  }
+
   connect(): void {
     this.connectCalls++;
   }

@@ -285,6 +285,14 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         },
       );
     },
+    synced() {
+      if (closed || failed) return Promise.reject(failed ?? closedError());
+      const id = nextId++;
+      const [promise, pending] = deferred();
+      calls.set(id, pending);
+      send({ t: 'synced', id });
+      return promise.then(() => undefined);
+    },
     inspect() {
       return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));
     },

@@ -147,6 +147,12 @@ class TabSession {
             (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
           );
         return;
+      case 'synced':
+        client.synced().then(
+          () => this.post({ t: 'result', id: message.id, rows: [] }),
+          (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
+        );
+        return;
       case 'unsubscribe':
         this.subscriptions.get(message.id)?.();
         this.subscriptions.delete(message.id);

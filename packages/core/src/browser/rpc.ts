@@ -16,6 +16,7 @@ export type TabMessage =
   | { t: 'subscribe'; id: number; sql: string; params: SqlParams | undefined }
   | { t: 'unsubscribe'; id: number }
   | { t: 'hydrate'; id: number }
+  | { t: 'synced'; id: number }
   | { t: 'connect' }
   | { t: 'disconnect' }
   | { t: 'close' };

@@ -78,8 +78,26 @@ export interface QuireClient<R extends Reducers> {
   status(): SyncStatus;
   /** Calls `listener` whenever `status()` changes. Returns the unsubscribe function. */
   subscribeStatus(listener: (status: SyncStatus) => void): () => void;
-  /** Resolves once the local replica is open. */
+  /**
+   * Resolves once the local replica is open: stored state is loaded and
+   * local queries and mutations work. It does not wait for the server — a
+   * new client is empty until then; see {@link QuireClient.synced}.
+   */
   ready(): Promise<void>;
+  /**
+   * Resolves once this client has the server's state: it is connected, its
+   * base has reached the LSN the server had when it welcomed this
+   * connection, and no mutation of its own is pending (each was confirmed
+   * or rejected). Local reads then match the server as of that LSN. Waits
+   * through reconnects (including while offline); rejects when the client
+   * is closed, or refused for good (`unauthorized`, `client_id_taken`).
+   *
+   * @example
+   * const client = createClient({ url, docId, reducers });
+   * await client.synced();
+   * const rows = await client.query('SELECT * FROM todos'); // the server's rows
+   */
+  synced(): Promise<void>;
   /** Drops the sync connection on purpose; local mutations keep working and queue up. */
   disconnect(): void;
   /** Re-opens the sync connection after `disconnect()` or `offline: true`. */
@@ -165,17 +183,35 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   // The LSN the replica will be at once every received update is applied
   // (the engine applies them asynchronously, in order).
   let streamLsn = 0;
+  // The server's LSN at this connection's welcome, and whether the snapshot
+  // or catch-up that follows it has been applied.
+  let welcomeLsn = 0;
+  let caughtUp = false;
+  const syncWaiters = new Set<{ resolve(): void; reject(error: Error): void }>();
+  const checkSynced = () => {
+    if (syncWaiters.size === 0) return;
+    let failure: Error | undefined;
+    if (closed) failure = new QuireError('client_closed', 'the client was closed before it synced — create a new client');
+    else if (connection === 'unauthorized') failure = new QuireError(lastError?.code ?? 'unauthorized', `the server refused this client for good: ${lastError?.message ?? 'unauthorized'}`);
+    const done = connection === 'connected' && caughtUp && engine.lsn >= welcomeLsn && engine.pendingCount === 0;
+    if (!failure && !done) return;
+    for (const waiter of [...syncWaiters]) (failure ? waiter.reject(failure) : waiter.resolve());
+    syncWaiters.clear();
+  };
 
   // status() returns the same object until something changes (React's
   // useSyncExternalStore relies on that).
   let current: SyncStatus = { connection, pending: 0, lsn: 0, lastError, offlineByChoice };
   const status = () => current;
   const emit = () => {
-    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: lastError ?? engine.storeError, offlineByChoice };
+    const error = engine.applyError ?? lastError ?? engine.storeError;
+    const next = { connection, pending: engine.pendingCount, lsn: engine.lsn, lastError: plainError(error), offlineByChoice };
     const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === current[key]);
-    if (same) return;
-    current = next;
-    for (const listener of [...statusListeners]) listener(current);
+    if (!same) {
+      current = next;
+      for (const listener of [...statusListeners]) listener(current);
+    }
+    checkSynced();
   };
   engine.subscribeState(() => {
     emit();
@@ -218,6 +254,9 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         connectionChanged();
         sentSeq = 0;
         maxMessageBytes = message.maxMessageBytes;
+        welcomeLsn = message.lsn;
+        // A snapshot or catch-up commit follows unless the client is current.
+        caughtUp = message.lsn === streamLsn;
         // Settled with the snapshot or catch-up that follows, or right away
         // when the client is already current.
         welcomeRejections = message.rejections.filter((r) => r.clientId === engine.clientId);
@@ -239,7 +278,10 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         snapshotPages.push(...message.pages);
         if (!message.done) return;
         streamLsn = message.lsn;
-        void engine.applyServerUpdate({ kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: snapshotPages }, welcomeRejections);
+        void engine.applyServerUpdate({ kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: snapshotPages }, welcomeRejections).then(() => {
+          caughtUp = true;
+          emit();
+        });
         snapshotPages = [];
         welcomeRejections = [];
         return;
@@ -253,10 +295,12 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
         streamLsn = message.lsn;
         const rejections = [...welcomeRejections, ...message.rejections.filter((r) => r.clientId === engine.clientId)];
         welcomeRejections = [];
-        void engine.applyServerUpdate(
-          { kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages, forgotten: message.forgotten.map((p) => p.pgno) },
-          rejections,
-        );
+        void engine
+          .applyServerUpdate({ kind: 'commit', lsn: message.lsn, pageCount: message.pageCount, pages: message.pages, forgotten: message.forgotten.map((p) => p.pgno) }, rejections)
+          .then(() => {
+            if (message.lsn >= welcomeLsn) caughtUp = true;
+            emit();
+          });
         return;
       }
       case 'error':
@@ -329,6 +373,11 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       return () => void statusListeners.delete(listener);
     },
     ready: () => engine.ready(),
+    synced() {
+      const wait = new Promise<void>((resolve, reject) => syncWaiters.add({ resolve, reject }));
+      checkSynced();
+      return wait;
+    },
     disconnect: () => {
       offlineByChoice = true;
       conn.stop('offline');
@@ -365,6 +414,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
       if (closed) return;
       closed = true;
       connectionChanged();
+      checkSynced();
       conn.stop('closed');
       statusListeners.clear();
       await engine.close();
@@ -427,6 +477,17 @@ class PageFetcher {
   private fail(id: number, error: unknown): void {
     this.take(id)?.reject(error);
   }
+}
+
+// Status errors are plain objects: a worker posts them to tabs, and structured
+// clone keeps an Error's message but not its code. One object per error, so
+// an unchanged status stays the same object.
+const plainErrors = new WeakMap<object, { code: string; message: string }>();
+function plainError(error: { code: string; message: string } | undefined): { code: string; message: string } | undefined {
+  if (!(error instanceof Error)) return error;
+  let plain = plainErrors.get(error);
+  if (!plain) plainErrors.set(error, (plain = { code: error.code, message: error.message }));
+  return plain;
 }
 
 function connectionUrl(base: string, docId: string, params: Record<string, string> | undefined): string {

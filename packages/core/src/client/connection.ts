@@ -111,7 +111,10 @@ export class Connection {
     }
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
+    let opened = false;
+    let failure: string | undefined;
     socket.onopen = () => {
+      opened = true;
       this.send(this.handlers.onOpen());
     };
     socket.onmessage = (event) => {
@@ -129,10 +132,18 @@ export class Connection {
       }
       this.handlers.onMessage(message);
     };
-    socket.onerror = () => {};
+    // Node's `ws` says why a connection failed (ECONNREFUSED, …); browsers hide it.
+    socket.onerror = (event) => {
+      failure ??= socketFailure(event);
+    };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      if (!opened) {
+        const where = displayUrl(this.options.url);
+        this.scheduleReconnect({ code: 'server_unreachable', message: `could not connect to ${where}: ${failure ?? 'server unreachable'} — is the server running at that address? Retrying.` });
+        return;
+      }
       this.scheduleReconnect({ code: `close_${event.code}`, message: event.reason || 'connection closed' });
     };
   }
@@ -159,6 +170,33 @@ export class Connection {
     this.timer = setTimeout(() => {
       if (this.running) this.open();
     }, delay);
+  }
+}
+
+const NETWORK_ERRORS: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host not found (DNS lookup failed)',
+  ETIMEDOUT: 'connection timed out',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+};
+
+/** What a socket's error event says about why it failed, if anything. */
+function socketFailure(event: unknown): string | undefined {
+  const error = (event as { error?: { code?: string; message?: string } } | null)?.error;
+  if (error?.code && NETWORK_ERRORS[error.code]) return NETWORK_ERRORS[error.code];
+  return error?.message || (event as { message?: string } | null)?.message || undefined;
+}
+
+/** The URL without its query: that may carry an auth token. */
+function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+  } catch {
+    return url;
   }
 }
 

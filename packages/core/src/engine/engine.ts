@@ -98,6 +98,10 @@ export class Engine {
   // Reads waiting for pages: while any is, nothing is evicted, or a read
   // larger than the cache could lose its pages before it runs again.
   private readsWaiting = 0;
+  // Set while local applies wait for pages that could not be fetched (the
+  // client is offline): reads and live queries report it rather than rows
+  // that silently lack the user's edits.
+  private blocked: QuireError | undefined;
   private closed = false;
   private readonly queue = new PendingQueue();
   private readonly subscriptions = new Subscriptions();
@@ -118,6 +122,11 @@ export class Engine {
   /** This replica's client id (a stored replica's, once `ready()` resolved). */
   get clientId(): string {
     return this.id;
+  }
+
+  /** Set while local changes cannot apply for want of pages the client cannot fetch (offline). */
+  get applyError(): QuireError | undefined {
+    return this.blocked;
   }
 
   /** Set when the store failed to write: local changes may not survive a restart. */
@@ -257,9 +266,10 @@ export class Engine {
     for (;;) {
       try {
         return await this.run((db) => {
+          if (this.blocked) throw this.blocked;
           if (stats.roundTrips === 0) this.evict(db);
           const before = db.pages.reads;
-          const rows = db.query<R>(sql, params);
+          const rows = db.read<R>(sql, params);
           stats.pagesRead = db.pages.reads - before;
           return { rows, stats };
         });
@@ -387,12 +397,17 @@ export class Engine {
   }
 
   private changed(): void {
+    if (this.blocked) {
+      this.subscriptions.failAll(this.blocked);
+      return;
+    }
     if (this.refreshScheduled || this.subscriptions.size === 0) return;
     this.refreshScheduled = true;
     void this.run((db) => {
       this.refreshScheduled = false;
+      if (this.blocked) return this.subscriptions.failAll(this.blocked);
       if (this.refreshHistory.misses.length === 0) this.evict(db);
-      const missing = this.subscriptions.refresh((sql, params) => db.query(sql, params));
+      const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
       if (missing.length === 0) this.refreshHistory = newReadHistory();
       else {
         this.readsWaiting++;
@@ -453,19 +468,28 @@ export class Engine {
         this.unapplied.shift();
       }
       this.repairHistory = newReadHistory();
+      if (this.blocked) {
+        this.blocked = undefined;
+        this.emitState();
+      }
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
+      const faulted = error.pages;
       this.readsWaiting++;
-      this.fetch(this.plan(db, error.pages, this.repairHistory)).finally(() => this.readsWaiting--).then(
+      this.fetch(this.plan(db, faulted, this.repairHistory)).finally(() => this.readsWaiting--).then(
         () => this.resume(),
         (reason) => {
           this.repairHistory = newReadHistory();
-          // Unreachable pages (offline): the calls waiting on them fail now;
-          // the mutations stay queued and apply on resume().
+          // Unreachable pages (offline): the calls waiting on them fail now,
+          // and so do reads and live queries until they apply; the mutations
+          // stay queued and apply on resume().
+          this.blocked = blockedError(reason, faulted, this.unapplied.length);
           for (const entry of this.unapplied) {
-            entry.local?.reject(reason);
+            entry.local?.reject(this.blocked);
             entry.local = undefined;
           }
+          this.subscriptions.failAll(this.blocked);
+          this.emitState();
         },
       );
     } finally {
@@ -513,4 +537,17 @@ export class Engine {
     this.tail = next.catch(() => {});
     return next;
   }
+}
+
+/** Why local changes wait: the fetch's own error, said in terms of the user's edits. */
+function blockedError(reason: unknown, pages: readonly number[], waiting: number): QuireError {
+  if (!(reason instanceof QuireError)) {
+    return new QuireError('missing_pages', `local changes need pages ${pages.join(', ')} and fetching them failed (${String(reason)}) — reconnect to retry`, { cause: reason });
+  }
+  if (reason.code !== 'offline_missing_pages') return reason;
+  return new QuireError(
+    'offline_missing_pages',
+    `${waiting} local change(s) need page(s) ${pages.join(', ')} that this partial replica does not hold, and the client is offline — they stay queued and apply once it reconnects; call client.hydrate() while online to edit the whole document offline`,
+    { cause: reason },
+  );
 }

@@ -13,6 +13,8 @@ interface Subscription {
   last: readonly Row[] | undefined;
   /** Its last run needed pages the replica lacks. */
   faulted: boolean;
+  /** Told of an error by failAll since its last run. */
+  failed: boolean;
 }
 
 /** Live queries: each is re-run after a change and its listener called when the rows differ. */
@@ -20,7 +22,7 @@ export class Subscriptions {
   private readonly subs = new Set<Subscription>();
 
   add(sql: string, params: SqlParams | undefined, listener: QueryListener, onError?: ErrorListener): () => void {
-    const sub: Subscription = { sql, params, listener, onError, last: undefined, faulted: false };
+    const sub: Subscription = { sql, params, listener, onError, last: undefined, faulted: false, failed: false };
     this.subs.add(sub);
     return () => void this.subs.delete(sub);
   }
@@ -40,6 +42,7 @@ export class Subscriptions {
       if (!this.subs.has(sub)) continue;
       let rows: Row[];
       sub.faulted = false;
+      sub.failed = false;
       try {
         rows = run(sub.sql, sub.params);
       } catch (error) {
@@ -58,6 +61,19 @@ export class Subscriptions {
       sub.listener(sub.last);
     }
     return [...missing];
+  }
+
+  /**
+   * Tells every query not yet told that its rows cannot be trusted (local
+   * changes wait for pages): once, until a refresh runs it again.
+   */
+  failAll(error: unknown): void {
+    for (const sub of [...this.subs]) {
+      if (sub.failed) continue;
+      sub.failed = true;
+      sub.last = undefined;
+      sub.onError?.(error);
+    }
   }
 
   /** Fails the queries whose last run missed pages that cannot be had (offline). */

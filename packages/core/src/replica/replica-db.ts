@@ -2,8 +2,10 @@ import { PAGE_SIZE } from '../page/page.js';
 import { bareParamName, isNamedParams, normalizeParam } from '../reducers/sql-params.js';
 import { PARITY_PRAGMAS } from '../reducers/sql-dialect.js';
 import type { Row, SqlParams, Tx } from '../reducers/tx.js';
+import { QuireError } from '../errors.js';
 import { PageVfs, VFS_NAME } from '../vfs/page-vfs.js';
 import { loadSqlite, type Sqlite3 } from '../vfs/sqlite-module.js';
+import { refuseInRead } from './read-only-policy.js';
 import { ReplicaPages } from './replica-pages.js';
 
 type Db = InstanceType<Sqlite3['oo1']['DB']>;
@@ -26,6 +28,11 @@ export class PageFault extends Error {
  */
 export class ReplicaDb implements Tx {
   private readonly statements = new Map<string, Stmt>();
+  // Statements of read(): compiled while the authorizer refused writes, kept apart.
+  private readonly readStatements = new Map<string, Stmt>();
+  // While true, the authorizer allows only what a read needs (see read-only-policy.ts).
+  private reading = false;
+  private refused: string | undefined;
 
   private constructor(
     private readonly sqlite3: Sqlite3,
@@ -33,7 +40,21 @@ export class ReplicaDb implements Tx {
     private readonly fileName: string,
     private readonly db: Db,
     readonly pages: ReplicaPages,
-  ) {}
+  ) {
+    const { capi } = sqlite3;
+    // SQLite asks on every compile, including a recompile after a schema change.
+    capi.sqlite3_set_authorizer(
+      db.pointer!,
+      (_arg, action, arg1, arg2) => {
+        if (!this.reading) return capi.SQLITE_OK;
+        const refusal = refuseInRead(action, arg1, arg2);
+        if (refusal === undefined) return capi.SQLITE_OK;
+        this.refused ??= refusal;
+        return capi.SQLITE_DENY;
+      },
+      0 as never,
+    );
+  }
 
   static async open(pages = new ReplicaPages()): Promise<ReplicaDb> {
     const sqlite3 = await loadSqlite();
@@ -83,6 +104,35 @@ export class ReplicaDb implements Tx {
     });
   }
 
+  /**
+   * Rows of one statement that SQLite confirms changes nothing: the
+   * authorizer refuses every write, transaction control, ATTACH and
+   * setting pragmas while it compiles, and `sqlite3_stmt_readonly` must
+   * agree. Throws `read_only_query` for a statement that would write, and
+   * `multiple_statements` when `sql` holds more than one.
+   */
+  read<R extends Row = Row>(sql: string, params?: SqlParams): R[] {
+    this.reading = true;
+    this.refused = undefined;
+    try {
+      return this.guard(() => {
+        const stmt = this.prepareRead(sql, params);
+        const rows: R[] = [];
+        try {
+          while (stmt.step()) rows.push(stmt.get({}) as R);
+        } finally {
+          stmt.reset(true);
+        }
+        return rows;
+      });
+    } catch (error) {
+      if (this.refused !== undefined) throw readOnlyError(sql, this.refused, error);
+      throw error;
+    } finally {
+      this.reading = false;
+    }
+  }
+
   get<R extends Row = Row>(sql: string, params?: SqlParams): R | undefined {
     return this.guard(() => {
       const stmt = this.prepare(sql, params);
@@ -100,26 +150,58 @@ export class ReplicaDb implements Tx {
   }
 
   close(): void {
-    for (const stmt of this.statements.values()) stmt.finalize();
+    for (const stmt of [...this.statements.values(), ...this.readStatements.values()]) stmt.finalize();
     this.statements.clear();
+    this.readStatements.clear();
     this.db.close();
     this.vfs.unregister(this.fileName);
   }
 
   private prepare(sql: string, params: SqlParams | undefined): Stmt {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      if (this.statements.size >= 256) {
-        const [oldest, old] = this.statements.entries().next().value as [string, Stmt];
-        old.finalize();
-        this.statements.delete(oldest);
-      }
-      this.statements.set(sql, stmt);
-    }
+    const stmt = cached(this.statements, sql, () => this.db.prepare(sql));
     stmt.clearBindings();
     if (params !== undefined && stmt.parameterCount > 0) this.bind(stmt, params);
     return stmt;
+  }
+
+  /** Compiles a statement for read(), refusing one that writes or has others after it. */
+  private prepareRead(sql: string, params: SqlParams | undefined): Stmt {
+    const stmt = cached(this.readStatements, sql, () => {
+      const compiled = this.db.prepare(sql);
+      const { capi } = this.sqlite3;
+      // The authorizer already refused writes; SQLite's own verdict must agree.
+      if (capi.sqlite3_stmt_readonly(compiled.pointer!) === 0) this.refused ??= 'a write';
+      // prepare() compiles the first statement and ignores the rest: say so rather than drop them.
+      const head = capi.sqlite3_sql(compiled.pointer!) ?? '';
+      const tail = sql.startsWith(head) ? sql.slice(head.length) : '';
+      if (this.refused === undefined && tail && this.compiles(tail)) {
+        compiled.finalize();
+        throw new QuireError('multiple_statements', `query() runs one statement, and this SQL has more after ${JSON.stringify(head.trim())} — run each statement in its own query() call`);
+      }
+      if (this.refused !== undefined) {
+        compiled.finalize();
+        throw new QuireError('read_only_query', this.refused);
+      }
+      return compiled;
+    });
+    stmt.clearBindings();
+    if (params !== undefined && stmt.parameterCount > 0) this.bind(stmt, params);
+    return stmt;
+  }
+
+  /** True when `sql` holds a statement (even one that fails to compile), not just comments and semicolons. */
+  private compiles(sql: string): boolean {
+    const { capi, wasm } = this.sqlite3;
+    const stack = wasm.pstack.pointer;
+    try {
+      const ppStmt = wasm.pstack.allocPtr();
+      const rc = capi.sqlite3_prepare_v2(this.db.pointer!, sql, -1, ppStmt, 0 as never);
+      const pStmt = wasm.peekPtr(ppStmt);
+      if (pStmt) capi.sqlite3_finalize(pStmt as never);
+      return rc !== capi.SQLITE_OK || !!pStmt;
+    } finally {
+      wasm.pstack.restore(stack);
+    }
   }
 
   private bind(stmt: Stmt, params: SqlParams): void {
@@ -152,3 +234,26 @@ export class ReplicaDb implements Tx {
 }
 
 type ParamNames = { getParamName(i: number): string | undefined };
+
+/** The statement for `sql` from a bounded cache (oldest out first), compiled on a miss. */
+function cached(statements: Map<string, Stmt>, sql: string, compile: () => Stmt): Stmt {
+  let stmt = statements.get(sql);
+  if (stmt) return stmt;
+  stmt = compile();
+  if (statements.size >= 256) {
+    const [oldest, old] = statements.entries().next().value as [string, Stmt];
+    old.finalize();
+    statements.delete(oldest);
+  }
+  statements.set(sql, stmt);
+  return stmt;
+}
+
+function readOnlyError(sql: string, refused: string, cause: unknown): QuireError {
+  const shown = sql.length > 120 ? `${sql.slice(0, 117)}...` : sql;
+  return new QuireError(
+    'read_only_query',
+    `queries only read, and SQLite refused ${refused} in ${JSON.stringify(shown.trim())} — use SELECT to read; change data by calling a reducer (client.mutate.<name>(args)), which the server applies for everyone`,
+    { cause },
+  );
+}

@@ -298,17 +298,26 @@ export class Coordinator {
   }
 
   private broadcast(record: CommitRecord, commit: CommitMessage, frame: Uint8Array): void {
+    const writers = new Set(record.settled.map((s) => s.clientId));
     for (const peer of this.members) {
       const held = this.held.get(peer);
       if (!held) {
         peer.send(frame);
         continue;
       }
-      // A partial client gets the pages it holds only.
+      // A partial client gets the pages it holds only...
       for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
+      // ...plus, whole, every page a commit of its own mutations changed: its
+      // next local apply needs them, and pages new to the document existed
+      // only in its overlay. Without them an offline edit could not apply.
+      const joining = writers.has(peer.clientId) ? record.pages.filter((p) => !held.has(p.pgno)) : [];
       const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
       const keep = new Set(images);
-      peer.send(serverFrame({ ...commit, pages: commit.pages.filter((p) => keep.has(p.pgno)), forgotten }));
+      // Their deltas are from images the client never had: those go whole.
+      const pages = [...commit.pages.filter((p) => keep.has(p.pgno)), ...joining.map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }))];
+      const joined = new Set(joining.map((p) => p.pgno));
+      for (const pgno of joined) held.add(pgno);
+      peer.send(serverFrame({ ...commit, pages: pages.sort((x, y) => x.pgno - y.pgno), forgotten: forgotten.filter((p) => !joined.has(p.pgno)) }));
     }
   }
 
