@@ -6,6 +6,9 @@ import type { CommitLog } from './log/commit-log.js';
 import { FileCommitLog } from './log/file-commit-log.js';
 import { Coordinator } from './coordinator/coordinator.js';
 import type { VolumeOptions } from './coordinator/document-volume.js';
+import type { ReducerTimeLimitOptions } from './coordinator/reducer-time-limit.js';
+import { type Logger, defaultLogger } from './logger.js';
+import { ReopenBackoff } from './reopen-backoff.js';
 
 export interface RegistryOptions extends VolumeOptions {
   dataDir: string;
@@ -15,24 +18,43 @@ export interface RegistryOptions extends VolumeOptions {
   maxBatch?: number;
   /** Where each document's commit log lives. Default: files next to the document. */
   commitLog?: (docId: string, dir: string) => CommitLog;
+  /** Default: warnings and errors to stderr (see `defaultLogger`). */
+  logger?: Logger;
+  reducerTime?: ReducerTimeLimitOptions;
 }
 
 interface Entry {
   opening: Promise<Coordinator>;
+  /** Set once open. */
+  coordinator?: Coordinator;
   users: number;
   idleTimer: ReturnType<typeof setTimeout> | undefined;
   /** Opened on the first claim; closed once the entry leaves `entries`. */
   owners?: ClientOwners;
 }
 
-/** Opens documents on first use and closes them when idle: one coordinator per document. */
+/**
+ * Opens documents on first use and closes them when idle: one coordinator
+ * per document. A coordinator that stops after an internal error leaves the
+ * registry; the next client reopens the document from its log (after a
+ * backoff when it keeps failing, see `ReopenBackoff`).
+ */
 export class DocumentRegistry {
   private readonly entries = new Map<string, Entry>();
   /** Documents whose coordinator is still closing: a reopen waits for it. */
   private readonly closingDocs = new Map<string, Promise<void>>();
+  private readonly backoff = new ReopenBackoff();
+  private readonly logger: Logger;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    this.logger = options.logger ?? defaultLogger();
+  }
+
+  /** Documents open now (or opening). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   /** The document's coordinator; pair every call with {@link release}. */
   async acquire(docId: string): Promise<Coordinator> {
@@ -40,12 +62,8 @@ export class DocumentRegistry {
     if (this.closing) throw new QuireError('server_closed', 'the sync server is shutting down — reconnect later');
     let entry = this.entries.get(docId);
     if (!entry) {
-      const dir = join(this.options.dataDir, docId);
-      const log = this.options.commitLog?.(docId, dir) ?? new FileCommitLog(dir);
-      const prior = this.closingDocs.get(docId) ?? Promise.resolve();
-      entry = { opening: prior.then(() => Coordinator.open({ ...this.options, docId, dir, log })), users: 0, idleTimer: undefined };
-      this.entries.set(docId, entry);
-      entry.opening.catch(() => this.entries.delete(docId));
+      this.refuseWhileBackingOff(docId);
+      entry = this.open(docId);
     }
     entry.users++;
     clearTimeout(entry.idleTimer);
@@ -68,9 +86,10 @@ export class DocumentRegistry {
     return entry.owners.claim(clientId, userId);
   }
 
-  release(docId: string): void {
+  /** Pairs with {@link acquire}; `coordinator` is the one it returned (a stopped one's users count no more). */
+  release(docId: string, coordinator: Coordinator): void {
     const entry = this.entries.get(docId);
-    if (!entry) return;
+    if (!entry || entry.coordinator !== coordinator) return;
     entry.users--;
     if (entry.users > 0) return;
     clearTimeout(entry.idleTimer);
@@ -84,7 +103,7 @@ export class DocumentRegistry {
     try {
       return await fn(coordinator);
     } finally {
-      this.release(docId);
+      this.release(docId, coordinator);
     }
   }
 
@@ -105,6 +124,65 @@ export class DocumentRegistry {
     return this.closing;
   }
 
+  private open(docId: string): Entry {
+    const dir = join(this.options.dataDir, docId);
+    const log = this.options.commitLog?.(docId, dir) ?? new FileCommitLog(dir);
+    const prior = this.closingDocs.get(docId) ?? Promise.resolve();
+    const logger = this.logger.child({ docId });
+    const entry: Entry = { opening: undefined as never, users: 0, idleTimer: undefined };
+    const onFailure = (error: Error, closed: Promise<boolean>) => this.stopped(docId, entry, error, closed);
+    entry.opening = prior
+      .then(() => {
+        // The document may have failed (again) while this waited for it to close.
+        this.refuseWhileBackingOff(docId);
+        return Coordinator.open({ ...this.options, docId, dir, log, logger, onFailure });
+      })
+      .then((coordinator) => {
+        entry.coordinator = coordinator;
+        logger.info({ lsn: coordinator.lsn }, 'document opened');
+        return coordinator;
+      });
+    this.entries.set(docId, entry);
+    entry.opening.catch((error: unknown) => {
+      if (this.entries.get(docId) === entry) this.entries.delete(docId);
+      if ((error as QuireError).code === 'document_unavailable') return;
+      const failure = this.backoff.fail(docId);
+      logger.error({ err: error, failures: failure.count, retryInMs: failure.retryAt - Date.now() }, 'document failed to open');
+    });
+    return entry;
+  }
+
+  /** The coordinator stopped after an internal error: the next acquire opens the document again, from its log. */
+  private stopped(docId: string, entry: Entry, error: Error, closed: Promise<boolean>): void {
+    if (this.entries.get(docId) === entry) this.entries.delete(docId);
+    clearTimeout(entry.idleTimer);
+    entry.owners?.close();
+    const failure = this.backoff.fail(docId);
+    const wait = failure.retryAt - Date.now();
+    this.logger.error(
+      { docId, err: error, failures: failure.count, retryInMs: Math.max(0, wait) },
+      `document stopped after an internal error; it reopens from its log on the next connection${wait > 0 ? ` from ${wait} ms on` : ''}`,
+    );
+    const done = closed.then((safe) => {
+      // The coordinator logged why; a reopen now would recover the files under its open volume.
+      if (!safe) this.backoff.refuseUntilRestart(docId);
+    });
+    const closing = done.finally(() => {
+      if (this.closingDocs.get(docId) === closing) this.closingDocs.delete(docId);
+    });
+    this.closingDocs.set(docId, closing);
+  }
+
+  private refuseWhileBackingOff(docId: string): void {
+    const failure = this.backoff.blocking(docId);
+    if (!failure) return;
+    const when = failure.retryAt === Infinity ? 'after the server process restarts' : `in ${Math.ceil((failure.retryAt - Date.now()) / 1000)} s`;
+    throw new QuireError(
+      'document_unavailable',
+      `document "${docId}" failed ${failure.count} time(s) in a row; the server tries to open it again ${when} — reconnect later, and check the server log for the cause`,
+    );
+  }
+
   private async closeIfIdle(docId: string, entry: Entry): Promise<void> {
     if (this.entries.get(docId) !== entry || entry.users > 0) return;
     const coordinator = await entry.opening;
@@ -114,5 +192,6 @@ export class DocumentRegistry {
     const closing = coordinator.close().finally(() => this.closingDocs.delete(docId));
     this.closingDocs.set(docId, closing);
     await closing;
+    this.logger.info({ docId, lsn: coordinator.lsn }, 'document closed (idle)');
   }
 }

@@ -1,8 +1,9 @@
 import { QuireError } from '@quire/core';
 
 /**
- * What one client may hold of a server's resources, so that a client that
- * floods (a bug, or on purpose) slows down only itself. See "Limits" in
+ * What one client may hold of a server's resources (and for how long its
+ * reducers may run), so that a client that floods (a bug, or on purpose)
+ * slows down only itself. See "Limits" in
  * docs/PROTOCOL.md.
  */
 export interface ServerLimits {
@@ -36,6 +37,18 @@ export interface ServerLimits {
   maxBufferedBytes: number;
   /** See `maxBufferedBytes`. Default 10 000 ms. */
   slowConsumerMs: number;
+  /**
+   * How long one reducer call may run. Reducers run on the process's only
+   * JavaScript thread, so while one runs every document of the process
+   * waits; JavaScript cannot stop it. A call that ran longer is logged (a
+   * warning with the document, client, reducer and duration) and the
+   * client is paused on that document: its mutations there are rejected
+   * with `reducer_too_slow`, without running, for `reducerPauseMs`.
+   * Default 1000 ms.
+   */
+  reducerTimeMs: number;
+  /** See `reducerTimeMs`. Default 60 000 ms. */
+  reducerPauseMs: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -45,6 +58,8 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   maxConnectionsPerClient: 4,
   maxBufferedBytes: 32 * 1024 * 1024,
   slowConsumerMs: 10_000,
+  reducerTimeMs: 1000,
+  reducerPauseMs: 60_000,
 });
 
 /** The defaults, overridden by `limits`; throws `invalid_limit` for anything but a positive integer (or Infinity). */

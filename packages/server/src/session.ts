@@ -17,6 +17,7 @@ import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
 import { serverFrameTag } from './frame-tag.js';
 import type { ServerLimits } from './limits.js';
+import type { Logger } from './logger.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
 export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500 } as const;
@@ -32,6 +33,7 @@ export interface SessionContext {
   readonly maxMessageBytes: number;
   readonly limits: ServerLimits;
   readonly connections: ClientConnections<Session>;
+  readonly logger: Logger;
 }
 
 /**
@@ -52,6 +54,7 @@ export class Session implements Peer {
   private pagesInFlight = 0;
   private waiting: { ready: () => boolean; done: () => void } | undefined;
   private backlogTimer: ReturnType<typeof setTimeout> | undefined;
+  private logger: Logger;
 
   constructor(
     private readonly socket: WebSocket,
@@ -59,6 +62,7 @@ export class Session implements Peer {
     readonly userId: string | undefined,
     private readonly context: SessionContext,
   ) {
+    this.logger = context.logger.child({ docId });
     socket.on('message', (data, isBinary) => {
       this.chain = this.chain
         .then(() => this.receive(data as Buffer | Buffer[] | ArrayBuffer, isBinary))
@@ -66,7 +70,10 @@ export class Session implements Peer {
         // become an unhandled rejection (which ends a Node process).
         .catch((error: unknown) => this.internalError(error));
     });
-    socket.on('close', () => this.dispose());
+    socket.on('close', (code, reason) => {
+      this.logger.info({ code, reason: reason.toString() }, 'connection closed');
+      this.dispose();
+    });
     socket.on('error', () => this.dispose());
   }
 
@@ -85,6 +92,7 @@ export class Session implements Peer {
   sendError(code: string, message: string, seq: number, fatal: boolean): void {
     if (this.closed) return;
     this.socket.send(encodeMessage({ type: 'error', code, message, seq, fatal }));
+    this.logger.info({ code, seq, fatal }, `${fatal ? 'closing the connection: ' : ''}${message}`);
     if (fatal) this.close(closeCodeFor(code), code);
   }
 
@@ -120,10 +128,11 @@ export class Session implements Peer {
       return this.sendError('invalid_client_id', `clientId "${message.clientId.slice(0, 200)}" is not valid — ${ID_RULE}`, 0, true);
     }
     this.clientId = message.clientId;
+    this.logger = this.logger.child({ clientId: this.clientId });
     const { connections, limits, registry } = this.context;
     const coordinator = await registry.acquire(this.docId);
     if (this.closed) {
-      registry.release(this.docId);
+      registry.release(this.docId, coordinator);
       return;
     }
     this.coordinator = coordinator;
@@ -145,6 +154,7 @@ export class Session implements Peer {
       );
     }
     this.flow = acquireFlow(coordinator, this.clientId, limits);
+    this.logger.info({ userId: this.userId, lastLsn: message.lastLsn, partial: message.partial }, 'client connected');
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
   }
 
@@ -223,6 +233,7 @@ export class Session implements Peer {
   }
 
   private internalError(error: unknown): void {
+    this.logger.error({ err: error }, 'internal error on a connection');
     try {
       this.sendError('server_error', `internal error: ${error instanceof Error ? error.message : String(error)} — reconnect`, 0, true);
     } catch {
@@ -246,14 +257,14 @@ export class Session implements Peer {
     if (this.coordinator) {
       this.coordinator.leave(this);
       releaseFlow(this.coordinator, this.clientId);
-      this.context.registry.release(this.docId);
+      this.context.registry.release(this.docId, this.coordinator);
     }
   }
 }
 
 function closeCodeFor(code: string): number {
   if (code === 'unauthorized' || code === 'client_id_taken') return CLOSE.unauthorized;
-  if (code === 'server_error') return CLOSE.serverError;
+  if (code === 'server_error' || code === 'document_unavailable') return CLOSE.serverError;
   if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
   return CLOSE.protocolError;
 }

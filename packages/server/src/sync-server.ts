@@ -7,6 +7,7 @@ import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
+import { type Logger, defaultLogger } from './logger.js';
 import { CLOSE, Session, type SessionContext } from './session.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
@@ -20,8 +21,20 @@ export type Authorize = (
   request: AuthorizeRequest,
 ) => { userId: string } | null | false | Promise<{ userId: string } | null | false>;
 
-export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOptions, 'reducers' | 'dataDir'> {
+export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOptions, 'reducers' | 'dataDir' | 'logger' | 'reducerTime'> {
   reducers: R;
+  /**
+   * Where the server logs: your app's own pino logger (the server adds
+   * `docId` and `clientId` fields). At `info` it logs the start, connections
+   * and their closes with reasons, rejected mutations by code, documents
+   * opened, closed and stopped; warnings and errors always. Default: pino
+   * at `warn` to stderr.
+   *
+   * @example
+   * import { pino } from 'pino';
+   * createSyncServer({ reducers, dataDir, logger: pino({ level: 'info' }) });
+   */
+  logger?: Logger;
   /** Where documents live: one folder per document. */
   dataDir: string;
   /**
@@ -37,7 +50,8 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
   /**
    * What one client may hold of the server, so that a client that floods it
    * slows down only itself: queued mutations, page requests in flight,
-   * connections per client id, unsent bytes. Each is optional; see
+   * connections per client id, unsent bytes, and how long a reducer may
+   * run (`reducerTimeMs`). Each is optional; see
    * {@link ServerLimits} for the defaults, and "Limits" in docs/PROTOCOL.md.
    *
    * @example
@@ -60,9 +74,22 @@ export interface SyncServer<R extends Reducers> {
   ): Promise<{ lsn: number }>;
   /** Every page of a document at its current LSN (for backups, tests and tools). */
   snapshot(docId: string): Promise<{ lsn: number; pageCount: number; pages: PageImage[] }>;
+  /** What `/healthz` answers: documents open and connections now. */
+  health(): Health;
   /** Stops accepting connections, finishes in-flight commits, and closes every document. */
   close(): Promise<void>;
 }
+
+export interface Health {
+  ok: true;
+  /** Documents open (or opening) in this process. */
+  documents: number;
+  /** WebSocket connections open now. */
+  connections: number;
+}
+
+/** The path `listen()`'s HTTP server answers health checks on. */
+export const HEALTH_PATH = '/healthz';
 
 /**
  * The Quire sync server: one coordinator per document, a commit log on
@@ -75,8 +102,10 @@ export interface SyncServer<R extends Reducers> {
 export function createSyncServer<R extends Reducers>(options: SyncServerOptions<R>): SyncServer<R> {
   const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
   const limits = resolveLimits(options.limits);
-  const registry = new DocumentRegistry(options);
-  const context: SessionContext = { registry, maxMessageBytes, limits, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
+  const logger = options.logger ?? defaultLogger();
+  const reducerTime = { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs };
+  const registry = new DocumentRegistry({ ...options, logger, reducerTime });
+  const context: SessionContext = { registry, maxMessageBytes, limits, logger, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
@@ -90,6 +119,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     const upgrade = (onSocket: (ws: WebSocket) => void) => wss.handleUpgrade(request, socket, head, onSocket);
     const refuse = (code: string, message: string, closeCode: number) =>
       upgrade((ws) => {
+        logger.info({ docId: docId.slice(0, 200), code }, `connection refused: ${message}`);
         ws.send(encodeMessage({ type: 'error', code, message, seq: 0, fatal: true }));
         ws.close(closeCode, code);
       });
@@ -119,13 +149,20 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     })();
   };
 
+  const health = (): Health => ({ ok: true, documents: registry.size, connections: wss.clients.size });
+
   return {
+    health,
     attach(server) {
       httpServers.add(server);
       server.on('upgrade', onUpgrade);
     },
     async listen(port = 0, host = '127.0.0.1') {
-      const server = createServer((_req, res) => {
+      const server = createServer((req, res) => {
+        if (new URL(req.url ?? '/', 'http://localhost').pathname === HEALTH_PATH) {
+          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health()));
+          return;
+        }
         res.writeHead(426, { 'content-type': 'text/plain' }).end('Quire sync endpoint: connect with a WebSocket\n');
       });
       ownServers.add(server);
@@ -136,7 +173,9 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       });
       const address = server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
-      return { port: actual, url: `ws://${host.includes(':') ? `[${host}]` : host}:${actual}` };
+      const url = `ws://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+      logger.info({ url, dataDir: options.dataDir }, `listening on ${url}`);
+      return { port: actual, url };
     },
     mutate(docId, name, args, mutateOptions) {
       return registry.with(docId, (c) => c.mutate(name, encodeArgs(args), mutateOptions?.userId));
@@ -145,6 +184,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       return registry.with(docId, (c) => c.snapshot());
     },
     async close() {
+      logger.info('closing: connections, then documents');
       for (const server of httpServers) server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await registry.close();

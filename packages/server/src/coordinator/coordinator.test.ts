@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { defineReducers } from '@quire/core';
 import type { CommitLog } from '../log/commit-log.js';
+import { silentLogger } from '../../test/memory-logger.js';
 import { Coordinator } from './coordinator.js';
 
 test('a document that fails to open closes its commit log (each reconnect retries the open)', async () => {
@@ -21,7 +22,7 @@ test('a document that fails to open closes its commit log (each reconnect retrie
     close: async () => void closed++,
   };
   try {
-    await expect(Coordinator.open({ docId: 'doc', dir, reducers: defineReducers({}), log })).rejects.toMatchObject({ code: 'corrupt_volume' });
+    await expect(Coordinator.open({ docId: 'doc', dir, reducers: defineReducers({}), log, logger: silentLogger })).rejects.toMatchObject({ code: 'corrupt_volume' });
     expect(closed).toBe(1);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -2,10 +2,12 @@ import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
+import type { Logger } from '../logger.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import { serverFrame } from './server-frame.js';
 import { RecentCommits } from './recent-commits.js';
+import { ReducerTimeLimit, type ReducerTimeLimitOptions } from './reducer-time-limit.js';
 import { RejectionIndex } from './rejection-index.js';
 import { runBatch } from './run-batch.js';
 import { ServerTx } from './server-tx.js';
@@ -30,6 +32,17 @@ export interface CoordinatorOptions extends VolumeOptions {
   maxBatch?: number;
   /** Pages per snapshot message. Default 256 (1 MB). */
   snapshotChunkPages?: number;
+  /** This document's logger (the registry gives it the `docId` field). */
+  logger: Logger;
+  /** Reducer calls over `reducerTimeMs` are reported and pause their client. Default: no limit. */
+  reducerTime?: ReducerTimeLimitOptions;
+  /**
+   * Called once if the coordinator stops after an internal error. `closed`
+   * resolves once its files are closed without a checkpoint, to true when a
+   * new coordinator may reopen the document from its log, false when the
+   * volume could not be closed safely and stays open until the process ends.
+   */
+  onFailure?: (error: Error, closed: Promise<boolean>) => void;
 }
 
 interface Join {
@@ -77,8 +90,11 @@ export class Coordinator {
   private readonly seqs = new Map<string, { applied: number; queued: number }>();
   private readonly waiters = new Map<QueuedMutation, Waiter>();
   private readonly recent = new RecentCommits(RECENT_COMMITS);
+  private readonly timeLimit: ReducerTimeLimit | undefined;
   private drainPromise: Promise<void> | undefined;
   private failure: Error | undefined;
+  // After a failure: resolves once the files are closed (see onFailure).
+  private stopped: Promise<boolean> | undefined;
   private closed = false;
 
   private constructor(
@@ -89,6 +105,7 @@ export class Coordinator {
   ) {
     this.lsn = lsn;
     this.tx = new ServerTx(volume.db);
+    this.timeLimit = options.reducerTime && new ReducerTimeLimit(options.reducerTime, options.logger);
   }
 
   static async open(options: CoordinatorOptions): Promise<Coordinator> {
@@ -210,6 +227,10 @@ export class Coordinator {
     if (this.closed) return;
     this.closed = true;
     await this.drainPromise;
+    if (this.stopped) {
+      await this.stopped;
+      return;
+    }
     for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_closed', 'the server closed before this mutation was applied'));
     this.waiters.clear();
     this.volume.close();
@@ -243,7 +264,7 @@ export class Coordinator {
   }
 
   private async commitBatch(batch: QueuedMutation[]): Promise<void> {
-    const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch);
+    const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
     // Previous images are for deltas: only needed when someone will be sent them.
     const captured = this.volume.capture(this.members.size > 0);
     if (captured) {
@@ -268,10 +289,11 @@ export class Coordinator {
       if (broadcast) this.broadcast(record, broadcast.commit, broadcast.frame);
     }
     batch.forEach((m, i) => {
+      const rejection = result.outcomes[i];
+      if (rejection) this.options.logger.info({ clientId: m.clientId, seq: m.seq, reducer: m.name, code: rejection.code }, `mutation rejected: ${rejection.code}`);
       const waiter = this.waiters.get(m);
       if (!waiter) return;
       this.waiters.delete(m);
-      const rejection = result.outcomes[i];
       if (rejection) waiter.reject(new MutationRejectedError(rejection.code, rejection.message, m.name, 0));
       else waiter.resolve({ lsn: this.lsn });
     });
@@ -373,7 +395,11 @@ export class Coordinator {
     return state;
   }
 
-  /** A batch failed or could not be made durable: refuse all further work on this document. */
+  /**
+   * A batch failed or could not be made durable: refuse all further work,
+   * and close the files without a checkpoint so that a new coordinator can
+   * reopen the document from its log (see `onFailure`).
+   */
   private fail(error: unknown): void {
     this.failure = error instanceof Error ? error : new Error(String(error));
     const message = `document "${this.options.docId}" stopped after an internal error: ${this.failure.message} — reconnect to retry`;
@@ -387,8 +413,23 @@ export class Coordinator {
     this.members.clear();
     this.between.length = 0;
     this.queue.length = 0;
-    // The volume stays open on purpose: closing it would checkpoint a commit
-    // the log never made durable. The next process start rolls it back.
+    this.stopped = this.closeAfterFailure();
+    this.options.onFailure?.(this.failure, this.stopped);
+  }
+
+  private async closeAfterFailure(): Promise<boolean> {
+    let safe = true;
+    try {
+      this.volume.discard();
+    } catch (error) {
+      // Closing it normally would checkpoint a commit the log may not have; only a restart rolls it back.
+      safe = false;
+      this.options.logger.error({ err: error }, `document "${this.options.docId}" could not be closed safely after its failure; it stays stopped — restart the process`);
+    }
+    await this.options.log.close().catch((error: unknown) => {
+      this.options.logger.warn({ err: error }, `document "${this.options.docId}": closing its commit log after the failure failed`);
+    });
+    return safe;
   }
 
   private assertOpen(): void {

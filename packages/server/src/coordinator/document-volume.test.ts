@@ -18,3 +18,24 @@ test('pages() returns only pages that exist: none below 1 or past the page count
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('discard() closes without checkpointing: a commit the log never got is rolled back by the next open', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  try {
+    const volume = DocumentVolume.open(dir, null);
+    volume.db.exec("BEGIN; CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('durable'); COMMIT");
+    const durable = volume.capture(false)!.mark;
+    volume.db.exec("INSERT INTO t VALUES ('never durable')");
+    volume.capture(false);
+    volume.discard();
+    // A plain close() here would have copied 'never durable' into the db file, out of the WAL's reach.
+    const reopened = DocumentVolume.open(dir, durable);
+    try {
+      expect(reopened.db.prepare('SELECT x FROM t').pluck().all()).toEqual(['durable']);
+    } finally {
+      reopened.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

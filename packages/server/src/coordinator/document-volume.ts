@@ -161,6 +161,27 @@ export class DocumentVolume {
     this.wal.close();
   }
 
+  /**
+   * Closes without checkpointing, after an internal error: the WAL may hold
+   * a commit the log never made durable, which a normal close would copy
+   * into the db file. The next `open` rolls the WAL back to the log. Throws
+   * (and leaves the volume open) if it cannot close safely.
+   */
+  discard(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    // SQLite checkpoints on close only as the last connection, and a
+    // read-only connection never checkpoints: close under a read-only one.
+    const guard = new Database(this.dbPath, { readonly: true, fileMustExist: true });
+    try {
+      // Its first read takes the shared lock that keeps the close from checkpointing.
+      guard.prepare('SELECT count(*) FROM sqlite_schema').get();
+      this.db.close();
+    } finally {
+      guard.close();
+    }
+    this.wal.close();
+  }
+
   private remember(commit: CapturedCommit): void {
     for (const [pgno, data] of commit.pages) this.walPages.set(pgno, data);
     this.pageCount = commit.pageCount;

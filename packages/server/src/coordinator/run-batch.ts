@@ -18,19 +18,26 @@ export interface BatchResult {
 }
 
 /**
+ * Runs one mutation's reducer (`run`). The coordinator passes one that times
+ * reducers and refuses clients whose reducers ran too long (ReducerTimeLimit);
+ * what it throws rejects the mutation like a reducer error.
+ */
+export type ReducerRunner = (mutation: QueuedMutation, run: () => void) => void;
+
+/**
  * Applies a batch in one transaction (group commit). Each mutation runs in
  * its own savepoint, so a reducer that throws rolls back alone. Each
  * client's `last_seq` is written in the same transaction, so the
  * acknowledgement is atomic with the effects and travels with the pages.
  */
-export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[]): BatchResult {
+export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[], runReducer?: ReducerRunner): BatchResult {
   const tx = reducerTx(serverTx);
   const result: BatchResult = { rejections: [], settled: [], outcomes: [] };
   const lastSeq = new Map<string, number>();
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const m of batch) {
-      const rejection = applyOne(db, tx, reducers, m);
+      const rejection = applyOne(db, tx, reducers, m, runReducer);
       result.outcomes.push(rejection);
       if (rejection) result.rejections.push(rejection);
       if (m.seq > 0) lastSeq.set(m.clientId, m.seq);
@@ -50,7 +57,7 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
   return result;
 }
 
-function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation): RejectionRecord | undefined {
+function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner | undefined): RejectionRecord | undefined {
   const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, ...rejectionOf(m.name, error) });
   let call;
   try {
@@ -60,7 +67,9 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
   }
   db.exec('SAVEPOINT quire_mutation');
   try {
-    call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId });
+    const run = () => call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId });
+    if (runReducer) runReducer(m, run);
+    else run();
     db.exec('RELEASE quire_mutation');
     return undefined;
   } catch (error) {
