@@ -174,7 +174,8 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       const address = server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
       const url = `ws://${host.includes(':') ? `[${host}]` : host}:${actual}`;
-      logger.info({ url, dataDir: options.dataDir }, `listening on ${url}`);
+      // The URL is followed by a space: scripts find it in JSON lines with /listening on (\S+)/.
+      logger.info({ url, dataDir: options.dataDir }, `listening on ${url} (health checks: GET ${url.replace(/^ws/, 'http')}${HEALTH_PATH})`);
       return { port: actual, url };
     },
     mutate(docId, name, args, mutateOptions) {

@@ -1,4 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { silentLogger } from '../../test/memory-logger.js';
+import packageJson from '../../package.json' with { type: 'json' };
 import { main } from './main.js';
 
 function capture() {
@@ -27,7 +33,40 @@ describe('quire CLI arguments', () => {
     expect(await main(['serve', '--reducers', 'x.ts', '--port', 'eighty'])).toBe(2);
     expect(io.err()).toContain('--port must be an integer from 0 to 65535, got "eighty"');
     expect(await main(['serve', '--bogus'])).toBe(2);
-    expect(io.err()).toContain("Unknown option '--bogus'");
+    expect(io.err()).toContain('quire: unknown option --bogus\n');
+  });
+
+  test('an unknown option that looks like a known one gets a "did you mean"', async () => {
+    const io = capture();
+    expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);
+    expect(io.err()).toContain('quire: unknown option --prot — did you mean --port?');
+    expect(await main(['serve', '--data-dir', './d'])).toBe(2);
+    expect(io.err()).toContain('quire: unknown option --data-dir — did you mean --data?');
+  });
+
+  test('--version prints the package version', async () => {
+    const io = capture();
+    expect(await main(['--version'])).toBe(0);
+    expect(await main(['-v'])).toBe(0);
+    expect(io.out()).toBe(`quire ${packageJson.version}\nquire ${packageJson.version}\n`);
+  });
+
+  test('a port that is taken exits 1 saying so and what to do', async () => {
+    const io = capture();
+    const dir = mkdtempSync(join(tmpdir(), 'quire-cli-'));
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      writeFileSync(join(dir, 'reducers.mjs'), 'export default { definitions: {} };\n');
+      expect(await main(['serve', '-r', join(dir, 'reducers.mjs'), '-d', join(dir, 'data'), '--port', String(port)], { logger: silentLogger })).toBe(1);
+      expect(io.err()).toBe(
+        `quire: port ${port} on 127.0.0.1 is already in use — stop the process that holds it, or pick another port with --port <n> (--port 0 picks a free one)\n`,
+      );
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a reducers file that does not exist fails with a typed error before listening', async () => {

@@ -1,68 +1,111 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
+import type { Logger } from 'pino';
 import { createSyncServer } from '../sync-server.js';
+import { didYouMean } from './did-you-mean.js';
 import { loadReducers } from './load-reducers.js';
+import { cliLogger } from './readable-log.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>]
 
-Starts a Quire sync server.
+Starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 
-  -r, --reducers <file>  module exporting defineReducers(...) (TypeScript or JavaScript)
-  -d, --data <dir>       where documents are stored (default ./data)
-  -p, --port <n>         port to listen on (default 8787; 0 picks a free one)
-      --host <addr>      address to bind (default 127.0.0.1)
-  -h, --help             show this help
+  -r, --reducers <file>    module exporting defineReducers(...) (TypeScript or JavaScript)
+  -d, --data <dir>         where documents are stored (default ./data)
+  -p, --port <n>           port to listen on (default 8787; 0 picks a free one)
+      --host <addr>        address to bind (default 127.0.0.1)
+      --log-level <level>  debug, info, warn or error (default info)
+      --log-json           log JSON lines even on a terminal (the default elsewhere)
+  -v, --version            print the version
+  -h, --help               show this help
 `;
 
+const OPTIONS = {
+  reducers: { type: 'string', short: 'r' },
+  data: { type: 'string', short: 'd', default: './data' },
+  port: { type: 'string', short: 'p', default: '8787' },
+  host: { type: 'string', default: '127.0.0.1' },
+  'log-level': { type: 'string', default: 'info' },
+  'log-json': { type: 'boolean' },
+  version: { type: 'boolean', short: 'v' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'];
+
+/** This package's version (package.json is two folders up both from src/cli and dist/cli). */
+export function version(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 /** Runs the CLI. Returns the process exit code, or never returns while serving. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], options: { logger?: Logger } = {}): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        reducers: { type: 'string', short: 'r' },
-        data: { type: 'string', short: 'd', default: './data' },
-        port: { type: 'string', short: 'p', default: '8787' },
-        host: { type: 'string', default: '127.0.0.1' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    process.stderr.write(`quire: ${(error as Error).message}\n\n${USAGE}`);
-    return 2;
+    return usageError(unknownOptionMessage(error as Error & { code?: string }));
   }
   const { values, positionals } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(`quire ${version()}\n`);
+    return 0;
+  }
   if (positionals[0] !== 'serve' || positionals.length > 1) {
-    process.stderr.write(`quire: expected the command "serve"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}\n\n${USAGE}`);
-    return 2;
+    return usageError(`expected the command "serve"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
-  if (!values.reducers) {
-    process.stderr.write(`quire: --reducers is required\n\n${USAGE}`);
-    return 2;
-  }
+  if (!values.reducers) return usageError('--reducers is required');
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d+$/.test(values.port) || port > 65535) {
     process.stderr.write(`quire: --port must be an integer from 0 to 65535, got "${values.port}"\n`);
     return 2;
   }
+  if (!LOG_LEVELS.includes(values['log-level'])) {
+    process.stderr.write(`quire: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"\n`);
+    return 2;
+  }
+  const logger = options.logger ?? cliLogger(values['log-level'], values['log-json'] ? true : undefined);
   const dataDir = resolve(values.data);
   const reducers = await loadReducers(values.reducers);
-  const server = createSyncServer({ reducers, dataDir });
-  const { url } = await server.listen(port, values.host);
   const names = Object.keys(reducers.definitions);
-  process.stdout.write(`quire: ${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}\nquire: documents in ${dataDir}\nquire: listening on ${url}\n`);
+  logger.info({ reducers: names, file: resolve(values.reducers) }, `quire ${version()}: ${names.length} reducers from ${resolve(values.reducers)}`);
+  const server = createSyncServer({ reducers, dataDir, logger });
+  try {
+    await server.listen(port, values.host);
+  } catch (error) {
+    await server.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      process.stderr.write(
+        `quire: port ${port} on ${values.host} is already in use — stop the process that holds it, or pick another port with --port <n> (--port 0 picks a free one)\n`,
+      );
+      return 1;
+    }
+    throw error;
+  }
   const stop = async (signal: string) => {
-    process.stdout.write(`quire: ${signal}, closing documents…\n`);
+    logger.info(`${signal}: closing documents`);
     await server.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   return new Promise<number>(() => {});
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`quire: ${message}\n\n${USAGE}`);
+  return 2;
+}
+
+/** parseArgs' message, or for an unknown option a shorter one that suggests the closest known option. */
+function unknownOptionMessage(error: Error & { code?: string }): string {
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message;
+  const option = /'([^']+)'/.exec(error.message)?.[1] ?? '';
+  const suggestion = didYouMean(option, Object.keys(OPTIONS));
+  return `unknown option ${option}${suggestion ? ` — did you mean ${suggestion}?` : ''}`;
 }
