@@ -30,5 +30,5 @@ export function readableLine(json: string): string {
 /** The CLI's logger: readable lines on a terminal, JSON lines otherwise (or with `json`). */
 export function cliLogger(level: string, json = !process.stdout.isTTY): Logger {
   if (json) return pino({ level, base: { name: 'quire' } }, pino.destination({ dest: 1, sync: true }));
-  return pino({ level, base: undefined }, { write: (line: string) => void process.stdout.write(readableLine(line)) });
+  return pino({ level, base: null }, { write: (line: string) => void process.stdout.write(readableLine(line)) });
 }
