@@ -3,7 +3,9 @@
  * the WebSocket endpoint. Exports are listed by name.
  */
 export { createSyncServer } from './sync-server.js';
-export type { Authorize, AuthorizeRequest, SyncServer, SyncServerOptions } from './sync-server.js';
+export type { Authorize, AuthorizeRequest, Health, SyncServer, SyncServerOptions } from './sync-server.js';
 export type { ServerLimits } from './limits.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';
 export { FileCommitLog } from './log/file-commit-log.js';
 export type { CommitLog, CommitLogSummary, CommitRecord, RejectionRecord, VolumeMark } from './log/commit-log.js';

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { readableLine } from './readable-log.js';
 
 /** A pino logger: pass your app's own to `createSyncServer({ logger })`. */
 export type { Logger } from 'pino';
@@ -13,3 +14,17 @@ export function defaultLogger(): Logger {
   return pino({ level: 'warn', base: { name: 'quire' } }, pino.destination({ dest: 2, sync: true }));
 }
 
+
+/**
+ * The logger the `quire` CLI and the todo demo use: readable lines on a
+ * terminal, JSON lines otherwise (for files and log collectors), on stdout.
+ * An app with its own pino logger passes that to `createSyncServer` instead.
+ *
+ * @example
+ * createSyncServer({ reducers, dataDir, logger: createLogger({ level: 'debug' }) });
+ */
+export function createLogger(options: { level?: string; json?: boolean } = {}): Logger {
+  const level = options.level ?? 'info';
+  if (options.json ?? !process.stdout.isTTY) return pino({ level, base: { name: 'quire' } }, pino.destination({ dest: 1, sync: true }));
+  return pino({ level, base: null }, { write: (line: string) => void process.stdout.write(readableLine(line)) });
+}

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { createLogger } from '../logger.js';
 import { createSyncServer } from '../sync-server.js';
 import { didYouMean } from './did-you-mean.js';
 import { loadReducers } from './load-reducers.js';
-import { cliLogger } from './readable-log.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>]
 
@@ -69,7 +69,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stderr.write(`quire: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"\n`);
     return 2;
   }
-  const logger = options.logger ?? cliLogger(values['log-level'], values['log-json'] ? true : undefined);
+  const logger = options.logger ?? createLogger({ level: values['log-level'], ...(values['log-json'] ? { json: true } : {}) });
   const dataDir = resolve(values.data);
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);

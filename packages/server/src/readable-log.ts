@@ -1,5 +1,3 @@
-import { pino, type Logger } from 'pino';
-
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 // pino's own fields, shown otherwise or not at all.
 const HIDDEN = new Set(['level', 'time', 'msg', 'pid', 'hostname', 'name', 'err']);
@@ -27,8 +25,3 @@ export function readableLine(json: string): string {
   return `${time} ${level} ${String(entry.msg ?? '')}${fields.length > 0 ? ` ${fields.join(' ')}` : ''}${stack}\n`;
 }
 
-/** The CLI's logger: readable lines on a terminal, JSON lines otherwise (or with `json`). */
-export function cliLogger(level: string, json = !process.stdout.isTTY): Logger {
-  if (json) return pino({ level, base: { name: 'quire' } }, pino.destination({ dest: 1, sync: true }));
-  return pino({ level, base: null }, { write: (line: string) => void process.stdout.write(readableLine(line)) });
-}
