@@ -45,6 +45,12 @@ test('serves the app, with index.html for client-side paths and 404 for missing 
   expect((await get('/sync')).status).toBe(426);
 });
 
+test('answers /healthz with the sync server health', async () => {
+  const res = await get('/healthz');
+  expect(res.status).toBe(200);
+  expect(await res.json()).toEqual({ ok: true, documents: expect.any(Number), connections: expect.any(Number) });
+});
+
 test('syncs lists over /sync on the same port', async () => {
   const url = server.url.replace(/^http/, 'ws') + 'sync';
   const alice = createClient({ url, docId: 'shared-list', reducers });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { QuireError } from '@quire/core';
-import { createSyncServer } from '@quire/server';
+import { type Logger, createSyncServer } from '@quire/server';
 import { reducers } from '../reducers.js';
 import { staticFiles } from './static-files.js';
 
@@ -15,6 +15,8 @@ export interface DemoServerOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** The sync server's logger. Default: warnings and errors to stderr. */
+  logger?: Logger;
 }
 
 export interface DemoServer {
@@ -27,6 +29,8 @@ export interface DemoServer {
 
 /** The path the app's sync WebSocket connects to. */
 export const SYNC_PATH = '/sync';
+/** Answers 200 with the sync server's health as JSON. */
+export const HEALTH_PATH = '/healthz';
 
 /** Serves the todo app and its Quire sync endpoint on one HTTP port. */
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
@@ -39,13 +43,18 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const host = options.host ?? '127.0.0.1';
   const serveStatic = staticFiles(options.staticDir);
   const http = createServer((req, res) => {
-    if (new URL(req.url ?? '/', 'http://x').pathname === SYNC_PATH) {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path === SYNC_PATH) {
       res.writeHead(426, { 'content-type': 'text/plain; charset=utf-8' }).end('Quire sync endpoint: connect with a WebSocket\n');
+      return;
+    }
+    if (path === HEALTH_PATH) {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(sync.health()));
       return;
     }
     serveStatic(req, res);
   });
-  const sync = createSyncServer({ reducers, dataDir: options.dataDir, path: SYNC_PATH });
+  const sync = createSyncServer({ reducers, dataDir: options.dataDir, path: SYNC_PATH, ...(options.logger ? { logger: options.logger } : {}) });
   sync.attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
