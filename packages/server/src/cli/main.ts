@@ -73,7 +73,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const dataDir = resolve(values.data);
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
-  logger.info({ reducers: names, file: resolve(values.reducers) }, `quire ${version()}: ${names.length} reducers from ${resolve(values.reducers)}`);
+  logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
   const server = createSyncServer({ reducers, dataDir, logger });
   try {
     await server.listen(port, values.host);
