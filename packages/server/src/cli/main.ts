@@ -88,7 +88,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     throw error;
   }
   const stop = async (signal: string) => {
-    logger.info(`${signal}: closing documents`);
+    logger.info(`${signal}, closing documents`);
     await server.close();
     process.exit(0);
   };
