@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { withGlobal } from '@sinonjs/fake-timers';
 import { FileStore, createClient, type MutationHandle, type QuireClient } from '@quire/core';
-import { createSyncServer, type SyncServer } from '@quire/server';
+import { createLogger, createSyncServer, type SyncServer } from '@quire/server';
 import type { AppendArgs, TransferArgs } from '../helpers/chaos-wire.js';
 import { MutationBook, SERVER_STATE_QUERIES, rowIds, serverState, type Bank } from '../helpers/mutation-book.js';
 import { digestDifferences, digestPages, type PageDigest } from '../helpers/page-digest.js';
@@ -182,6 +182,8 @@ export class SimWorld {
       checkpointPages: CHECKPOINT_PAGES,
       commitLog: (_docId, dir) => new TrackedLog(dir, this.io, (point) => this.faultPoint(point), this.options.brokenLog),
       beforeCheckpoint: () => this.faultPoint('checkpoint'),
+      // Its crashes are on purpose: each would log an error.
+      logger: createLogger({ level: 'silent' }),
     });
     this.server.attach(this.network.httpServer);
   }
