@@ -20,6 +20,7 @@ export const QUIRE_ERROR_CODES = [
   'invalid_error_code',
   'seq_gap',
   'mutation_too_large',
+  'reducer_too_slow',
   // connections
   'unauthorized',
   'invalid_doc_id',
@@ -31,6 +32,7 @@ export const QUIRE_ERROR_CODES = [
   'connect_failed',
   'server_unreachable',
   'server_error',
+  'document_unavailable',
   'server_closed',
   'client_closed',
   'no_websocket',
