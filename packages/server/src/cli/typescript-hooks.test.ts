@@ -7,15 +7,17 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { load, resolve } from './typescript-hooks.js';
 
 // Node's own resolution for what these tests need: relative files that exist.
-async function nodeResolve(specifier: string, context: { parentURL?: string }): Promise<ResolveFnOutput> {
-  const url = new URL(specifier, context.parentURL);
+async function nodeResolve(specifier: string, context?: { parentURL?: string | undefined }): Promise<ResolveFnOutput> {
+  const url = new URL(specifier, context?.parentURL);
   if (!existsSync(url)) throw Object.assign(new Error(`Cannot find module ${url.pathname}`), { code: 'ERR_MODULE_NOT_FOUND' });
   return { url: url.href };
 }
 async function nodeLoad(url: string): Promise<LoadFnOutput> {
   return { format: 'module' as ModuleFormat, source: `/* node loaded ${url} */`, shortCircuit: true };
 }
-const context = (parentURL?: string) => ({ conditions: [], importAttributes: {}, ...(parentURL ? { parentURL } : {}) });
+// The fields the hooks read; Node's context objects carry a few more.
+const context = (parentURL?: string) => ({ conditions: [], ...(parentURL ? { parentURL } : {}) }) as unknown as Parameters<typeof resolve>[1];
+const loadContext = { conditions: [], format: undefined } as unknown as Parameters<typeof load>[1];
 
 const dir = mkdtempSync(join(tmpdir(), 'quire-ts-hooks-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,7 +48,7 @@ describe('TypeScript module hooks', () => {
       '}) satisfies Reducers<never>;',
     ].join('\n');
     writeFileSync(join(dir, 'typed.ts'), source);
-    const out = await load(url('typed.ts'), { conditions: [], format: undefined, importAttributes: {} }, nodeLoad);
+    const out = await load(url('typed.ts'), loadContext, nodeLoad);
     expect(out.format).toBe('module');
     const code = String(out.source);
     expect(code.split('\n')).toHaveLength(source.split('\n').length);
@@ -56,7 +58,7 @@ describe('TypeScript module hooks', () => {
   });
 
   test('JavaScript is left to Node', async () => {
-    const out = await load(url('plain.js'), { conditions: [], format: undefined, importAttributes: {} }, nodeLoad);
+    const out = await load(url('plain.js'), loadContext, nodeLoad);
     expect(out.source).toBe(`/* node loaded ${url('plain.js')} */`);
   });
 });
