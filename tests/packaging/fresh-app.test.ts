@@ -62,6 +62,12 @@ describe('an app outside the workspace, installed from the packed tarballs', () 
     expect(out).toContain('[{"title":"Fix the build","priority":3}]');
   });
 
+  test('TypeScript reducers written as CommonJS fail with what to change', async () => {
+    const failure = await sh(app, 'npx', ['quire', 'serve', '--reducers', './commonjs-reducers.ts', '--port', '0']).catch((error: Error) => error.message);
+    expect(failure).toContain('quire: [reducers_file_type]');
+    expect(failure).toContain('commonjs-reducers.ts: TypeScript reducers run as ES modules, where require is not defined — use import and export');
+  });
+
   test('a CommonJS script can require() the packages', async () => {
     expect(await sh(app, 'node', ['require-check.cjs'])).toBe('function function function function\n');
   });

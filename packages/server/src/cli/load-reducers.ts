@@ -32,6 +32,18 @@ function isReducers(value: unknown): value is Reducers {
  * of `@quire/core` would fail the server's `instanceof` checks).
  */
 async function importModule(file: string): Promise<unknown> {
-  if (/\.m?ts$/.test(file)) await import('./register-typescript.js');
-  return import(pathToFileURL(file).href);
+  if (!/\.m?ts$/.test(file)) return import(pathToFileURL(file).href);
+  await import('./register-typescript.js');
+  try {
+    return await import(pathToFileURL(file).href);
+  } catch (error) {
+    // CommonJS habits in a file that runs as an ES module (see typescript-hooks.ts).
+    const commonjs = /\b(require|module|exports|__dirname|__filename) is not defined in ES module scope/.exec(String((error as Error)?.message));
+    if (!commonjs) throw error;
+    throw new QuireError(
+      'reducers_file_type',
+      `${file}: TypeScript reducers run as ES modules, where ${commonjs[1]} is not defined — use import and export (export default defineReducers({...})) instead of require and module.exports`,
+      { cause: error },
+    );
+  }
 }
