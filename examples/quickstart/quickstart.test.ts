@@ -10,14 +10,20 @@ import { afterAll, expect, test } from 'vitest';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'quire-quickstart-'));
 let server: ChildProcess | undefined;
-afterAll(() => {
-  server?.kill('SIGTERM');
+afterAll(async () => {
+  // npx runs the CLI as its own child: stop the whole process group, or the
+  // server outlives the test.
+  if (server?.pid !== undefined && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    process.kill(-server.pid, 'SIGTERM');
+    await exited;
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 function run(command: string, args: string[], until?: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: here, env: process.env });
+    const child = spawn(command, args, { cwd: here, env: process.env, detached: until !== undefined });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;

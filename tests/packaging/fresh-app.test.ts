@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { packPackages, repoRoot, sh, startProcess } from './outside-workspace.js';
 
@@ -12,10 +12,12 @@ const here = new URL('.', import.meta.url);
 const app = mkdtempSync(join(tmpdir(), 'quire-fresh-app-'));
 const stops: Array<() => void> = [];
 let installSeconds = 0;
+let packs: string | undefined;
 
 beforeAll(async () => {
   const started = Date.now();
   const tarballs = await packPackages();
+  packs = dirname(tarballs.core);
   await sh(app, 'npm', ['init', '-y']);
   await sh(app, 'npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarballs.core, tarballs.server]);
   installSeconds = (Date.now() - started) / 1000;
@@ -27,6 +29,7 @@ afterAll(() => {
   for (const stop of stops) stop();
   console.log(`packaging: packed and installed in ${installSeconds.toFixed(0)} s`);
   rmSync(app, { recursive: true, force: true });
+  if (packs) rmSync(packs, { recursive: true, force: true });
 });
 
 async function serve(reducers: string, dataDir: string): Promise<{ url: string; banner: string }> {

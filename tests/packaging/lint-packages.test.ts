@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { packPackages } from './outside-workspace.js';
 
 // publint and Are the Types Wrong over the tarballs npm would publish.
@@ -11,6 +13,9 @@ const run = promisify(execFile);
 let tarballs: Record<string, string>;
 beforeAll(async () => {
   tarballs = await packPackages();
+});
+afterAll(() => {
+  if (tarballs) rmSync(dirname(tarballs.core!), { recursive: true, force: true });
 });
 
 async function lint(bin: string, args: string[]): Promise<{ ok: boolean; output: string }> {
