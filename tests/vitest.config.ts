@@ -6,7 +6,7 @@ export default mergeConfig(
   defineConfig({
     test: {
       include: ['**/*.test.ts'],
-      exclude: ['node_modules/**'],
+      exclude: ['node_modules/**', 'packaging/**'],
       // Suites start servers and child processes: run them one file at a time.
       fileParallelism: false,
       testTimeout: 120_000,

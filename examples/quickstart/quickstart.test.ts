@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,18 +6,24 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 
 // Runs the README's quick start as written: the CLI serves reducers.ts, and
-// clients.ts connects two clients that must converge.
+// clients.ts connects two clients that must converge, on every run.
 const here = fileURLToPath(new URL('.', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'quire-quickstart-'));
 let server: ChildProcess | undefined;
-afterAll(() => {
-  server?.kill('SIGTERM');
+afterAll(async () => {
+  // npx runs the CLI as its own child: stop the whole process group, or the
+  // server outlives the test.
+  if (server?.pid !== undefined && server.exitCode === null) {
+    const exited = new Promise((resolve) => server!.once('exit', resolve));
+    process.kill(-server.pid, 'SIGTERM');
+    await exited;
+  }
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 function run(command: string, args: string[], until?: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: here, env: process.env });
+    const child = spawn(command, args, { cwd: here, env: process.env, detached: until !== undefined });
     let out = '';
     child.stdout.on('data', (d: Buffer) => {
       out += d;
@@ -29,13 +35,19 @@ function run(command: string, args: string[], until?: RegExp): Promise<string> {
   });
 }
 
-test('two clients converge through the CLI server', async () => {
+test('two clients converge through the CLI server, and again on a second run over the same data', async () => {
   const banner = await run('npx', ['quire', 'serve', '--reducers', './reducers.ts', '--data', dataDir, '--port', '0'], /listening on (ws:\/\/\S+)/);
   const url = /listening on (ws:\/\/\S+)/.exec(banner)![1]!;
   expect(banner).toMatch(/3 reducers \(createTable, addNote, like\)/);
-  const out = await run('npx', ['tsx', 'clients.ts', url]);
-  expect(out).toContain("alice sees [ { text: 'Hello from Alice', likes: 2 } ]");
-  expect(out).toContain("bob   sees [ { text: 'Hello from Alice', likes: 2 } ]");
+  for (let runs = 0; runs < 2; runs++) {
+    const out = await run('node', ['--import', '@quire/server/typescript', 'clients.ts', url]);
+    expect(out).toContain("alice sees [ { text: 'Hello from Alice', likes: 2 } ]");
+    expect(out).toContain("bob   sees [ { text: 'Hello from Alice', likes: 2 } ]");
+  }
+});
+
+test("the README's data folder is ignored by git", () => {
+  expect(execFileSync('git', ['check-ignore', 'data/documents'], { cwd: here, encoding: 'utf8' }).trim()).toBe('data/documents');
 });
 
 test('the README quotes this example word for word', () => {

@@ -68,6 +68,7 @@ export const QUIRE_ERROR_CODES = [
   'log_field_too_large',
   'lsn_gap',
   'reducers_not_found',
+  'reducers_file_type',
 ] as const;
 
 /** A code Quire raises; see docs/ERRORS.md. */

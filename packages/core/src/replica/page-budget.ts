@@ -1,22 +1,22 @@
-import { LRUCache } from 'lru-cache';
 import { PAGE_SIZE } from '../page/page.js';
 
 /**
  * Keeps a partial replica's base pages within a byte budget by forgetting
- * the least recently used ones. lru-cache keeps the recency order; eviction
- * itself runs only between engine operations (never while SQLite reads, or
- * a query larger than the budget would refault forever), and skips pinned
- * pages: page 1, interior b-tree pages and pages under pending writes.
+ * the least recently used ones. Eviction itself runs only between engine
+ * operations (never while SQLite reads, or a query larger than the budget
+ * would refault forever), and skips pinned pages: page 1, interior b-tree
+ * pages and pages under pending writes.
  */
 export class PageBudget {
-  // Values are unused: lru-cache serves as the recency list.
-  private readonly recency = new LRUCache<number, true>({ maxSize: Number.MAX_SAFE_INTEGER, sizeCalculation: () => 1 });
+  // The recency list: a Set iterates in insertion order, so re-adding a page
+  // on every touch keeps the least recently used first.
+  private readonly recency = new Set<number>();
 
   constructor(readonly maxBytes: number) {}
 
   touch(pgno: number): void {
-    if (this.recency.has(pgno)) this.recency.get(pgno);
-    else this.recency.set(pgno, true);
+    this.recency.delete(pgno);
+    this.recency.add(pgno);
   }
 
   forget(pgno: number): void {
@@ -32,7 +32,7 @@ export class PageBudget {
     let excess = held - Math.floor(this.maxBytes / PAGE_SIZE);
     const out: number[] = [];
     if (excess <= 0) return out;
-    for (const pgno of this.recency.rkeys()) {
+    for (const pgno of this.recency) {
       if (excess <= 0) break;
       if (pinned(pgno)) continue;
       out.push(pgno);

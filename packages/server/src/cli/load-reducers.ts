@@ -10,6 +10,9 @@ import { QuireError, type Reducers } from '@quire/core';
 export async function loadReducers(path: string): Promise<Reducers> {
   const file = resolve(path);
   if (!existsSync(file)) throw new QuireError('reducers_not_found', `reducers file ${file} does not exist — pass the module that calls defineReducers()`);
+  if (/\.(cts|tsx)$/.test(file)) {
+    throw new QuireError('reducers_file_type', `${file}: TypeScript reducers load as ES modules from .ts or .mts files — rename the file to .ts (with import and export, not require)`);
+  }
   const mod = (await importModule(file)) as Record<string, unknown>;
   for (const candidate of [mod.default, mod.reducers, (mod.default as Record<string, unknown> | undefined)?.reducers]) {
     if (isReducers(candidate)) return candidate;
@@ -22,17 +25,25 @@ function isReducers(value: unknown): value is Reducers {
 }
 
 /**
- * Imports the app's module so it shares this process's module graph. Not
- * tsx's `tsImport()`: that loads the file and everything it imports under a
- * private namespace, so the app's `@quire/core` is a second copy and a
- * `QuireError` thrown by a reducer fails the server's `instanceof` check (its
- * code is reported as `reducer_error`). TypeScript goes through tsx's global
- * loader instead.
+ * Imports the app's module into this process's module graph, so the app's
+ * `@quire/core` is the server's and a `QuireError` thrown by a reducer keeps
+ * its code. TypeScript goes through module hooks registered for the whole
+ * process (not a private loader such as tsx's `tsImport()`, whose second copy
+ * of `@quire/core` would fail the server's `instanceof` checks).
  */
 async function importModule(file: string): Promise<unknown> {
-  if (/\.[cm]?tsx?$/.test(file)) {
-    const { register } = await import('tsx/esm/api');
-    register();
+  if (!/\.m?ts$/.test(file)) return import(pathToFileURL(file).href);
+  await import('./register-typescript.js');
+  try {
+    return await import(pathToFileURL(file).href);
+  } catch (error) {
+    // CommonJS habits in a file that runs as an ES module (see typescript-hooks.ts).
+    const commonjs = /\b(require|module|exports|__dirname|__filename) is not defined in ES module scope/.exec(String((error as Error)?.message));
+    if (!commonjs) throw error;
+    throw new QuireError(
+      'reducers_file_type',
+      `${file}: TypeScript reducers run as ES modules, where ${commonjs[1]} is not defined — use import and export (export default defineReducers({...})) instead of require and module.exports`,
+      { cause: error },
+    );
   }
-  return import(pathToFileURL(file).href);
 }

@@ -73,4 +73,20 @@ describe('quire CLI arguments', () => {
     capture();
     await expect(main(['serve', '--reducers', '/nonexistent/reducers.ts', '--port', '0'])).rejects.toMatchObject({ code: 'reducers_not_found' });
   });
+
+  test('a .cts or .tsx reducers file fails with a typed error that says to rename it', async () => {
+    capture();
+    const dir = mkdtempSync(join(tmpdir(), 'quire-cli-'));
+    try {
+      for (const name of ['reducers.cts', 'reducers.tsx']) {
+        writeFileSync(join(dir, name), 'export default {};');
+        await expect(main(['serve', '--reducers', join(dir, name), '--port', '0'])).rejects.toMatchObject({
+          code: 'reducers_file_type',
+          message: expect.stringContaining('rename the file to .ts'),
+        });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
