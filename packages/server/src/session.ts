@@ -166,7 +166,10 @@ export class Session implements Peer {
       if (piece.end) return;
       at = piece.next;
       const next = mutations[at]!;
-      await this.waitUntil(() => flow.fits(next));
+      await this.waitUntil(
+        () => flow.fits(next),
+        () => (flow.queued >= this.context.limits.maxQueuedMutations ? 'maxQueuedMutations' : 'maxQueuedBytes'),
+      );
       if (this.closed) return;
     }
   }
@@ -177,8 +180,10 @@ export class Session implements Peer {
     const wanted = pgnos.slice(0, MAX_PAGES_PER_REQUEST).flatMap((p) => (p.pgno >= 1 ? [p.pgno] : []));
     // Each answer is real work (reads and deflate): let other connections' frames in between.
     await new Promise((resolve) => setImmediate(resolve));
+    const backlogged = () => this.socket.bufferedAmount > maxBufferedBytes;
     await this.waitUntil(
-      () => (this.pageRequests.length === 0 || this.pagesInFlight + wanted.length <= maxPagesInFlight) && this.socket.bufferedAmount <= maxBufferedBytes,
+      () => (this.pageRequests.length === 0 || this.pagesInFlight + wanted.length <= maxPagesInFlight) && !backlogged(),
+      () => (backlogged() ? 'maxBufferedBytes' : 'maxPagesInFlight'),
     );
     if (this.closed) return;
     coordinator.readPages(this, id, wanted);
@@ -186,10 +191,16 @@ export class Session implements Peer {
     this.pagesInFlight += wanted.length;
   }
 
-  /** Resolves once `ready()` holds or the session closed; the socket is not read meanwhile. */
-  private waitUntil(ready: () => boolean): Promise<void> {
+  /**
+   * Resolves once `ready()` holds or the session closed; the socket is not read meanwhile.
+   * `limit` names the limit the client is at, for the debug log (why a client's requests wait).
+   */
+  private waitUntil(ready: () => boolean, limit: () => keyof ServerLimits): Promise<void> {
     if (ready()) return Promise.resolve();
     this.socket.pause();
+    const at = limit();
+    const since = Date.now();
+    this.logger.debug({ limit: at }, `stopped reading the connection: the client is at limits.${at}`);
     return new Promise((resolve) => {
       const timer = setInterval(() => this.recheck(), RECHECK_MS);
       this.waiting = {
@@ -197,6 +208,7 @@ export class Session implements Peer {
         done: () => {
           clearInterval(timer);
           this.waiting = undefined;
+          this.logger.debug({ limit: at, pausedMs: Date.now() - since }, 'reading the connection again');
           if (!this.closed) this.socket.resume();
           // Through the event loop: other connections' frames get read before this one goes on.
           setImmediate(resolve);
