@@ -96,7 +96,8 @@ describe('Session', () => {
   });
 
   test('a push of many mutations is handed to the coordinator maxQueuedMutations at a time: others are not queued behind all of it', async () => {
-    await start({ maxQueuedMutations: 50 });
+    const { logger, lines } = memoryLogger('debug');
+    await start({ maxQueuedMutations: 50 }, logger);
     const flooder = await open('flooder');
     flooder.send({ type: 'push', mutations: Array.from({ length: 2000 }, (_, i) => add(i + 1)) });
     await new Promise((r) => setTimeout(r, 20));
@@ -107,6 +108,9 @@ describe('Session', () => {
     while ((await countAtProbe('flooder')) < 2000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(await countAtProbe('flooder')).toBe(2000);
     expect(flooder.received.filter((m) => m.type === 'error')).toEqual([]);
+    // Operators can see why: the connection was not read while the client was at its limit.
+    expect(lines).toContainEqual(expect.objectContaining({ clientId: 'flooder', limit: 'maxQueuedMutations', msg: 'stopped reading the connection: the client is at limits.maxQueuedMutations' }));
+    expect(lines).toContainEqual(expect.objectContaining({ clientId: 'flooder', limit: 'maxQueuedMutations', msg: 'reading the connection again', pausedMs: expect.any(Number) }));
   });
 
   test('without the limit, the same push is all queued in front of a later mutation (what the limit prevents)', async () => {

@@ -208,8 +208,10 @@ export class Session implements Peer {
         done: () => {
           clearInterval(timer);
           this.waiting = undefined;
-          this.logger.debug({ limit: at, pausedMs: Date.now() - since }, 'reading the connection again');
-          if (!this.closed) this.socket.resume();
+          if (!this.closed) {
+            this.logger.debug({ limit: at, pausedMs: Date.now() - since }, 'reading the connection again');
+            this.socket.resume();
+          }
           // Through the event loop: other connections' frames get read before this one goes on.
           setImmediate(resolve);
         },
