@@ -92,16 +92,7 @@ export class ReplicaDb implements Tx {
   }
 
   query<R extends Row = Row>(sql: string, params?: SqlParams): R[] {
-    return this.guard(() => {
-      const stmt = this.prepare(sql, params);
-      const rows: R[] = [];
-      try {
-        while (stmt.step()) rows.push(stmt.get({}) as R);
-      } finally {
-        stmt.reset(true);
-      }
-      return rows;
-    });
+    return this.guard(() => rowsOf<R>(this.prepare(sql, params)));
   }
 
   /**
@@ -115,16 +106,7 @@ export class ReplicaDb implements Tx {
     this.reading = true;
     this.refused = undefined;
     try {
-      return this.guard(() => {
-        const stmt = this.prepareRead(sql, params);
-        const rows: R[] = [];
-        try {
-          while (stmt.step()) rows.push(stmt.get({}) as R);
-        } finally {
-          stmt.reset(true);
-        }
-        return rows;
-      });
+      return this.guard(() => rowsOf<R>(this.prepareRead(sql, params)));
     } catch (error) {
       if (this.refused !== undefined) throw readOnlyError(sql, this.refused, error);
       throw error;
@@ -256,4 +238,15 @@ function readOnlyError(sql: string, refused: string, cause: unknown): QuireError
     `queries only read, and SQLite refused ${refused} in ${JSON.stringify(shown.trim())} — use SELECT to read; change data by calling a reducer (client.mutate.<name>(args)), which the server applies for everyone`,
     { cause },
   );
+}
+
+/** Every row of a prepared statement; the statement is reset for its next use. */
+function rowsOf<R extends Row>(stmt: Stmt): R[] {
+  const rows: R[] = [];
+  try {
+    while (stmt.step()) rows.push(stmt.get({}) as R);
+  } finally {
+    stmt.reset(true);
+  }
+  return rows;
 }
