@@ -1,0 +1,91 @@
+import type { BaseUpdate } from '../engine/rebase.js';
+import type { PageImage } from '../page/page.js';
+import type { CommitMessage, Rejection, SnapshotMessage, WelcomeMessage } from '../protocol/index.js';
+
+/** A server update for the engine to apply, with this client's rejections it settles. */
+export interface StreamedUpdate {
+  update: BaseUpdate;
+  rejections: Rejection[];
+}
+
+/**
+ * The server's updates as one connection receives them: which LSN they have
+ * reached, whether they follow on without a gap, and whether the client has
+ * caught up with the state the server welcomed it at.
+ */
+export class CommitStream {
+  // The LSN the base will be at once every received update is applied (the
+  // engine applies them asynchronously, in order).
+  private receivedLsn = 0;
+  // The server's LSN at this connection's welcome, and whether the snapshot
+  // or catch-up that follows it has been applied.
+  private welcomeLsn = 0;
+  private caughtUp = false;
+  private snapshotPages: PageImage[] = [];
+  // This client's rejections from the welcome: settled with the update that follows.
+  private welcomeRejections: Rejection[] = [];
+
+  /** What the hello tells the server this client already has. */
+  get lastLsn(): number {
+    return this.receivedLsn;
+  }
+
+  /** A stored replica starts from its stored base. */
+  startAt(baseLsn: number): void {
+    if (this.receivedLsn === 0) this.receivedLsn = baseLsn;
+  }
+
+  /** A new socket: the parts of a snapshot the old one carried are void. */
+  opened(): void {
+    this.snapshotPages = [];
+  }
+
+  /** Returns the rejections to settle right away, when the client is already current. */
+  welcome(message: WelcomeMessage, clientId: string): Rejection[] {
+    this.welcomeLsn = message.lsn;
+    // A snapshot or catch-up commit follows unless the client is current.
+    this.caughtUp = message.lsn === this.receivedLsn;
+    this.welcomeRejections = message.rejections.filter((r) => r.clientId === clientId);
+    if (!this.caughtUp) return [];
+    const now = this.welcomeRejections;
+    this.welcomeRejections = [];
+    return now;
+  }
+
+  /** One part of a snapshot; the whole snapshot once the last part is in. */
+  snapshot(message: SnapshotMessage): StreamedUpdate | undefined {
+    this.snapshotPages.push(...message.pages);
+    if (!message.done) return undefined;
+    this.receivedLsn = message.lsn;
+    const streamed: StreamedUpdate = {
+      update: { kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: this.snapshotPages },
+      rejections: this.welcomeRejections,
+    };
+    this.snapshotPages = [];
+    this.welcomeRejections = [];
+    return streamed;
+  }
+
+  /**
+   * The update a commit makes; undefined for one already received, and
+   * `'gap'` when commits are missing before it (the client must resync).
+   */
+  commit(message: CommitMessage, clientId: string): StreamedUpdate | 'gap' | undefined {
+    if (message.baseLsn !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
+    this.receivedLsn = message.lsn;
+    const rejections = [...this.welcomeRejections, ...message.rejections.filter((r) => r.clientId === clientId)];
+    this.welcomeRejections = [];
+    const { lsn, pageCount, pages, forgotten } = message;
+    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections };
+  }
+
+  /** The engine applied an update from this stream. */
+  applied(update: BaseUpdate): void {
+    if (update.kind === 'snapshot' || update.lsn >= this.welcomeLsn) this.caughtUp = true;
+  }
+
+  /** Whether a base at `baseLsn` has the state the server welcomed this connection at. */
+  caughtUpAt(baseLsn: number): boolean {
+    return this.caughtUp && baseLsn >= this.welcomeLsn;
+  }
+}

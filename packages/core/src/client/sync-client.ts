@@ -1,0 +1,312 @@
+import { Engine } from '../engine/engine.js';
+import { QuireError } from '../errors.js';
+import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/index.js';
+import type { Reducers } from '../reducers/define-reducers.js';
+import type { ClientOptions, QuireClient } from './client.js';
+import { CommitStream, type StreamedUpdate } from './commit-stream.js';
+import { Connection, type WebSocketConstructor } from './connection.js';
+import type { MutateApi, MutationHandle } from './mutation-handle.js';
+import { MutationPusher } from './mutation-pusher.js';
+import { PAGE_REQUEST_BATCH, PageFetcher, offlineError } from './page-fetcher.js';
+import type { ConnectionState, SyncStatus } from './sync-status.js';
+
+type SyncError = SyncStatus['lastError'];
+
+/**
+ * A client: the engine (replica, pending queue, live queries) kept in sync
+ * with the server over one connection. Built by `createClient`, which checks
+ * the options first.
+ *
+ * The public methods are arrow properties, so they work detached from the
+ * client (`useSyncExternalStore(client.subscribeStatus, client.status)`).
+ */
+export class SyncClient<R extends Reducers> implements QuireClient<R> {
+  readonly docId: string;
+  readonly mutate: MutateApi<R>;
+  private readonly partial: boolean;
+  private readonly engine: Engine;
+  private readonly conn: Connection;
+  private readonly fetcher = new PageFetcher();
+  private readonly stream = new CommitStream();
+  private readonly pusher: MutationPusher;
+  private readonly statusListeners = new Set<(status: SyncStatus) => void>();
+  private readonly syncWaiters = new Set<{ resolve(): void; reject(error: Error): void }>();
+  // Page reads waiting for the connection to be welcomed (or to fail).
+  private readonly connectionWaiters = new Set<() => void>();
+  private connection: ConnectionState = 'offline';
+  private lastError: SyncError;
+  private offlineByChoice: boolean;
+  // Set while the client means to connect but has not started the socket yet
+  // (a stored replica is still loading).
+  private awaitingStart = false;
+  private closed = false;
+  // status() returns the same object until something changes (React's
+  // useSyncExternalStore relies on that).
+  private current: SyncStatus;
+
+  constructor(options: ClientOptions<R>, WebSocket: WebSocketConstructor, clientId: string) {
+    this.docId = options.docId;
+    this.partial = options.partial === true;
+    this.offlineByChoice = options.offline === true;
+    this.current = { connection: this.connection, pending: 0, lsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
+    this.engine = new Engine({
+      reducers: options.reducers,
+      clientId,
+      userId: options.userId,
+      store: options.store,
+      prefetch: options.prefetch,
+      cacheSize: this.partial ? options.cacheSize : undefined,
+      onEvict: (pgnos) => this.evicted(pgnos),
+      ...(this.partial ? { fetchPages: (pgnos: number[]) => this.pageConnection().then((conn) => this.fetcher.fetch(pgnos, conn)) } : {}),
+    });
+    this.pusher = new MutationPusher({
+      connected: () => this.connection === 'connected',
+      sendable: () => this.engine.sendable(),
+      send: (frame) => this.conn.send(frame),
+      tooLarge: (error) => {
+        this.lastError = error;
+        this.emit();
+      },
+    });
+    this.engine.subscribeState(() => {
+      this.emit();
+      // A mutation became durable in the store: it may be sent now.
+      this.pusher.schedule();
+    });
+    this.conn = new Connection(
+      { url: connectionUrl(options.url, options.docId, options.params), WebSocket, ...options.reconnect },
+      {
+        onOpen: () => this.hello(),
+        onMessage: (message) => this.receive(message),
+        onState: (state, error) => this.connectionLost(state, error),
+      },
+    );
+    this.mutate = Object.fromEntries(
+      Object.keys(options.reducers.definitions).map((name) => [
+        name,
+        (args?: unknown): MutationHandle => {
+          const handle = this.engine.mutate(name, args);
+          this.pusher.schedule();
+          return handle;
+        },
+      ]),
+    ) as unknown as MutateApi<R>;
+    if (!options.offline) this.start();
+  }
+
+  get clientId(): string {
+    return this.engine.clientId;
+  }
+
+  readonly query: QuireClient<R>['query'] = (sql, params) => this.engine.query(sql, params);
+
+  readonly measureQuery: QuireClient<R>['measureQuery'] = (sql, params) => this.engine.measure(sql, params);
+
+  readonly subscribe: QuireClient<R>['subscribe'] = (sql, params, listener, onError) => this.engine.subscribe(sql, params, listener, onError);
+
+  readonly status = (): SyncStatus => this.current;
+
+  readonly subscribeStatus = (listener: (status: SyncStatus) => void): (() => void) => {
+    this.statusListeners.add(listener);
+    return () => void this.statusListeners.delete(listener);
+  };
+
+  readonly ready = (): Promise<void> => this.engine.ready();
+
+  readonly synced = (): Promise<void> => {
+    const wait = new Promise<void>((resolve, reject) => this.syncWaiters.add({ resolve, reject }));
+    this.checkSynced();
+    return wait;
+  };
+
+  readonly disconnect = (): void => {
+    this.offlineByChoice = true;
+    this.conn.stop('offline');
+  };
+
+  readonly connect = (): void => {
+    this.offlineByChoice = false;
+    this.emit();
+    if (!this.closed) this.start();
+  };
+
+  readonly hydrate: QuireClient<R>['hydrate'] = async (options = {}) => {
+    for (;;) {
+      const { missing, total } = await this.engine.withReplica((db) => {
+        const { pageCount, pages } = db.pages.baseImage();
+        const lacking: number[] = [];
+        for (let pgno = 1; pgno <= pageCount; pgno++) if (!pages.has(pgno)) lacking.push(pgno);
+        return { missing: lacking, total: pageCount };
+      });
+      options.onProgress?.({ pages: total - missing.length, total });
+      if (missing.length === 0 && total > 0) return;
+      if (total === 0) {
+        // Nothing is known about the document before the first snapshot.
+        if (!(await this.pageConnection())) throw offlineError(1);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        continue;
+      }
+      for (let i = 0; i < missing.length; i += PAGE_REQUEST_BATCH) {
+        await this.fetcher.fetch(missing.slice(i, i + PAGE_REQUEST_BATCH), await this.pageConnection());
+        options.onProgress?.({ pages: Math.min(total, total - missing.length + i + PAGE_REQUEST_BATCH), total });
+      }
+    }
+  };
+
+  readonly inspect: QuireClient<R>['inspect'] = (fn) => this.engine.withReplica(fn);
+
+  readonly close = async (): Promise<void> => {
+    if (this.closed) return;
+    this.closed = true;
+    this.connectionChanged();
+    this.checkSynced();
+    this.conn.stop('closed');
+    this.statusListeners.clear();
+    await this.engine.close();
+  };
+
+  /** Opens the socket once the replica is loaded (a stored one starts from its stored base). */
+  private start(): void {
+    this.awaitingStart = true;
+    void this.engine.ready().then(() => {
+      this.awaitingStart = false;
+      if (!this.closed && !this.offlineByChoice) {
+        this.stream.startAt(this.engine.lsn);
+        this.conn.start();
+      }
+      this.connectionChanged();
+    });
+  }
+
+  private hello(): ClientMessage {
+    this.stream.opened();
+    const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
+    return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
+  }
+
+  private receive(message: ServerMessage): void {
+    switch (message.type) {
+      case 'welcome': {
+        this.connection = 'connected';
+        this.lastError = undefined;
+        this.conn.handshakeDone();
+        this.connectionChanged();
+        this.pusher.restart(message.maxMessageBytes);
+        const settleNow = this.stream.welcome(message, this.engine.clientId);
+        if (settleNow.length > 0) void this.engine.settleRejections(settleNow);
+        this.emit();
+        this.pusher.schedule();
+        // Reads that failed offline for want of pages can fetch them now.
+        if (this.partial) this.engine.resume();
+        return;
+      }
+      case 'pages': {
+        const request = this.fetcher.take(message.id);
+        if (request) this.engine.applyPages(message.lsn, message.pageCount, message.pages).then(request.resolve, request.reject);
+        return;
+      }
+      case 'snapshot': {
+        const streamed = this.stream.snapshot(message);
+        if (streamed) this.apply(streamed);
+        return;
+      }
+      case 'commit': {
+        const streamed = this.stream.commit(message, this.engine.clientId);
+        // A gap in the commit stream: get a fresh state.
+        if (streamed === 'gap') this.conn.restart();
+        else if (streamed) this.apply(streamed);
+        return;
+      }
+      case 'error':
+        this.lastError = { code: message.code, message: message.message };
+        this.emit();
+        // A refused push (e.g. a seq gap) is resent from the oldest pending mutation.
+        if (message.seq > 0) this.conn.restart();
+        return;
+    }
+  }
+
+  private apply({ update, rejections }: StreamedUpdate): void {
+    void this.engine.applyServerUpdate(update, rejections).then(() => {
+      this.stream.applied(update);
+      this.emit();
+    });
+  }
+
+  /** The connection is no longer welcomed: connecting again, offline, refused or closed. */
+  private connectionLost(state: ConnectionState, error: SyncError): void {
+    if (state === 'connected') return;
+    this.fetcher.failAll();
+    this.connection = state;
+    if (error) this.lastError = error;
+    this.connectionChanged();
+    this.emit();
+  }
+
+  /** The cache dropped pages: the server need not send their changes. */
+  private evicted(pgnos: number[]): void {
+    if (this.connection === 'connected') this.conn.send({ type: 'forget', pgnos: pgnos.map((pgno) => ({ pgno })) });
+  }
+
+  /**
+   * The connection to fetch pages over: the open one, or the one being
+   * opened once it is; none when offline (the read fails at once, it never hangs).
+   */
+  private async pageConnection(): Promise<Connection | undefined> {
+    while (this.connection !== 'connected') {
+      if (this.closed || !(this.connection === 'connecting' || this.awaitingStart)) return undefined;
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          this.connectionWaiters.delete(wake);
+          resolve();
+        };
+        this.connectionWaiters.add(wake);
+      });
+    }
+    return this.conn;
+  }
+
+  private connectionChanged(): void {
+    for (const wake of [...this.connectionWaiters]) wake();
+  }
+
+  private emit(): void {
+    const error = this.engine.applyError ?? this.lastError ?? this.engine.storeError;
+    const next: SyncStatus = { connection: this.connection, pending: this.engine.pendingCount, lsn: this.engine.lsn, lastError: plainError(error), offlineByChoice: this.offlineByChoice };
+    const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
+    if (!same) {
+      this.current = next;
+      for (const listener of [...this.statusListeners]) listener(next);
+    }
+    this.checkSynced();
+  }
+
+  private checkSynced(): void {
+    if (this.syncWaiters.size === 0) return;
+    let failure: Error | undefined;
+    if (this.closed) failure = new QuireError('client_closed', 'the client was closed before it synced — create a new client');
+    else if (this.connection === 'unauthorized') failure = new QuireError(this.lastError?.code ?? 'unauthorized', `the server refused this client for good: ${this.lastError?.message ?? 'unauthorized'}`);
+    const done = this.connection === 'connected' && this.stream.caughtUpAt(this.engine.lsn) && this.engine.pendingCount === 0;
+    if (!failure && !done) return;
+    for (const waiter of [...this.syncWaiters]) (failure ? waiter.reject(failure) : waiter.resolve());
+    this.syncWaiters.clear();
+  }
+}
+
+// Status errors are plain objects: a worker posts them to tabs, and structured
+// clone keeps an Error's message but not its code. One object per error, so
+// an unchanged status stays the same object.
+const plainErrors = new WeakMap<object, { code: string; message: string }>();
+function plainError(error: { code: string; message: string } | undefined): { code: string; message: string } | undefined {
+  if (!(error instanceof Error)) return error;
+  let plain = plainErrors.get(error);
+  if (!plain) plainErrors.set(error, (plain = { code: error.code, message: error.message }));
+  return plain;
+}
+
+function connectionUrl(base: string, docId: string, params: Record<string, string> | undefined): string {
+  const url = new URL(base);
+  url.searchParams.set('doc', docId);
+  for (const [key, value] of Object.entries(params ?? {})) url.searchParams.set(key, value);
+  return url.toString();
+}
