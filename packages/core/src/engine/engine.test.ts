@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { MutationRejectedError } from '../errors.js';
-import { defineReducers } from '../reducers/define-reducers.js';
+import { defineReducers, validated } from '../reducers/define-reducers.js';
 import { fakeServer } from '../../test/fake-server.js';
 import { Engine } from './engine.js';
 
@@ -52,6 +52,35 @@ describe('Engine', () => {
     await expect(unknown.local).rejects.toMatchObject({ code: 'unknown_reducer' });
     await expect(unknown.server).rejects.toMatchObject({ code: 'unknown_reducer' });
     expect(engine.pendingCount).toBe(0);
+    await engine.close();
+  });
+
+  test("a pending mutation's arguments are decoded and checked once, however often it replays", async () => {
+    let checks = 0;
+    const counted = defineReducers({
+      add: validated<{ id: string }>(
+        {
+          '~standard': {
+            version: 1,
+            vendor: 'test',
+            validate: (value) => {
+              checks++;
+              return { value: value as { id: string } };
+            },
+          },
+        },
+        (tx, { id }) => void tx.exec('INSERT INTO items (id) VALUES (?)', [id]),
+      ),
+    });
+    const server = await fakeServer();
+    const engine = new Engine({ reducers: counted, clientId: 'c1' });
+    await engine.applyServerUpdate(server.snapshot(), []);
+    const m = engine.mutate('add', { id: 'a' });
+    await m.local;
+    // Three rebases that do not settle it: each replays it on the new base.
+    for (const id of ['x', 'y', 'z']) await engine.applyServerUpdate(server.snapshot(server.add(id)), []);
+    expect(await ids(engine)).toEqual(['a', 'x', 'y', 'z']);
+    expect(checks).toBe(1);
     await engine.close();
   });
 

@@ -2,15 +2,19 @@ import { QuireError } from '../errors.js';
 import type { PageImage } from '../page/page.js';
 import { encodeArgs } from '../reducers/args-codec.js';
 import type { Reducers } from '../reducers/define-reducers.js';
-import { prepareCall } from '../reducers/invoke-reducer.js';
-import { reducerTx } from '../reducers/reducer-tx.js';
-import type { Row, SqlParams, Tx } from '../reducers/tx.js';
-import { PageFault, ReplicaDb } from '../replica/replica-db.js';
+import { type PreparedCall, prepareCall } from '../reducers/invoke-reducer.js';
+import type { Row, SqlParams } from '../reducers/tx.js';
+import { PageFault, type ReplicaDb } from '../replica/replica-db.js';
 import { ReplicaPages } from '../replica/replica-pages.js';
-import type { ReplicaStore, StoredReplica } from '../store/replica-store.js';
+import type { ReplicaStore } from '../store/replica-store.js';
+import { EngineStore } from './engine-store.js';
+import { PageSupply } from './page-supply.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
-import { PrefetchPlanner, type ReadHistory, newReadHistory } from './prefetch.js';
+import { newReadHistory } from './prefetch.js';
 import { type BaseUpdate, moveBase, readLastSeq } from './rebase.js';
+import { type Deferred, Replay } from './replay.js';
+import { SeqLedger } from './seq-ledger.js';
+import { SerialReplica } from './serial-replica.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
 
 export interface EngineOptions {
@@ -41,20 +45,6 @@ export interface QueryStats {
   roundTrips: number;
 }
 
-interface Deferred {
-  resolve(): void;
-  reject(error: unknown): void;
-}
-
-/** A pending mutation not yet applied on the current base, and its `local` promise if still open. */
-interface Unapplied {
-  mutation: PendingMutation;
-  local: Deferred | undefined;
-}
-
-// A read that misses the same pages after this many fetches gives up.
-const MAX_SAME_FAULT = 8;
-
 export interface LocalMutation {
   /** Assigned when the mutation is queued: at once, or after a stored replica has loaded. */
   readonly seq: number;
@@ -62,60 +52,40 @@ export interface LocalMutation {
   server: Promise<{ lsn: number }>;
 }
 
+// A read that misses the same pages after this many fetches gives up.
+const MAX_SAME_FAULT = 8;
+
 /**
- * The client engine, free of sockets and timers: a replica, the pending
- * queue, rebase and live queries. Every operation on the replica runs in one
- * serial queue, so reads and writes never interleave.
+ * The client engine, free of sockets and timers. It coordinates its parts:
+ * the replica and its serial queue, the seq ledger, the pending queue (the
+ * `server` promises), the replay of pending mutations on the base (the
+ * `local` promises), the page supply of a partial replica, the store, and
+ * live queries.
  */
 export class Engine {
-  private db: ReplicaDb | undefined;
-  private tx: Tx | undefined;
-  private tail: Promise<unknown>;
-  private nextSeq = 1;
-  // Seqs can be handed out once a stored replica has loaded (at once without a store).
-  private seqsKnown: boolean;
-  // Highest seq whose store write finished; a mutation is sent only once it
-  // is durable, or a crash could reuse a seq the server already applied.
-  private durableSeq = Number.POSITIVE_INFINITY;
-  private storeFailure: QuireError | undefined;
-  private id: string;
-  private refreshScheduled = false;
-  // Pending mutations to (re)apply on the current base, in seq order: new
-  // calls, and everything after a rebase. A page fault pauses them until the
-  // pages arrive, so the overlay always holds a prefix of the queue in order.
-  private unapplied: Unapplied[] = [];
-  // Set after a base update until this client's last_seq could be read from
-  // it (a partial base may first need the page holding it).
-  private settling: { lsn: number; rejections: Map<number, Rejected> } | undefined;
-  // The last seq the base was seen to contain, and the highest the store was told about.
-  private baseLastSeq = 0;
-  private storedLastSeq = 0;
-  private settlingWithBase = false;
-  private readonly planner: PrefetchPlanner;
-  // Misses of the live-query refresh and of the local applies, across their fetch rounds.
-  private refreshHistory = newReadHistory();
-  private repairHistory = newReadHistory();
-  // Reads waiting for pages: while any is, nothing is evicted, or a read
-  // larger than the cache could lose its pages before it runs again.
-  private readsWaiting = 0;
-  // Set while local applies wait for pages that could not be fetched (the
-  // client is offline): reads and live queries report it rather than rows
-  // that silently lack the user's edits.
-  private blocked: QuireError | undefined;
-  private closed = false;
+  private readonly replica: SerialReplica;
+  private readonly store: EngineStore;
+  private readonly seqs: SeqLedger;
   private readonly queue = new PendingQueue();
+  private readonly replay: Replay;
+  private readonly pageSupply: PageSupply;
   private readonly subscriptions = new Subscriptions();
   private readonly stateListeners = new Set<() => void>();
+  private id: string;
+  // Misses of the live-query refresh and of the replay, across their fetch rounds.
+  private refreshHistory = newReadHistory();
+  private replayHistory = newReadHistory();
+  private refreshScheduled = false;
+  private closed = false;
 
-  constructor(private options: EngineOptions) {
+  constructor(private readonly options: EngineOptions) {
     this.id = options.clientId;
-    this.planner = new PrefetchPlanner(options.prefetch ?? true);
-    this.seqsKnown = !options.store;
-    if (options.store) this.durableSeq = 0;
-    this.tail = ReplicaDb.open(new ReplicaPages(options.cacheSize)).then(async (db) => {
-      this.db = db;
-      this.tx = reducerTx(db);
-      if (options.store) await this.restore(db, options.store);
+    this.store = new EngineStore(options.store, () => this.emitState());
+    this.seqs = new SeqLedger(this.store.persistent);
+    this.replay = new Replay(options.reducers);
+    this.pageSupply = new PageSupply(options, this.store);
+    this.replica = new SerialReplica(new ReplicaPages(options.cacheSize), async (db) => {
+      if (this.store.persistent) await this.restore(db);
     });
   }
 
@@ -126,21 +96,22 @@ export class Engine {
 
   /** Set while local changes cannot apply for want of pages the client cannot fetch (offline). */
   get applyError(): QuireError | undefined {
-    return this.blocked;
+    return this.replay.blocked;
   }
 
   /** Set when the store failed to write: local changes may not survive a restart. */
   get storeError(): QuireError | undefined {
-    return this.storeFailure;
+    return this.store.error;
   }
 
   /** Resolves once the replica is open. */
   ready(): Promise<void> {
-    return this.run(() => undefined);
+    return this.replica.run(() => undefined);
   }
 
+  /** The server LSN the base is at. */
   get lsn(): number {
-    return this.db?.pages.lsn ?? 0;
+    return this.replica.current?.pages.lsn ?? 0;
   }
 
   get pendingCount(): number {
@@ -153,21 +124,27 @@ export class Engine {
 
   /** Pending mutations that may go to the server: the ones already durable in the store. */
   sendable(): readonly PendingMutation[] {
-    const all = this.queue.list();
-    if (this.durableSeq === Number.POSITIVE_INFINITY) return all;
-    return all.filter((m) => m.seq <= this.durableSeq);
+    return this.queue.list().filter((m) => this.seqs.isDurable(m.seq));
   }
 
   lowestPendingSeq(): number {
     return this.queue.lowestSeq();
   }
 
+  /** The base pages this replica holds (a partial replica tells the server on reconnect). */
+  heldPages(): number[] {
+    const db = this.replica.current;
+    return db ? [...db.pages.baseImage().pages.keys()] : [];
+  }
+
   /** Queues a reducer call, applies it to the replica, and returns its promises. */
   mutate(name: string, args: unknown): LocalMutation {
     const argsJson = encodeArgs(args);
+    let call: PreparedCall;
     try {
-      // Check the name and the arguments before anything is queued or written.
-      prepareCall(this.options.reducers, name, argsJson);
+      // Check the name and the arguments before anything is queued or written;
+      // the checked call is kept for every replay.
+      call = prepareCall(this.options.reducers, name, argsJson);
     } catch (error) {
       return { seq: 0, local: Promise.reject(error), server: Promise.reject(error) };
     }
@@ -179,20 +156,22 @@ export class Engine {
     const server = new Promise<{ lsn: number }>((resolve, reject) => (settle = { resolve, reject }));
     const handle: { seq: number; local: Promise<void>; server: Promise<{ lsn: number }> } = { seq: 0, local: Promise.resolve(), server };
     const enqueue = () => {
-      handle.seq = this.nextSeq++;
+      handle.seq = this.seqs.assign();
       const mutation = { seq: handle.seq, name, argsJson };
       this.queue.add(mutation).then(settle.resolve, settle.reject);
       this.persist(mutation);
       return mutation;
     };
-    const queued = this.seqsKnown ? enqueue() : undefined;
+    const queued = this.seqs.ready ? enqueue() : undefined;
     let local!: Deferred;
     handle.local = new Promise<void>((resolve, reject) => (local = { resolve, reject }));
-    this.run((db) => {
-      this.unapplied.push({ mutation: queued ?? enqueue(), local });
-      this.repair(db);
-      if (!queued) this.emitState();
-    }).catch((error) => local.reject(error));
+    this.replica
+      .run((db) => {
+        this.replay.add(queued ?? enqueue(), local, call);
+        this.repair(db);
+        if (!queued) this.emitState();
+      })
+      .catch((error) => local.reject(error));
     // Fire-and-forget calls are normal: an unobserved rejection must not
     // crash the process. Callers that attach handlers still see it.
     handle.local.catch(() => {});
@@ -203,51 +182,44 @@ export class Engine {
 
   /** Rebase onto a server snapshot or commit. */
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
-    return this.run((db) => {
-      if (update.kind === 'snapshot') this.planner.forget();
+    return this.replica.run((db) => {
+      if (update.kind === 'snapshot') this.pageSupply.resetLayout();
       const { pages, dropped } = moveBase(db, update);
-      this.planner.learn(pages);
-      // Every pending mutation is re-applied on the new base, in order.
-      const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
-      this.unapplied = this.queue.list().map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
-      this.settleAt(update.lsn, rejections);
+      this.pageSupply.learn(pages);
+      this.replay.restart(this.queue.list());
+      this.replay.settleLater(rejections);
       // The store settles with the base write (one transaction); if the page
       // recording it is missing, repair() settles the store once it arrives.
-      this.settlingWithBase = true;
-      let lastSeq: number | undefined;
-      try {
-        lastSeq = this.repair(db);
-      } finally {
-        this.settlingWithBase = false;
-      }
-      if (lastSeq !== undefined) this.storedLastSeq = Math.max(this.storedLastSeq, lastSeq);
+      const lastSeq = this.repair(db, { storeSettlesWithBase: true });
       const { kind, lsn, pageCount } = update;
-      this.options.store?.putBase({ kind, lsn, pageCount, pages, dropped, settledThroughSeq: lastSeq ?? 0 }).catch((error) => this.storeFailed(error));
+      this.store.putBase({ kind, lsn, pageCount, pages, dropped, settledThroughSeq: lastSeq ?? 0 });
       this.emitState();
     });
   }
 
   /** Adds fetched pages to a partial base; pages as of another LSN than the base's are dropped. */
   applyPages(lsn: number, pageCount: number, pages: readonly PageImage[]): Promise<void> {
-    return this.run((db) => {
+    return this.replica.run((db) => {
       if (lsn !== db.pages.lsn || pageCount !== db.pages.baseImage().pageCount) return;
       db.pages.addBasePages(pages);
-      this.planner.learn(pages);
-      this.options.store?.putBase({ kind: 'commit', lsn, pageCount, pages, settledThroughSeq: 0 }).catch((error) => this.storeFailed(error));
+      this.pageSupply.learn(pages);
+      this.store.putBase({ kind: 'commit', lsn, pageCount, pages, settledThroughSeq: 0 });
     });
   }
 
   /** Retries reads and local applies that failed for want of pages (call when back online). */
   resume(): void {
-    void this.run((db) => {
-      this.repair(db);
-    }).catch(() => {});
+    void this.replica
+      .run((db) => {
+        this.repair(db);
+      })
+      .catch(() => {});
   }
 
   /** Settles rejections the server reported outside a base update (the base is already current). */
   settleRejections(rejections: readonly Rejected[]): Promise<void> {
-    return this.run((db) => {
-      this.settleAt(this.lsn, rejections);
+    return this.replica.run((db) => {
+      this.replay.settleLater(rejections);
       this.repair(db);
       this.emitState();
     });
@@ -265,9 +237,9 @@ export class Engine {
     let last = '';
     for (;;) {
       try {
-        return await this.run((db) => {
-          if (this.blocked) throw this.blocked;
-          if (stats.roundTrips === 0) this.evict(db);
+        return await this.replica.run((db) => {
+          if (this.replay.blocked) throw this.replay.blocked;
+          if (stats.roundTrips === 0) this.pageSupply.evict(db);
           const before = db.pages.reads;
           const rows = db.read<R>(sql, params);
           stats.pagesRead = db.pages.reads - before;
@@ -281,15 +253,10 @@ export class Engine {
         stuck = key === last ? stuck + 1 : 0;
         last = key;
         if (stuck >= MAX_SAME_FAULT) throw new QuireError('missing_pages', `pages ${key} were fetched ${stuck} times and are still missing — the replica cannot follow the server; reopen the client`);
-        const plan = await this.run((db) => this.plan(db, error.pages, history));
+        const plan = await this.replica.run((db) => this.pageSupply.plan(db, error.pages, history));
         stats.roundTrips++;
         stats.pagesFetched += plan.length;
-        this.readsWaiting++;
-        try {
-          await this.fetch(plan);
-        } finally {
-          this.readsWaiting--;
-        }
+        await this.pageSupply.fetch(plan);
       }
     }
   }
@@ -308,187 +275,88 @@ export class Engine {
 
   /** Runs `fn` against the replica in the serial queue (tests and tools read the base through it). */
   withReplica<T>(fn: (db: ReplicaDb) => T): Promise<T> {
-    return this.run(fn);
+    return this.replica.run(fn);
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.queue.failAll(new QuireError('client_closed', 'the client was closed before the server confirmed this mutation — it may or may not have been applied'));
-    await this.run((db) => {
-      db.close();
-      this.db = undefined;
-    }).catch(() => {});
-    await this.options.store?.close();
-  }
-
-  private apply(db: ReplicaDb, mutation: PendingMutation): void {
-    const call = prepareCall(this.options.reducers, mutation.name, mutation.argsJson);
-    db.exec('BEGIN');
-    try {
-      call.run(this.tx!, { clientId: this.id, seq: mutation.seq, userId: this.options.userId });
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction()) db.exec('ROLLBACK');
-      throw error;
-    }
+    await this.replica.close();
+    await this.store.close();
   }
 
   /** Puts a stored replica back: its base, then its pending mutations replayed on top. */
-  private async restore(db: ReplicaDb, store: ReplicaStore): Promise<void> {
-    let stored: StoredReplica | undefined;
-    try {
-      stored = await store.load();
-      if (!stored) await store.init(this.id);
-    } catch (error) {
-      // Unusable storage (private mode, quota, a broken database): run in memory.
-      this.storeFailed(error);
-      this.options = { ...this.options, store: undefined };
-      this.durableSeq = Number.POSITIVE_INFINITY;
-      this.seqsKnown = true;
+  private async restore(db: ReplicaDb): Promise<void> {
+    const stored = await this.store.load(this.id);
+    if (!this.store.persistent) {
+      // The store could not load: run in memory.
+      this.seqs.keepInMemory();
       return;
     }
     if (stored) {
       this.id = stored.clientId;
       for (const mutation of stored.pending) {
         this.queue.add(mutation).catch(() => {});
-        this.unapplied.push({ mutation, local: undefined });
+        this.replay.add(mutation);
       }
       if (stored.lsn > 0) {
         db.pages.resetBase(stored.lsn, stored.pageCount, stored.pages);
-        this.planner.learn(stored.pages);
+        this.pageSupply.learn(stored.pages);
         // The base may already hold some stored mutations (a crash came
         // between settling them and dropping them from the store): settle
         // like after an update, once the page that records it is here.
-        this.settleAt(stored.lsn, []);
+        this.replay.settleLater([]);
       }
-      this.storedLastSeq = stored.lastSeq;
+      this.seqs.settle(stored.lastSeq);
     }
     this.repair(db);
-    // Above everything the server may have applied: what the base records
-    // (if its page is held), what the store saw settled, what it still queues.
-    this.nextSeq = Math.max(this.baseLastSeq, this.storedLastSeq, ...(stored?.pending.map((m) => m.seq) ?? [])) + 1;
-    this.durableSeq = this.nextSeq - 1;
-    this.seqsKnown = true;
+    this.seqs.resume(Math.max(0, ...(stored?.pending.map((m) => m.seq) ?? [])));
     this.emitState();
   }
 
   private persist(mutation: PendingMutation): void {
-    const store = this.options.store;
-    if (!store) return;
-    store.putPending(mutation).then(
-      () => {
-        // Writes complete in call order, so everything up to here is durable.
-        this.durableSeq = Math.max(this.durableSeq, mutation.seq);
-        this.emitState();
-      },
-      (error) => {
-        // Keep syncing: losing the local copy beats never sending the change.
-        this.durableSeq = Math.max(this.durableSeq, mutation.seq);
-        this.storeFailed(error);
-      },
-    );
-  }
-
-  private storeFailed(error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.storeFailure = new QuireError('store_failed', `could not save the local replica (${reason}) — changes still sync, but may not survive a restart; check the browser's storage quota`);
-    this.emitState();
-  }
-
-  private changed(): void {
-    if (this.blocked) {
-      this.subscriptions.failAll(this.blocked);
-      return;
-    }
-    if (this.refreshScheduled || this.subscriptions.size === 0) return;
-    this.refreshScheduled = true;
-    void this.run((db) => {
-      this.refreshScheduled = false;
-      if (this.blocked) return this.subscriptions.failAll(this.blocked);
-      if (this.refreshHistory.misses.length === 0) this.evict(db);
-      const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
-      if (missing.length === 0) this.refreshHistory = newReadHistory();
-      else {
-        this.readsWaiting++;
-        this.fetch(this.plan(db, missing, this.refreshHistory))
-          .then(
-            () => this.changed(),
-            (error) => {
-              this.refreshHistory = newReadHistory();
-              this.subscriptions.failFaulted(error);
-            },
-          )
-          .finally(() => this.readsWaiting--);
-      }
-    }).catch(() => {});
-  }
-
-  private settleAt(lsn: number, rejections: readonly Rejected[]): void {
-    const merged = new Map(this.settling?.rejections);
-    for (const r of rejections) merged.set(r.seq, r);
-    this.settling = { lsn, rejections: merged };
+    if (!this.store.persistent) return;
+    // A failed write still counts as durable: losing the local copy beats never sending the change.
+    void this.store.putPending(mutation).then(() => {
+      this.seqs.markDurable(mutation.seq);
+      this.emitState();
+    });
   }
 
   /**
    * Brings the overlay up to date: settles what the base contains, then
-   * applies the unapplied mutations in order. A missing page pauses this and
+   * replays the waiting mutations in order. A missing page pauses this and
    * fetches it; returns the last seq the base holds once known.
    */
-  private repair(db: ReplicaDb): number | undefined {
+  private repair(db: ReplicaDb, { storeSettlesWithBase = false } = {}): number | undefined {
     let lastSeq: number | undefined;
     try {
-      if (this.settling) {
+      const rejections = this.replay.settlementDue;
+      if (rejections) {
         lastSeq = readLastSeq(db, this.id);
-        this.baseLastSeq = lastSeq;
-        const { lsn, rejections } = this.settling;
-        this.settling = undefined;
-        if (lastSeq > this.storedLastSeq && !this.settlingWithBase) {
-          this.storedLastSeq = lastSeq;
-          this.options.store?.settle(lastSeq).catch((error) => this.storeFailed(error));
-        }
-        this.queue.settleUpTo(lastSeq, lsn, rejections);
-        const pending = new Set(this.queue.list().map((m) => m.seq));
-        // Settled before it ever ran here: its effects are in the base.
-        for (const entry of this.unapplied) if (!pending.has(entry.mutation.seq)) entry.local?.resolve();
-        this.unapplied = this.unapplied.filter((entry) => pending.has(entry.mutation.seq));
+        if (this.seqs.settle(lastSeq) && !storeSettlesWithBase) this.store.settle(lastSeq);
+        this.queue.settleUpTo(lastSeq, db.pages.lsn, rejections);
+        this.replay.settled(this.queue.list());
         // Settling may happen long after the update that asked for it (a partial base fetched pages first).
         this.emitState();
       }
-      while (this.unapplied.length > 0) {
-        const entry = this.unapplied[0]!;
-        try {
-          this.apply(db, entry.mutation);
-          entry.local?.resolve();
-        } catch (error) {
-          if (error instanceof PageFault) throw error;
-          // The server decides: a mutation that fails locally stays pending.
-          entry.local?.reject(error);
-        }
-        this.unapplied.shift();
-      }
-      this.repairHistory = newReadHistory();
-      if (this.blocked) {
-        this.blocked = undefined;
-        this.emitState();
-      }
+      this.replay.applyAll(db, (seq) => ({ clientId: this.id, seq, userId: this.options.userId }));
+      this.replayHistory = newReadHistory();
+      if (this.replay.unblock()) this.emitState();
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
       const faulted = error.pages;
-      this.readsWaiting++;
-      this.fetch(this.plan(db, faulted, this.repairHistory)).finally(() => this.readsWaiting--).then(
+      this.pageSupply.fetch(this.pageSupply.plan(db, faulted, this.replayHistory)).then(
         () => this.resume(),
         (reason) => {
-          this.repairHistory = newReadHistory();
+          this.replayHistory = newReadHistory();
           // Unreachable pages (offline): the calls waiting on them fail now,
           // and so do reads and live queries until they apply; the mutations
           // stay queued and apply on resume().
-          this.blocked = blockedError(reason, faulted, this.unapplied.length);
-          for (const entry of this.unapplied) {
-            entry.local?.reject(this.blocked);
-            entry.local = undefined;
-          }
-          this.subscriptions.failAll(this.blocked);
+          const blocked = blockedError(reason, faulted, this.replay.waiting);
+          this.replay.block(blocked);
+          this.subscriptions.failAll(blocked);
           this.emitState();
         },
       );
@@ -498,44 +366,38 @@ export class Engine {
     return lastSeq;
   }
 
-  /** Keeps a bounded base within its budget; only while no read waits for pages. */
-  private evict(db: ReplicaDb): void {
-    if (this.readsWaiting > 0) return;
-    const dropped = db.pages.evict((pgno) => this.planner.isStructural(pgno));
-    if (dropped.length === 0) return;
-    this.options.onEvict?.(dropped);
-    const { lsn, pageCount } = db.pages.baseImage();
-    this.options.store?.putBase({ kind: 'commit', lsn, pageCount, pages: [], dropped, settledThroughSeq: 0 }).catch((error) => this.storeFailed(error));
-  }
-
-  /** The base pages this replica holds (a partial replica tells the server on reconnect). */
-  heldPages(): number[] {
-    return this.db ? [...this.db.pages.baseImage().pages.keys()] : [];
-  }
-
-  private plan(db: ReplicaDb, missing: number[], history: ReadHistory): number[] {
-    return this.planner.plan(missing, history, (pgno) => db.pages.holds(pgno), db.pages.baseImage().pageCount);
-  }
-
-  private fetch(pgnos: number[]): Promise<void> {
-    const fetchPages = this.options.fetchPages;
-    if (!fetchPages) {
-      return Promise.reject(new QuireError('missing_pages', `the replica lacks pages ${pgnos.slice(0, 10).join(', ')} and has no way to fetch them — a replica without fetchPages must hold every page`));
+  /** Refreshes live queries (once per turn of the serial queue), fetching the pages they miss. */
+  private changed(): void {
+    const blocked = this.replay.blocked;
+    if (blocked) {
+      this.subscriptions.failAll(blocked);
+      return;
     }
-    return fetchPages(pgnos);
+    if (this.refreshScheduled || this.subscriptions.size === 0) return;
+    this.refreshScheduled = true;
+    void this.replica
+      .run((db) => {
+        this.refreshScheduled = false;
+        if (this.replay.blocked) return this.subscriptions.failAll(this.replay.blocked);
+        if (this.refreshHistory.misses.length === 0) this.pageSupply.evict(db);
+        const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
+        if (missing.length === 0) {
+          this.refreshHistory = newReadHistory();
+          return;
+        }
+        this.pageSupply.fetch(this.pageSupply.plan(db, missing, this.refreshHistory)).then(
+          () => this.changed(),
+          (error) => {
+            this.refreshHistory = newReadHistory();
+            this.subscriptions.failFaulted(error);
+          },
+        );
+      })
+      .catch(() => {});
   }
 
   private emitState(): void {
     for (const listener of [...this.stateListeners]) listener();
-  }
-
-  private run<T>(op: (db: ReplicaDb) => T): Promise<T> {
-    const next = this.tail.then(() => {
-      if (!this.db) throw new QuireError('client_closed', 'the replica is not open');
-      return op(this.db);
-    });
-    this.tail = next.catch(() => {});
-    return next;
   }
 }
 

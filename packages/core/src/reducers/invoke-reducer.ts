@@ -4,7 +4,11 @@ import type { AnyReducerDefinition, Reducers } from './define-reducers.js';
 import { CallTx } from './reducer-tx.js';
 import type { ReducerContext, Tx } from './tx.js';
 
-/** A reducer call ready to run: its definition and its checked arguments. */
+/**
+ * A reducer call ready to run: its definition and its arguments, decoded and
+ * checked once. The client keeps it for every replay of the call, so each run
+ * gets the same arguments object: reducers must not modify it.
+ */
 export interface PreparedCall {
   name: string;
   run: (tx: Tx, ctx: ReducerContext) => void;
