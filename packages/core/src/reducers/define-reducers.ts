@@ -1,7 +1,11 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { ReducerContext, Tx } from './tx.js';
 
-/** A reducer: a synchronous, deterministic function of the database and its arguments. */
+/**
+ * A reducer: a synchronous, deterministic function of the database and its
+ * arguments. Treat `args` as read-only: the client replays a pending call with
+ * the same decoded object after every rebase.
+ */
 export type ReducerFn<A> = (tx: Tx, args: A, ctx: ReducerContext) => ReducerResult;
 
 /**
