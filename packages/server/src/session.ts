@@ -3,7 +3,6 @@ import { ProtocolError } from '@quire/core';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import {
   ID_RULE,
-  MESSAGE_SCHEMAS,
   PROTOCOL_VERSION,
   decodeClientMessage,
   encodeMessage,
@@ -12,17 +11,16 @@ import {
   type Mutation,
 } from '@quire/core/protocol';
 import { type Coordinator, MAX_PAGES_PER_REQUEST, type Peer } from './coordinator/coordinator.js';
+import type { ServerFrame } from './coordinator/server-frame.js';
 import type { ClientConnections } from './client-connections.js';
 import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
-import { serverFrameTag } from './frame-tag.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
 export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500 } as const;
 
-const PAGES_TAG = MESSAGE_SCHEMAS.pages.tag;
 // While a connection waits for room, how often to look again (besides on every frame sent to it).
 const RECHECK_MS = 20;
 
@@ -81,10 +79,10 @@ export class Session implements Peer {
     return this.context.maxMessageBytes;
   }
 
-  send(bytes: Uint8Array): void {
+  send(frame: ServerFrame): void {
     if (this.closed) return;
-    if (this.pageRequests.length > 0 && serverFrameTag(bytes) === PAGES_TAG) this.pagesInFlight -= this.pageRequests.shift()!;
-    this.socket.send(bytes);
+    if (frame.type === 'pages' && this.pageRequests.length > 0) this.pagesInFlight -= this.pageRequests.shift()!;
+    this.socket.send(frame.bytes);
     if (this.socket.bufferedAmount > this.context.limits.maxBufferedBytes) this.watchBacklog();
     this.recheck();
   }

@@ -5,7 +5,7 @@ import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit
 import type { Logger } from '../logger.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
-import { serverFrame } from './server-frame.js';
+import { type ServerFrame, serverFrame } from './server-frame.js';
 import { RecentCommits } from './recent-commits.js';
 import { ReducerTimeLimit, type ReducerTimeLimitOptions } from './reducer-time-limit.js';
 import { RejectionIndex } from './rejection-index.js';
@@ -18,7 +18,7 @@ export interface Peer {
   readonly userId: string | undefined;
   /** The largest frame this peer's connection accepts from the client. */
   readonly maxMessageBytes: number;
-  send(bytes: Uint8Array): void;
+  send(frame: ServerFrame): void;
   /** Sends an error frame; `fatal` closes the connection after it. */
   sendError(code: string, message: string, seq: number, fatal: boolean): void;
 }
@@ -305,7 +305,7 @@ export class Coordinator {
    * and holds the previous image of each page it is sent: a delta from it is
    * enough. Copy/insert deltas cost ~40 us a page; a bulk commit goes by XOR.
    */
-  private commitMessage(record: CommitRecord, previous: Map<number, Uint8Array>): { commit: CommitMessage; frame: Uint8Array } {
+  private commitMessage(record: CommitRecord, previous: Map<number, Uint8Array>): { commit: CommitMessage; frame: ServerFrame } {
     const copy = record.pages.length <= COPY_DELTA_MAX_PAGES;
     const commit: CommitMessage = {
       type: 'commit',
@@ -319,7 +319,7 @@ export class Coordinator {
     return { commit, frame: serverFrame(commit) };
   }
 
-  private broadcast(record: CommitRecord, commit: CommitMessage, frame: Uint8Array): void {
+  private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame): void {
     const writers = new Set(record.settled.map((s) => s.clientId));
     for (const peer of this.members) {
       const held = this.held.get(peer);
