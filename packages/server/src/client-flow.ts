@@ -5,28 +5,16 @@ export interface FlowLimits {
   maxQueuedBytes: number;
 }
 
-/** A piece of a push to hand the coordinator now, and where the rest starts. */
-export interface PushPiece {
-  mutations: Mutation[];
-  /** Index of the first mutation not looked at yet. */
-  next: number;
-  /** Nothing more of this push goes to the coordinator: it is all handed over, or it ended at a gap. */
-  end: boolean;
-}
-
 /**
- * One client's mutations between its sockets and the coordinator's queue,
- * for one document. It follows the coordinator's seq rule exactly (a resend
- * is skipped, the first gap ends the push) so it knows which mutations the
- * coordinator queued, and counts them until `__quire_clients` shows them
- * applied. Every connection of the client shares it, so opening more
- * connections does not buy more room.
+ * How much of one client's work waits in a document's queue: the mutations
+ * the coordinator queued for it, counted until `__quire_clients` shows them
+ * applied. The coordinator asks `admit` before it queues each new mutation
+ * (the seq rule is its own, in `ClientSeqs`). Every connection of the client
+ * shares the flow, so opening more connections does not buy more room.
  */
 export class ClientFlow {
-  /** The highest seq handed to the coordinator: its `queued` for this client. */
-  private queuedHigh = 0;
   private applied = 0;
-  // Handed over and not applied yet, oldest first; `head` is the oldest still counted.
+  // Queued and not applied yet, oldest first; `head` is the oldest still counted.
   private readonly queue: Array<{ seq: number; bytes: number }> = [];
   private head = 0;
   private bytes = 0;
@@ -39,7 +27,7 @@ export class ClientFlow {
     this.applied = readApplied();
   }
 
-  /** Mutations handed over and not applied yet. */
+  /** Mutations queued and not applied yet (as of the last `refresh`). */
   get queued(): number {
     return this.queue.length - this.head;
   }
@@ -62,36 +50,21 @@ export class ClientFlow {
     }
   }
 
-  /** True when `mutation` may be handed over now (it is always allowed when nothing is queued). */
+  /** True when `mutation` may be queued now (it always may when nothing is queued). */
   fits(mutation: Mutation): boolean {
+    const size = sizeOf(mutation);
+    if (this.roomFor(size)) return true;
     this.refresh();
-    return this.roomFor(sizeOf(mutation));
+    return this.roomFor(size);
   }
 
-  /** Takes the next piece of `mutations`, from index `from`, that fits within the limits. */
-  take(mutations: readonly Mutation[], from: number): PushPiece {
-    this.refresh();
-    const piece: Mutation[] = [];
-    let i = from;
-    while (i < mutations.length) {
-      const m = mutations[i]!;
-      const high = Math.max(this.applied, this.queuedHigh);
-      // A resend: the coordinator would skip it, so it need not be handed over.
-      if (m.seq >= 1 && m.seq <= high) {
-        i++;
-        continue;
-      }
-      // A gap: handed over so the coordinator reports it; the rest of the push is dropped, as it would be.
-      if (m.seq !== high + 1) return { mutations: [...piece, m], next: i + 1, end: true };
-      const size = sizeOf(m);
-      if (!this.roomFor(size)) break;
-      piece.push(m);
-      this.queuedHigh = m.seq;
-      this.queue.push({ seq: m.seq, bytes: size });
-      this.bytes += size;
-      i++;
-    }
-    return { mutations: piece, next: i, end: i >= mutations.length };
+  /** Counts `mutation` as queued if it fits; false (and nothing counted) if it does not. */
+  admit(mutation: Mutation): boolean {
+    if (!this.fits(mutation)) return false;
+    const size = sizeOf(mutation);
+    this.queue.push({ seq: mutation.seq, bytes: size });
+    this.bytes += size;
+    return true;
   }
 
   private roomFor(size: number): boolean {

@@ -156,13 +156,12 @@ export class Session implements Peer {
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
   }
 
-  /** Hands the push to the coordinator in pieces that keep the client within its queue limits. */
+  /** Hands the push to the coordinator; where the client reaches a queue limit, waits for room and goes on. */
   private async push(coordinator: Coordinator, flow: ClientFlow, mutations: readonly Mutation[]): Promise<void> {
     for (let at = 0; ; ) {
-      const piece = flow.take(mutations, at);
-      if (piece.mutations.length > 0) coordinator.push(this, piece.mutations);
-      if (piece.end) return;
-      at = piece.next;
+      const held = coordinator.push(this, mutations, at, (m) => flow.admit(m));
+      if (held === undefined) return;
+      at = held;
       const next = mutations[at]!;
       await this.waitUntil(
         () => flow.fits(next),
@@ -281,8 +280,8 @@ function closeCodeFor(code: string): number {
   return CLOSE.protocolError;
 }
 
-// One flow per client and document, shared by the client's connections, for
-// as long as the coordinator lives (its seq bookkeeping lives as long).
+// One flow per client and document, shared by the client's connections, while
+// it has mutations queued or a connection.
 const flows = new WeakMap<Coordinator, Map<string, { flow: ClientFlow; users: number }>>();
 
 function acquireFlow(coordinator: Coordinator, clientId: string, limits: ServerLimits): ClientFlow {
@@ -302,8 +301,10 @@ function releaseFlow(coordinator: Coordinator, clientId: string): void {
   const entry = byClient?.get(clientId);
   if (!byClient || !entry) return;
   entry.users--;
-  // Safe to forget only with nothing queued: a new flow then starts from last_seq, as the coordinator does.
-  if (entry.users === 0 && entry.flow.queued === 0) byClient.delete(clientId);
+  if (entry.users > 0) return;
+  // Safe to forget only with nothing queued: a new flow then counts from last_seq.
+  entry.flow.refresh();
+  if (entry.flow.queued === 0) byClient.delete(clientId);
 }
 
 const lastSeqReaders = new WeakMap<Coordinator, (clientId: string) => number>();

@@ -3,9 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { defineReducers } from '@quire/core';
+import type { Mutation } from '@quire/core/protocol';
 import type { CommitLog } from '../log/commit-log.js';
+import { FileCommitLog } from '../log/file-commit-log.js';
 import { silentLogger } from '../../test/memory-logger.js';
-import { Coordinator } from './coordinator.js';
+import { Coordinator, type Peer } from './coordinator.js';
 
 test('a document that fails to open closes its commit log (each reconnect retries the open)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
@@ -25,6 +27,42 @@ test('a document that fails to open closes its commit log (each reconnect retrie
     await expect(Coordinator.open({ docId: 'doc', dir, reducers: defineReducers({}), log, logger: silentLogger })).rejects.toMatchObject({ code: 'corrupt_volume' });
     expect(closed).toBe(1);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('push: resends are skipped without asking admit, a held-back mutation stops the push, a gap ends it with seq_gap', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
+  const reducers = defineReducers({
+    add: (tx, { n }: { n: number }) => {
+      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
+      tx.exec('INSERT INTO items VALUES (?)', [n]);
+    },
+  });
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
+  const errors: Array<{ code: string; seq: number }> = [];
+  const peer: Peer = { clientId: 'a', userId: undefined, maxMessageBytes: 1 << 20, send: () => {}, sendError: (code, _, seq) => void errors.push({ code, seq }) };
+  const m = (seq: number): Mutation => ({ seq, name: 'add', args: JSON.stringify({ json: { n: seq } }) });
+  const items = async () => {
+    await coordinator.snapshot(); // runs between batches: everything queued before it is applied
+    return coordinator.read((db) => db.prepare('SELECT n FROM items ORDER BY n').pluck().all());
+  };
+  try {
+    const asked: number[] = [];
+    const admitTwo = (x: Mutation) => (asked.push(x.seq), asked.length <= 2);
+    expect(coordinator.push(peer, [m(1), m(2), m(3)], 0, admitTwo)).toBe(2);
+    expect(asked).toEqual([1, 2, 3]);
+    // Going on from the held-back one; 1 and 2 again are resends, not offered to admit.
+    asked.length = 0;
+    expect(coordinator.push(peer, [m(1), m(2), m(3), m(4)], 0, (x) => (asked.push(x.seq), true))).toBeUndefined();
+    expect(asked).toEqual([3, 4]);
+    expect(await items()).toEqual([1, 2, 3, 4]);
+    // Applied ones are resends too; 7 is a gap and nothing after it is taken.
+    expect(coordinator.push(peer, [m(4), m(5), m(7), m(6)])).toBeUndefined();
+    expect(errors).toEqual([{ code: 'seq_gap', seq: 7 }]);
+    expect(await items()).toEqual([1, 2, 3, 4, 5]);
+  } finally {
+    await coordinator.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

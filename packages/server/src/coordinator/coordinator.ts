@@ -1,8 +1,9 @@
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
-import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Rejection, type ServerMessage } from '@quire/core/protocol';
+import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import type { Logger } from '../logger.js';
+import { ClientSeqs } from './client-seqs.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import { type ServerFrame, serverFrame } from './server-frame.js';
@@ -87,7 +88,7 @@ export class Coordinator {
   private readonly members = new Set<Peer>();
   // Partial clients' pages as the server last sent them; full clients are absent.
   private readonly held = new Map<Peer, Set<number>>();
-  private readonly seqs = new Map<string, { applied: number; queued: number }>();
+  private readonly seqs: ClientSeqs;
   private readonly waiters = new Map<QueuedMutation, Waiter>();
   private readonly recent = new RecentCommits(RECENT_COMMITS);
   private readonly timeLimit: ReducerTimeLimit | undefined;
@@ -105,6 +106,8 @@ export class Coordinator {
   ) {
     this.lsn = lsn;
     this.tx = new ServerTx(volume.db);
+    const lastSeq = volume.db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).pluck();
+    this.seqs = new ClientSeqs((clientId) => (lastSeq.get(clientId) as number | undefined) ?? 0);
     this.timeLimit = options.reducerTime && new ReducerTimeLimit(options.reducerTime, options.logger);
   }
 
@@ -196,21 +199,34 @@ export class Coordinator {
     if (i >= 0) this.between.splice(i, 1);
   }
 
-  /** Queues a client's mutations. Resends are skipped; a gap in `seq` is refused. */
-  push(peer: Peer, mutations: ReadonlyArray<{ seq: number; name: string; args: string }>): void {
+  /**
+   * Queues a client's mutations from index `from` on, by the seq rule (see
+   * `ClientSeqs`): a resend is skipped; a gap gets a `seq_gap` error and ends
+   * the push. `admit` may hold back a new mutation (its client is at a
+   * limit): the push stops there and returns that index, to go on from
+   * later. Undefined: the push is done.
+   */
+  push(peer: Peer, mutations: readonly Mutation[], from = 0, admit: (m: Mutation) => boolean = () => true): number | undefined {
     this.assertOpen();
-    const state = this.seqState(peer.clientId);
-    for (const m of mutations) {
-      const high = Math.max(state.applied, state.queued);
-      if (m.seq >= 1 && m.seq <= high) continue;
-      if (m.seq !== high + 1) {
-        peer.sendError('seq_gap', `expected seq ${high + 1} from client "${peer.clientId}" but got ${m.seq} — resend pending mutations in order, starting from the oldest unconfirmed one`, m.seq, false);
+    const { clientId } = peer;
+    let held: number | undefined;
+    for (let i = from; i < mutations.length; i++) {
+      const m = mutations[i]!;
+      const verdict = this.seqs.verdict(clientId, m.seq);
+      if (verdict === 'resend') continue;
+      if (verdict === 'gap') {
+        peer.sendError('seq_gap', `expected seq ${this.seqs.expected(clientId)} from client "${clientId}" but got ${m.seq} — resend pending mutations in order, starting from the oldest unconfirmed one`, m.seq, false);
         break;
       }
-      state.queued = m.seq;
-      this.queue.push({ clientId: peer.clientId, seq: m.seq, name: m.name, argsJson: m.args, userId: peer.userId });
+      if (!admit(m)) {
+        held = i;
+        break;
+      }
+      this.seqs.queued(clientId, m.seq);
+      this.queue.push({ clientId, seq: m.seq, name: m.name, argsJson: m.args, userId: peer.userId });
     }
     this.kick();
+    return held;
   }
 
   /** A mutation that starts on the server. Resolves with its commit's LSN once durable. */
@@ -285,7 +301,7 @@ export class Coordinator {
       this.lsn = record.lsn;
       this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
       for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
-      for (const s of record.settled) this.seqState(s.clientId).applied = s.lastSeq;
+      for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
       if (broadcast) this.broadcast(record, broadcast.commit, broadcast.frame);
     }
     batch.forEach((m, i) => {
@@ -383,16 +399,6 @@ export class Coordinator {
       else forgotten.push({ pgno });
     }
     return { images, forgotten };
-  }
-
-  private seqState(clientId: string): { applied: number; queued: number } {
-    let state = this.seqs.get(clientId);
-    if (!state) {
-      const row = this.volume.db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).get(clientId) as { last_seq: number } | undefined;
-      state = { applied: row?.last_seq ?? 0, queued: 0 };
-      this.seqs.set(clientId, state);
-    }
-    return state;
   }
 
   /**
