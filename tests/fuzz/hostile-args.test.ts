@@ -51,14 +51,14 @@ describe('arguments hostile to reducers', () => {
 
   /**
    * Pushes one mutation on the raw socket, with a call to `refuse` behind it as a sentinel, and reads how
-   * the server settled the first: journalled (applied) or in a commit's rejections. The sentinel's
-   * rejection comes in the commit that settles it, which is the first's or a later one.
+   * the server settled the first: journalled (applied) or in the rejections sent with a commit. The
+   * sentinel's rejection comes with the commit that settles it, which is the first's or a later one.
    */
   async function push(name: string, args: string): Promise<Settled> {
     seq += 2;
     const from = socket.received.length;
     socket.send({ type: 'push', mutations: [{ seq: seq - 1, name, args }, { seq, name: 'refuse', args: superjsonArgs(null) }] });
-    const rejections = () => socket.received.slice(from).flatMap((m) => (m.type === 'commit' ? m.rejections : [])).filter((r) => r.clientId === clientId);
+    const rejections = () => socket.received.slice(from).flatMap((m) => (m.type === 'rejections' ? m.rejections : [])).filter((r) => r.clientId === clientId);
     await waitFor(() => rejections().some((r) => r.seq === seq) || socket.closed !== undefined, `the sentinel behind seq ${seq - 1}`);
     const rejection = rejections().find((r) => r.seq === seq - 1);
     const errors = socket.received.slice(from).filter((m) => m.type === 'error');

@@ -17,8 +17,7 @@ afterEach(async () => {
   h = undefined;
 });
 
-// A client id is no secret (every replica holds __quire_clients, every commit's rejections name their
-// client), so the server binds it to the first user that says hello with it and refuses anyone else's hello
+// A client id is no secret (every replica holds __quire_clients), so the server binds it to the first user that says hello with it and refuses anyone else's hello
 // (client_id_taken). Without that, a push under the stolen id takes the victim's next seq; the server then
 // skips the victim's own mutation with that seq as a resend, and the victim's client reports it confirmed:
 // acknowledged, never applied.

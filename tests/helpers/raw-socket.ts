@@ -118,7 +118,8 @@ export function describe(frames: readonly Received[]): string {
   return frames
     .map((m) => {
       if (m.type === 'error') return `error(${m.code}, seq ${m.seq}, fatal ${m.fatal})`;
-      if (m.type === 'commit') return `commit(${m.baseLsn}->${m.lsn}, ${m.rejections.length} rejections)`;
+      if (m.type === 'commit') return `commit(${m.baseLsn}->${m.lsn})`;
+      if (m.type === 'rejections') return `rejections(${m.lsn}: ${m.rejections.map((r) => r.seq).join(', ')})`;
       if (m.type === 'snapshot') return `snapshot(${m.lsn}${m.done ? ', done' : ''})`;
       if (m.type === 'welcome') return `welcome(${m.lsn})`;
       if (m.type === 'pages') return `pages(${m.id} at ${m.lsn}: ${m.pages.length})`;

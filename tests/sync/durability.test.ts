@@ -340,7 +340,7 @@ describe('durability: the server process is SIGKILLed while clients write', () =
       ],
     });
     await waitFor(
-      () => raw.received.slice(from).some((m) => m.type === 'commit' && m.rejections.some((r) => r.clientId === 'r' && r.seq === 3)),
+      () => raw.received.slice(from).some((m) => m.type === 'rejections' && m.rejections.some((r) => r.clientId === 'r' && r.seq === 3)),
       'the commit that settles seq 3',
     );
     await raw.close();
@@ -351,7 +351,7 @@ describe('durability: the server process is SIGKILLed while clients write', () =
     await again.hello('r', { fromSeq: 2 });
     // They come back in the welcome, which carries the rejections from fromSeq on.
     await waitFor(() => again.received.some((m) => m.type === 'welcome'), 'the welcome');
-    const rejections = again.received.flatMap((m) => (m.type === 'welcome' || m.type === 'commit' ? m.rejections : []));
+    const rejections = again.received.flatMap((m) => (m.type === 'welcome' || m.type === 'rejections' ? m.rejections : []));
     expect(rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code }))).toEqual([
       { clientId: 'r', seq: 2, code: 'ledger_closed' },
       { clientId: 'r', seq: 3, code: 'invalid_args' },

@@ -8,15 +8,15 @@ const welcome = (lsn: number, rejections: { clientId: string; seq: number }[] = 
   maxMessageBytes: 1 << 20,
   rejections: rejections.map((r) => ({ ...r, code: 'reducer_error', message: 'no' })),
 });
-const commit = (baseLsn: number, lsn: number) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [], rejections: [] });
+const commit = (baseLsn: number, lsn: number) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [] });
 
 test('commits must follow on: a repeat is ignored, a gap asks for a resync', () => {
   const stream = new CommitStream();
   stream.startAt(3);
   stream.welcome(welcome(3), 'c1');
-  expect(stream.commit(commit(3, 4), 'c1')).toMatchObject({ update: { kind: 'commit', lsn: 4 } });
-  expect(stream.commit(commit(3, 4), 'c1')).toBeUndefined();
-  expect(stream.commit(commit(6, 7), 'c1')).toBe('gap');
+  expect(stream.commit(commit(3, 4))).toMatchObject({ update: { kind: 'commit', lsn: 4 } });
+  expect(stream.commit(commit(3, 4))).toBeUndefined();
+  expect(stream.commit(commit(6, 7))).toBe('gap');
   expect(stream.lastLsn).toBe(4);
 });
 
@@ -37,4 +37,32 @@ test('a client already current settles the welcome rejections at once', () => {
   stream.startAt(8);
   expect(stream.welcome(welcome(8, [{ clientId: 'c1', seq: 3 }]), 'c1').map((r) => r.seq)).toEqual([3]);
   expect(stream.caughtUpAt(8)).toBe(true);
+});
+
+const refused = (lsn: number, ...seqs: number[]) => ({
+  type: 'rejections' as const,
+  lsn,
+  rejections: seqs.map((seq) => ({ clientId: 'c1', seq, code: 'reducer_error', message: 'no' })),
+});
+
+test('rejections settle with the commit of their LSN, the one that follows them', () => {
+  const stream = new CommitStream();
+  stream.startAt(3);
+  stream.welcome(welcome(3), 'c1');
+  stream.rejections(refused(4, 2, 3));
+  expect((stream.commit(commit(3, 4)) as { rejections: { seq: number }[] }).rejections.map((r) => r.seq)).toEqual([2, 3]);
+  // Used once: the next commit settles none of them.
+  expect((stream.commit(commit(4, 5)) as { rejections: unknown[] }).rejections).toEqual([]);
+});
+
+test('rejections for another LSN, or from before a new socket, settle nothing', () => {
+  const stream = new CommitStream();
+  stream.startAt(3);
+  stream.welcome(welcome(3), 'c1');
+  stream.rejections(refused(9, 2));
+  expect((stream.commit(commit(3, 4)) as { rejections: unknown[] }).rejections).toEqual([]);
+  stream.rejections(refused(5, 2));
+  stream.opened();
+  stream.welcome(welcome(4), 'c1');
+  expect((stream.commit(commit(4, 5)) as { rejections: unknown[] }).rejections).toEqual([]);
 });

@@ -1,6 +1,6 @@
 import type { BaseUpdate } from '../engine/rebase.js';
 import type { PageImage } from '../page/page.js';
-import type { CommitMessage, Rejection, SnapshotMessage, WelcomeMessage } from '../protocol/index.js';
+import type { CommitMessage, Rejection, RejectionsMessage, SnapshotMessage, WelcomeMessage } from '../protocol/index.js';
 
 /** A server update for the engine to apply, with this client's rejections it settles. */
 export interface StreamedUpdate {
@@ -24,6 +24,8 @@ export class CommitStream {
   private snapshotPages: PageImage[] = [];
   // This client's rejections from the welcome: settled with the update that follows.
   private welcomeRejections: Rejection[] = [];
+  // This client's rejections in the commit that comes next (the server sends them right before it).
+  private commitRejections: RejectionsMessage | undefined;
 
   /** What the hello tells the server this client already has. */
   get lastLsn(): number {
@@ -38,6 +40,7 @@ export class CommitStream {
   /** A new socket: the parts of a snapshot the old one carried are void. */
   opened(): void {
     this.snapshotPages = [];
+    this.commitRejections = undefined;
   }
 
   /** Returns the rejections to settle right away, when the client is already current. */
@@ -70,13 +73,20 @@ export class CommitStream {
    * The update a commit makes; undefined for one already received, and
    * `'gap'` when commits are missing before it (the client must resync).
    */
-  commit(message: CommitMessage, clientId: string): StreamedUpdate | 'gap' | undefined {
+  commit(message: CommitMessage): StreamedUpdate | 'gap' | undefined {
+    const own = this.commitRejections?.lsn === message.lsn ? this.commitRejections.rejections : [];
+    this.commitRejections = undefined;
     if (message.baseLsn !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
     this.receivedLsn = message.lsn;
-    const rejections = [...this.welcomeRejections, ...message.rejections.filter((r) => r.clientId === clientId)];
+    const rejections = [...this.welcomeRejections, ...own];
     this.welcomeRejections = [];
     const { lsn, pageCount, pages, forgotten } = message;
     return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections };
+  }
+
+  /** This client's mutations the next commit refused: settled with that commit, which has their `lsn`. */
+  rejections(message: RejectionsMessage): void {
+    this.commitRejections = message;
   }
 
   /** The engine applied an update from this stream. */

@@ -210,8 +210,11 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         if (streamed) this.apply(streamed);
         return;
       }
+      case 'rejections':
+        this.stream.rejections(message);
+        return;
       case 'commit': {
-        const streamed = this.stream.commit(message, this.engine.clientId);
+        const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
         if (streamed === 'gap') this.conn.restart();
         else if (streamed) this.apply(streamed);

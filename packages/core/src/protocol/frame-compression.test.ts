@@ -17,7 +17,6 @@ describe('deflated frames', () => {
       pageCount: 9,
       pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 1, data: delta })),
       forgotten: [],
-      rejections: [],
     };
     const plain = encodeMessage(commit);
     const wire = encodeServerFrame(commit);

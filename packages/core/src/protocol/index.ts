@@ -20,6 +20,7 @@ export type {
   PagesMessage,
   PushMessage,
   Rejection,
+  RejectionsMessage,
   ServerMessage,
   SnapshotMessage,
   WelcomeMessage,

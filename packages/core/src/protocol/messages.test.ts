@@ -24,6 +24,7 @@ const SCHEMA_HASHES: Record<number, string> = {
   2: 'c0c6038f066af8433ffba92cdcd9e5d37e524bf8ff0ffdbfb8fa33c32d37f27a',
   3: '4b1a0ddefa7e82f92689820858ed5eb738b24cdef19d21bfdb0431d3a744aa9e',
   4: 'c49943c2ca62f6a35537c3c5af2f66f5e8ccffe7c4cefbf1174aa4e391ef698c',
+  5: 'aeda0c9db2447cc4aa98f0397c75d4ee20d79370364464d6bfe872e8b98396d7',
 };
 
 describe('message schemas', () => {

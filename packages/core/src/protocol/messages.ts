@@ -19,8 +19,12 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       previous image, which the receiver holds (XOR or copy/insert, see
  *       page/page-delta.ts), and the server may send any frame deflated
  *       (see frame-compression.ts).
+ *   5 — each client gets only its own rejections: commit v4 carries none,
+ *       and a new `rejections` message (tag 21) goes to a client right
+ *       before the commit that refused some of its mutations. Every full
+ *       replica still gets the same commit frame.
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 1 = new XOR the image at the commit's
@@ -96,7 +100,7 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 3,
+  version: 4,
   name: 'commit',
   from: 'server',
   // pages: the changed pages the receiver holds (all, for a full replica),
@@ -107,8 +111,17 @@ const commit = message({
     pageCount: t.varuint,
     pages: t.array(pageChange),
     forgotten: t.array(pageNumber),
-    rejections: t.array(rejection),
   },
+});
+
+const rejections = message({
+  tag: 21,
+  version: 1,
+  name: 'rejections',
+  from: 'server',
+  // The receiver's own mutations that commit `lsn` refused. Sent right before
+  // that commit, on the same socket: the client settles them when it applies it.
+  fields: { lsn: t.varuint, rejections: t.array(rejection) },
 });
 
 const pages = message({
@@ -129,7 +142,7 @@ const error = message({
   fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
 });
 
-export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, pages, error } as const;
+export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, rejections, pages, error } as const;
 
 type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
 
@@ -138,6 +151,7 @@ export type PushMessage = MessageOf<typeof push>;
 export type WelcomeMessage = MessageOf<typeof welcome>;
 export type SnapshotMessage = MessageOf<typeof snapshot>;
 export type CommitMessage = MessageOf<typeof commit>;
+export type RejectionsMessage = MessageOf<typeof rejections>;
 export type ErrorMessage = MessageOf<typeof error>;
 export type GetPagesMessage = MessageOf<typeof getPages>;
 export type PagesMessage = MessageOf<typeof pages>;

@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { defineReducers } from '@quire/core';
-import type { Mutation } from '@quire/core/protocol';
+import { decodeServerMessage, type Mutation, type ServerMessage } from '@quire/core/protocol';
 import type { CommitLog } from '../log/commit-log.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
 import { silentLogger } from '../../test/memory-logger.js';
 import { Coordinator, type Peer } from './coordinator.js';
+import type { ServerFrame } from './server-frame.js';
 
 test('a document that fails to open closes its commit log (each reconnect retries the open)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
@@ -61,6 +62,48 @@ test('push: resends are skipped without asking admit, a held-back mutation stops
     expect(coordinator.push(peer, [m(4), m(5), m(7), m(6)])).toBeUndefined();
     expect(errors).toEqual([{ code: 'seq_gap', seq: 7 }]);
     expect(await items()).toEqual([1, 2, 3, 4, 5]);
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a commit\'s rejections go only to the client they belong to, right before the commit; full replicas share one commit frame', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
+  const reducers = defineReducers({
+    add: (tx) => {
+      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
+      tx.exec('INSERT INTO items VALUES (1)');
+    },
+    refuse: () => {
+      throw new Error('refused');
+    },
+  });
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
+  const peer = (clientId: string) => {
+    const frames: ServerFrame[] = [];
+    const p: Peer = { clientId, userId: undefined, maxMessageBytes: 1 << 20, send: (frame) => void frames.push(frame), sendError: () => {} };
+    return { p, frames, messages: (): ServerMessage[] => frames.map((f) => decodeServerMessage(f.bytes)) };
+  };
+  const call = (seq: number, name: string): Mutation => ({ seq, name, args: JSON.stringify({ json: null }) });
+  const [a, b, c] = [peer('a'), peer('b'), peer('c')];
+  try {
+    coordinator.join(a.p, 0, 0);
+    coordinator.join(b.p, 0, 0);
+    coordinator.join(c.p, 0, 0, true);
+    await coordinator.snapshot();
+    for (const x of [a, b, c]) x.frames.length = 0;
+    // One batch: a and c each have a call refused, b's is applied.
+    coordinator.push(a.p, [call(1, 'add'), call(2, 'refuse')]);
+    coordinator.push(b.p, [call(1, 'add')]);
+    coordinator.push(c.p, [call(1, 'refuse')]);
+    await coordinator.snapshot();
+    const [commitA, commitB] = [a.frames.at(-1)!, b.frames.at(-1)!];
+    expect(commitA).toBe(commitB); // the same frame object: encoded once for every full replica
+    const own = (x: typeof a) => x.messages().map((m) => (m.type === 'rejections' ? { lsn: m.lsn, of: m.rejections.map((r) => `${r.clientId}:${r.seq}`) } : m.type === 'commit' ? `commit ${m.lsn}` : m.type));
+    expect(own(a)).toEqual([{ lsn: 1, of: ['a:2'] }, 'commit 1']);
+    expect(own(b)).toEqual(['commit 1']);
+    expect(own(c)).toEqual([{ lsn: 1, of: ['c:1'] }, 'commit 1']);
   } finally {
     await coordinator.close();
     rmSync(dir, { recursive: true, force: true });

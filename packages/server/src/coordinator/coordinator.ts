@@ -330,14 +330,23 @@ export class Coordinator {
       pageCount: record.pageCount,
       pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy) })),
       forgotten: [],
-      rejections: record.rejections.filter((r) => r.seq > 0),
     };
     return { commit, frame: serverFrame(commit) };
   }
 
   private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame): void {
     const writers = new Set(record.settled.map((s) => s.clientId));
+    const rejected = new Map<string, Rejection[]>();
+    for (const r of record.rejections) {
+      if (r.seq === 0) continue;
+      let list = rejected.get(r.clientId);
+      if (!list) rejected.set(r.clientId, (list = []));
+      list.push(r);
+    }
     for (const peer of this.members) {
+      // A client's own rejections only, right before the commit it settles them with.
+      const own = rejected.get(peer.clientId);
+      if (own) peer.send(serverFrame({ type: 'rejections', lsn: record.lsn, rejections: own }));
       const held = this.held.get(peer);
       if (!held) {
         peer.send(frame);
@@ -372,7 +381,7 @@ export class Coordinator {
         const { images, forgotten } = this.split([...changed], held);
         // Catching up over several commits: the client's images are older than any kept here.
         const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten, rejections: [] });
+        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten });
       }
     } else {
       const pages = partial ? this.volume.structuralPages() : this.volume.snapshot();
