@@ -91,7 +91,7 @@ describe('protocol fuzz: bad frames at random points of real sessions', () => {
         "SELECT n FROM counters WHERE id = 'canary'",
       ]);
       await observer.reach(lsn);
-      await observer.collect(h.url, 'doc', result.accepted.map(([clientId]) => clientId));
+      await observer.collect(dataDir, 'doc');
       const [appliedRows, lastSeqRows, canaryRows] = results as [Array<{ client_id: string; seq: number; name: string }>, Array<{ client_id: string; last_seq: number }>, Array<{ n: number }>];
 
       // Every accepted mutation is applied or rejected, never both; nothing else is applied; names match.

@@ -1,13 +1,15 @@
+import { join } from 'node:path';
 import WebSocket from 'ws';
-import { decodeServerMessage, type WelcomeMessage } from '@quire/core/protocol';
+import { decodeServerMessage } from '@quire/core/protocol';
+import { FileCommitLog } from '@quire/server';
 import { helloFrame } from './fuzz-frames.js';
 import { waitFor } from './wait-for.js';
 
 /**
- * A full client that reads every commit of a document, and then learns each
- * client's rejections (client, seq → code) the way that client would after a
- * reconnect: the server sends a client's rejections to it alone, and again
- * in the welcome of a hello whose fromSeq is at or below them.
+ * A full client that reads every commit of a document, and then each
+ * rejection (client, seq → code) from the document's commit log: the server
+ * sends a client's rejections to that client alone, so no observer sees them
+ * all on the wire.
  */
 export class RejectionObserver {
   readonly rejections = new Map<string, Map<number, string>>();
@@ -48,30 +50,23 @@ export class RejectionObserver {
     return observer;
   }
 
-  /** Asks the server, as each of `clientIds` in turn, for all of its rejections (welcome with fromSeq 1). */
-  async collect(url: string, docId: string, clientIds: Iterable<string>): Promise<void> {
-    for (const clientId of clientIds) {
-      const ws = new WebSocket(`${url}/?doc=${encodeURIComponent(docId)}`, { perMessageDeflate: false });
-      const welcome = new Promise<WelcomeMessage>((resolve, reject) => {
-        ws.on('message', (data: Buffer) => {
-          const message = decodeServerMessage(data);
-          if (message.type === 'welcome') resolve(message);
-          else if (message.type === 'error') reject(new Error(`hello as ${clientId}: ${message.code}: ${message.message}`));
-        });
-        ws.once('error', reject);
-        ws.once('close', () => reject(new Error(`hello as ${clientId}: closed before the welcome`)));
-      });
-      ws.once('open', () => ws.send(helloFrame(clientId, { fromSeq: 1, lastLsn: this.lsn })));
-      try {
-        const forClient = new Map<number, string>();
-        for (const r of (await welcome).rejections) {
-          if (r.clientId !== clientId) this.problems.push(`${clientId} was told of a rejection of ${r.clientId}`);
-          forClient.set(r.seq, r.code);
-        }
-        if (forClient.size > 0) this.rejections.set(clientId, forClient);
-      } finally {
-        ws.terminate();
+  /**
+   * Reads every rejection from the document's commit log. Only while the
+   * server is idle (nothing is being appended): a second reader of the file
+   * would cut what looks like a torn tail.
+   */
+  async collect(dataDir: string, docId: string): Promise<void> {
+    const log = new FileCommitLog(join(dataDir, docId));
+    try {
+      for (const r of (await log.open()).rejections) {
+        if (r.seq === 0) continue;
+        let forClient = this.rejections.get(r.clientId);
+        if (!forClient) this.rejections.set(r.clientId, (forClient = new Map()));
+        if (forClient.has(r.seq)) this.problems.push(`${r.clientId} seq ${r.seq} rejected twice`);
+        forClient.set(r.seq, r.code);
       }
+    } finally {
+      await log.close();
     }
   }
 
