@@ -6,6 +6,12 @@ const url = process.argv[2] ?? 'ws://127.0.0.1:8787';
 const alice = createClient({ url, docId: 'quickstart', reducers });
 const bob = createClient({ url, docId: 'quickstart', reducers });
 
+// Offline-first: with the server down, calls wait and the client retries. Say why.
+let said = '';
+alice.subscribeStatus(({ lastError }) => {
+  if (lastError && lastError.message !== said) console.log('alice:', (said = lastError.message));
+});
+
 const id = randomUUID(); // ids come from the caller (reducers are deterministic), fresh on every run
 await alice.mutate.createTable().server; // .local settles on the local apply, .server once the server applied it
 await alice.mutate.addNote({ id, text: 'Hello from Alice' }).server;

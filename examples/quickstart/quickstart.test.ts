@@ -57,3 +57,22 @@ test('the README quotes this example word for word', () => {
     expect(readme, `README must contain ${file}`).toContain(source.trim());
   }
 });
+
+test('with the server down, the clients say so instead of waiting in silence', async () => {
+  // Port 9 (discard): nothing listens on it here.
+  const child = spawn('node', ['--import', '@quire/server/typescript', 'clients.ts', 'ws://127.0.0.1:9'], { cwd: here, env: process.env });
+  try {
+    const said = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d;
+        if (out.includes('\n')) resolve(out);
+      });
+      child.stderr.on('data', (d: Buffer) => (out += d));
+      child.on('exit', (code) => reject(new Error(`clients.ts exited ${code} without a word:\n${out}`)));
+    });
+    expect(said).toMatch(/^alice: could not connect to ws:\/\/127\.0\.0\.1:9\/?: connection refused/);
+  } finally {
+    child.kill();
+  }
+});
