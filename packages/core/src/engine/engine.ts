@@ -76,6 +76,10 @@ export class Engine {
   private refreshHistory = newReadHistory();
   private replayHistory = newReadHistory();
   private refreshScheduled = false;
+  // Set while the replay fetches pages: the overlay then lacks some pending
+  // mutations, and a live query run now would show the user's own changes
+  // gone until the pages arrive. Live queries wait for the replay instead.
+  private replayFetch: object | undefined;
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -331,6 +335,7 @@ export class Engine {
    */
   private repair(db: ReplicaDb, { storeSettlesWithBase = false } = {}): number | undefined {
     let lastSeq: number | undefined;
+    this.replayFetch = undefined;
     try {
       const rejections = this.replay.settlementDue;
       if (rejections) {
@@ -347,9 +352,13 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
       const faulted = error.pages;
+      const fetch = {};
+      this.replayFetch = fetch;
       this.pageSupply.fetch(this.pageSupply.plan(db, faulted, this.replayHistory)).then(
         () => this.resume(),
         (reason) => {
+          // The wait is over: live queries now report why (blocked, below).
+          if (this.replayFetch === fetch) this.replayFetch = undefined;
           this.replayHistory = newReadHistory();
           // Unreachable pages (offline): the calls waiting on them fail now,
           // and so do reads and live queries until they apply; the mutations
@@ -379,6 +388,8 @@ export class Engine {
       .run((db) => {
         this.refreshScheduled = false;
         if (this.replay.blocked) return this.subscriptions.failAll(this.replay.blocked);
+        // repair() refreshes once the replay is complete (or has given up).
+        if (this.replayFetch) return;
         if (this.refreshHistory.misses.length === 0) this.pageSupply.evict(db);
         const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
         if (missing.length === 0) {
