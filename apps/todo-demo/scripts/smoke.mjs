@@ -59,13 +59,13 @@ try {
     await alice.waitForURL(/\?list=[A-Za-z0-9_-]{22}$/);
     listUrl = alice.url();
     await alice.waitForFunction(() => document.activeElement?.classList.contains('new-todo'));
-    await expectText(alice.getByTestId('sync-connection'), 'connected');
+    await expectText(alice.getByTestId('sync-connection'), 'Connected');
     if (await alice.locator('.main').count()) throw new Error('.main shown for an empty list');
     if (await alice.locator('.footer').count()) throw new Error('.footer shown for an empty list');
   });
   const bob = await open('bob', listUrl);
   await step('adds propagate live, in one order', async () => {
-    await expectText(bob.getByTestId('sync-connection'), 'connected');
+    await expectText(bob.getByTestId('sync-connection'), 'Connected');
     await alice.locator('.new-todo').fill('  buy milk  ');
     await alice.locator('.new-todo').press('Enter');
     await bob.locator('.new-todo').fill('walk dog');
@@ -110,16 +110,16 @@ try {
   });
   await step('offline: changes queue, then sync on "Go online"', async () => {
     await alice.getByRole('button', { name: 'Go offline' }).click();
-    await expectText(alice.getByTestId('sync-connection'), 'offline');
+    await expectText(alice.getByTestId('sync-connection'), 'Offline by choice');
     await alice.locator('.new-todo').fill('written offline');
     await alice.locator('.new-todo').press('Enter');
-    await expectText(alice.getByTestId('sync-pending'), '1 pending');
+    await expectText(alice.getByTestId('sync-pending'), '1 change not yet saved');
     await bob.waitForTimeout(300);
     if ((await titles(bob)).includes('written offline')) throw new Error('an offline change reached bob');
     await alice.getByRole('button', { name: 'Go online' }).click();
-    await expectText(alice.getByTestId('sync-connection'), 'connected');
+    await expectText(alice.getByTestId('sync-connection'), 'Connected');
     await bob.locator('.todo-list li label', { hasText: 'written offline' }).waitFor();
-    await expectText(alice.getByTestId('sync-pending'), '0 pending');
+    await expectText(alice.getByTestId('sync-pending'), 'All changes saved');
   });
   await step('SQL panel: live rows, refusals and errors', async () => {
     const panel = bob.getByTestId('sql-panel');
@@ -148,7 +148,7 @@ try {
   await step('the list survives a reload', async () => {
     await bob.locator('.new-todo').fill('still here');
     await bob.locator('.new-todo').press('Enter');
-    await expectText(bob.getByTestId('sync-pending'), '0 pending');
+    await expectText(bob.getByTestId('sync-pending'), 'All changes saved');
     await alice.reload();
     await alice.locator('.todo-list li label', { hasText: 'still here' }).waitFor();
     if (alice.url() !== listUrl.split('#')[0] + '#/') throw new Error(`reload moved to ${alice.url()}`);

@@ -3,15 +3,20 @@
  *
  * List URL        /?list=<id>#/<filter>; opening / makes a new list and
  *                 replaces the URL. [data-testid="list-id"] shows the id.
- * TodoMVC         standard markup: .new-todo, .todo-list li (.completed,
+ *                 A ?list= that is not a valid id shows [data-testid="invalid-list"]
+ *                 (role=alert) with a link [data-testid="new-list-link"] to /.
+ * TodoMVC         standard markup: .new-todo, .todo-list li[data-id] (.completed,
  *                 .editing) with .toggle, label, .edit, .destroy; .toggle-all
  *                 + label, .todo-count strong, .filters a.selected,
  *                 .clear-completed, .main, .footer.
  * Connection      [data-testid="sync-status"] (role=status) with
- *                 data-connection="connecting|connected|offline|unauthorized|closed";
- *                 its text is in [data-testid="sync-connection"];
- *                 [data-testid="sync-pending"] reads "<n> pending" (data-pending=<n>);
- *                 [data-testid="sync-lsn"] reads "lsn <n>".
+ *                 data-state="connected|connecting|reconnecting|offline-by-choice|unauthorized|closed"
+ *                 (what the user is told, see sync-state.ts), data-connection (the
+ *                 client's own state: connecting|connected|offline|unauthorized|closed)
+ *                 and data-lsn=<n> (the server version the replica is at);
+ *                 the label is in [data-testid="sync-connection"];
+ *                 [data-testid="sync-pending"] (data-pending=<n>) reads
+ *                 "All changes saved" or "<n> change(s) not yet saved".
  * Offline switch  button [data-testid="sync-toggle"], text exactly
  *                 "Go offline" / "Go online" (what the user asked for).
  * SQL panel       [data-testid="sql-panel"]; textarea [data-testid="sql-input"]

@@ -1,17 +1,16 @@
 import { useState, type KeyboardEvent } from 'react';
-import { useMutate, useQuery } from '@quire/react';
+import { useMutate } from '@quire/react';
 import { randomId } from './random-id.js';
 import type { TodoReducers } from './reducers.js';
-import { ALL_TODOS_SQL, type Todo } from './todo.js';
 import { TodoItem } from './TodoItem.js';
 import { FILTERS, useFilter } from './use-filter.js';
+import { useTodos } from './use-todos.js';
 
 /** The TodoMVC `section.todoapp`, reading the list live from the local replica. */
 export function TodoApp() {
   const mutate = useMutate<TodoReducers>();
   const filter = useFilter();
-  const { rows, error } = useQuery<Todo>(ALL_TODOS_SQL, [], { rowKey: 'id' });
-  const todos = rows ?? [];
+  const { todos, error } = useTodos();
   const [title, setTitle] = useState('');
 
   const onNewTodoKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {

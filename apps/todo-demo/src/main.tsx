@@ -4,19 +4,28 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { QuireProvider } from '@quire/react';
 import { App } from './App.js';
-import { resolveListId } from './list-url.js';
+import { InvalidListPage } from './InvalidListPage.js';
+import { resolveListAddress } from './list-url.js';
 import { openList } from './quire-client.js';
 
-const listId = resolveListId();
-const client = openList(listId);
-// Creating the schema is a no-op once the list exists; it runs locally first,
-// so the app's queries find the table even before the server answers.
-client.mutate.init();
+const address = resolveListAddress();
+const root = createRoot(document.getElementById('root')!);
 
-createRoot(document.getElementById('root')!).render(
-  <StrictMode>
-    <QuireProvider client={client}>
-      <App listId={listId} />
-    </QuireProvider>
-  </StrictMode>,
-);
+if (address.kind === 'invalid') {
+  document.title = 'Not a list • Quire TodoMVC';
+  root.render(
+    <StrictMode>
+      <InvalidListPage given={address.given} />
+    </StrictMode>,
+  );
+} else {
+  // Opening a list only reads: the first todo creates its table (reducers.ts).
+  const client = openList(address.id);
+  root.render(
+    <StrictMode>
+      <QuireProvider client={client}>
+        <App listId={address.id} />
+      </QuireProvider>
+    </StrictMode>,
+  );
+}

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createClient, MutationRejectedError, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '@quire/server';
 import { reducers, type TodoReducers } from './reducers.js';
+import { HAS_TODOS_SQL } from './todo-schema.js';
 import { waitUntil } from './test-support/wait-until.js';
 
 type Row = { id: string; title: string; completed: number; position: number };
@@ -30,7 +31,7 @@ afterAll(async () => {
 function open(docId: string, options: { offline?: boolean } = {}): QuireClient<TodoReducers> {
   const client = createClient({ url, docId, reducers, reconnect: { minDelayMs: 10, maxDelayMs: 100 }, ...options });
   clients.push(client);
-  client.mutate.init();
+  // Like the app: no init call; the first todo creates the table.
   return client;
 }
 
@@ -121,4 +122,20 @@ test('titles are trimmed, an edit to blank deletes, and a blank new todo is refu
   client.mutate.deleteTodo({ id: 'e1' });
   await settled(client);
   expect(await client.query<Row>(ROWS)).toEqual([]);
+});
+
+test('a list nobody wrote to has no table and no commit; the first todo creates the table everywhere', async () => {
+  const looker = open('untouched');
+  await settled(looker);
+  expect(looker.status().lsn).toBe(0);
+  expect(await looker.query(HAS_TODOS_SQL)).toEqual([{ n: 0 }]);
+  expect((await server.snapshot('untouched')).lsn).toBe(0);
+
+  const writer = open('untouched', { offline: true });
+  writer.mutate.addTodo({ id: 'first', title: 'first' });
+  expect(await writer.query(HAS_TODOS_SQL)).toEqual([{ n: 1 }]);
+  writer.connect();
+  await settled(writer);
+  await waitUntil(() => looker.status().lsn === 1, 'the looker to get the first commit');
+  expect(await looker.query<Row>(ROWS)).toEqual([{ id: 'first', title: 'first', completed: 0, position: 1 }]);
 });

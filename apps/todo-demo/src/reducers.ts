@@ -1,28 +1,23 @@
 import { defineReducers } from '@quire/core';
+import { ensureTodoSchema } from './todo-schema.js';
 
 /**
  * The multiplayer TodoMVC's reducers. Ids come from the caller and positions
  * from the table, so a replay gives the same rows on every replica: the
- * server's single order decides who gets which position.
+ * server's single order decides who gets which position. The first todo
+ * creates the table (see todo-schema.ts); the others act on existing todos.
  */
 export const reducers = defineReducers({
-  /** Creates the schema; every client calls it when it opens a list. */
-  init: (tx) => {
-    tx.exec(`CREATE TABLE IF NOT EXISTS todos (
-      id TEXT PRIMARY KEY,
-      title TEXT NOT NULL,
-      completed INTEGER NOT NULL DEFAULT 0,
-      position INTEGER NOT NULL
-    )`);
-    // Serves ORDER BY position and max(position). Being a second DDL statement,
-    // it also keeps a fresh replica's schema cookie (2) apart from a fresh
-    // server document's (1): the replica VFS only rewrites the change counter,
-    // so equal cookies made SQLite keep a stale schema after the first snapshot.
-    tx.exec('CREATE INDEX IF NOT EXISTS todos_by_position ON todos (position)');
-  },
+  /**
+   * Creates the empty list's table ahead of its first todo, for scripts and
+   * tests. The app never calls it: addTodo creates the table itself, so
+   * opening a list queues nothing.
+   */
+  init: (tx) => ensureTodoSchema(tx),
   addTodo: (tx, { id, title }: { id: string; title: string }) => {
     const trimmed = title.trim();
     if (!trimmed) throw new Error('a todo needs a title — type something before pressing Enter');
+    ensureTodoSchema(tx);
     const next = tx.get<{ p: number }>('SELECT coalesce(max(position), 0) + 1 AS p FROM todos')!.p;
     tx.exec('INSERT INTO todos (id, title, position) VALUES (?, ?, ?)', [id, trimmed, next]);
   },

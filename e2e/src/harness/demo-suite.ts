@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext, BrowserContextOptions } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { launchChromium } from './chromium.js';
 import { type DemoServer, startDemoServer } from './demo-server.js';
@@ -10,8 +10,8 @@ export interface DemoSuite {
   readonly url: string;
   readonly browser: Browser;
   readonly server: DemoServer;
-  /** A fresh browser profile (its own storage), closed after the test. */
-  newContext(): Promise<BrowserContext>;
+  /** A fresh browser profile (its own storage), closed after the test; `options` set e.g. its viewport. */
+  newContext(options?: BrowserContextOptions): Promise<BrowserContext>;
   /** A {@link SyncGate} in front of the server, closed after the test. */
   newGate(): Promise<SyncGate>;
 }
@@ -57,8 +57,8 @@ export function useDemoSuite(): DemoSuite {
     get browser() {
       return need(browser, 'Chromium');
     },
-    async newContext() {
-      const context = await need(browser, 'Chromium').newContext();
+    async newContext(options?: BrowserContextOptions) {
+      const context = await need(browser, 'Chromium').newContext(options);
       context.setDefaultTimeout(ACTION_TIMEOUT_MS);
       context.on('page', (page) => {
         // Surface app crashes in the test output; they explain most failures.

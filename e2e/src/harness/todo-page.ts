@@ -127,6 +127,15 @@ export class TodoPage {
     await waitForValue(() => this.completedTitles(), expected, `the completed titles in ${this.page.url()}`, timeout);
   }
 
+  /** What the sync bar tells the user: connected, connecting, reconnecting, offline-by-choice, … */
+  syncState(): Promise<string | null> {
+    return this.syncStatus.getAttribute('data-state');
+  }
+
+  async expectSyncState(state: string, timeout = UI_TIMEOUT_MS): Promise<void> {
+    await waitForValue(() => this.syncState(), state, `the sync bar's state in ${this.page.url()}`, timeout);
+  }
+
   connection(): Promise<string | null> {
     return this.syncStatus.getAttribute('data-connection');
   }
@@ -152,10 +161,9 @@ export class TodoPage {
 
   /** The server version the local replica is at, from the sync bar. */
   async lsn(): Promise<number> {
-    const text = (await this.page.getByTestId('sync-lsn').textContent()) ?? '';
-    const match = /\d+/.exec(text);
-    if (!match) throw new Error(`no LSN in the sync bar's "${text}"`);
-    return Number(match[0]);
+    const value = await this.syncStatus.getAttribute('data-lsn');
+    if (value === null || !/^\d+$/.test(value)) throw new Error(`no LSN in the sync bar's data-lsn ("${value}")`);
+    return Number(value);
   }
 
   /** Waits until the replica moved past `lsn` (read before mutating) with nothing pending: the server has the mutations. */

@@ -1,0 +1,31 @@
+import { describe, expect, test } from 'vitest';
+import { SYNC_STATE_LABELS, syncStateOf, unsavedText } from './sync-state.js';
+
+const error = { code: 'close_1006', message: 'connection closed' };
+
+describe('the sync bar', () => {
+  test('tells apart offline by choice, an unreachable server and connected', () => {
+    expect(syncStateOf({ connection: 'offline', offlineByChoice: true, lastError: undefined })).toBe('offline-by-choice');
+    // Even with an old error: the user chose it, nothing is retried.
+    expect(syncStateOf({ connection: 'offline', offlineByChoice: true, lastError: error })).toBe('offline-by-choice');
+    expect(syncStateOf({ connection: 'offline', offlineByChoice: false, lastError: error })).toBe('reconnecting');
+    expect(syncStateOf({ connection: 'connected', offlineByChoice: false, lastError: undefined })).toBe('connected');
+  });
+
+  test('a retry in progress still reads "reconnecting"; only a first attempt reads "connecting"', () => {
+    expect(syncStateOf({ connection: 'connecting', offlineByChoice: false, lastError: undefined })).toBe('connecting');
+    expect(syncStateOf({ connection: 'connecting', offlineByChoice: false, lastError: error })).toBe('reconnecting');
+  });
+
+  test('labels say what is going on in words', () => {
+    expect(SYNC_STATE_LABELS['offline-by-choice']).toBe('Offline by choice');
+    expect(SYNC_STATE_LABELS.reconnecting).toBe('Reconnecting: server unreachable');
+    expect(SYNC_STATE_LABELS.connected).toBe('Connected');
+  });
+
+  test('counts unsaved changes in words, not as a version number', () => {
+    expect(unsavedText(0)).toBe('All changes saved');
+    expect(unsavedText(1)).toBe('1 change not yet saved');
+    expect(unsavedText(12)).toBe('12 changes not yet saved');
+  });
+});
