@@ -19,7 +19,8 @@
  *                 "All changes saved" or "<n> change(s) not yet saved".
  * Offline switch  button [data-testid="sync-toggle"], text exactly
  *                 "Go offline" / "Go online" (what the user asked for).
- * SQL panel       [data-testid="sql-panel"]; textarea [data-testid="sql-input"]
+ * SQL panel       [data-testid="sql-panel"], once the list has its table (before:
+ *                 [data-testid="sql-panel-waiting"]); textarea [data-testid="sql-input"]
  *                 (aria-label "SQL query"); button [data-testid="sql-run"] "Run"
  *                 (or Ctrl+Enter); example buttons [data-testid="sql-example"];
  *                 [data-testid="sql-row-count"] "<n> row(s)" (data-count=<n>);
@@ -30,9 +31,11 @@
 import { SqlPanel } from './SqlPanel.js';
 import { SyncBar } from './SyncBar.js';
 import { TodoApp } from './TodoApp.js';
+import { useHasTodoTable } from './use-todos.js';
 
 /** The page: sync controls, the TodoMVC app and the live SQL panel. */
 export function App({ listId }: { listId: string }) {
+  const { hasTable } = useHasTodoTable();
   return (
     <>
       <SyncBar />
@@ -47,7 +50,21 @@ export function App({ listId }: { listId: string }) {
           Synced with Quire · Part of <a href="https://todomvc.com">TodoMVC</a>
         </p>
       </footer>
-      <SqlPanel />
+      {/*
+        The panel measures what its query costs when it first runs: it opens
+        once the list has its table (after its first todo, or once an existing
+        list has synced), not against a replica that has nothing yet.
+      */}
+      {hasTable ? <SqlPanel /> : <SqlPanelWaiting />}
     </>
+  );
+}
+
+function SqlPanelWaiting() {
+  return (
+    <section className="sql-panel sql-panel--waiting" data-testid="sql-panel-waiting">
+      <h2>Live SQL</h2>
+      <p>This list has no data yet: its table appears with the first todo, and the live SQL panel opens here.</p>
+    </section>
   );
 }
