@@ -43,7 +43,9 @@ describe('the list while the server confirms edits', () => {
 
     for (const todo of [a, b]) {
       const frames = await listFrames(todo.page);
-      expect(frames.length).toBeGreaterThan(n);
+      // The recorder saw the list grow to its end (React may batch several changes into one frame).
+      expect(frames.length).toBeGreaterThan(1);
+      expect(frames.at(-1)!.ids).toHaveLength(2 * n);
       // Nothing was deleted, so no frame may lose a todo the frame before showed.
       expect(framesLosingTodos(frames)).toEqual([]);
       // .main and .footer come and go together, with the items.
