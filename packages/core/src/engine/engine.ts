@@ -78,8 +78,10 @@ export class Engine {
   private refreshScheduled = false;
   // Set while the replay fetches pages: the overlay then lacks some pending
   // mutations, and a live query run now would show the user's own changes
-  // gone until the pages arrive. Live queries wait for the replay instead.
-  private replayFetch: object | undefined;
+  // gone until the pages arrive. Queries, live and one-shot, wait for the
+  // replay instead: this settles once the fetch ended and the replay resumed
+  // or gave up.
+  private replayFetch: Promise<void> | undefined;
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -241,14 +243,18 @@ export class Engine {
     let last = '';
     for (;;) {
       try {
-        return await this.replica.run((db) => {
+        const outcome = await this.replica.run((db) => {
           if (this.replay.blocked) throw this.replay.blocked;
+          // Not awaited here: the pages it waits for arrive through this queue.
+          if (this.replayFetch) return { wait: this.replayFetch };
           if (stats.roundTrips === 0) this.pageSupply.evict(db);
           const before = db.pages.reads;
           const rows = db.read<R>(sql, params);
           stats.pagesRead = db.pages.reads - before;
           return { rows, stats };
         });
+        if (!('wait' in outcome)) return outcome;
+        await outcome.wait;
       } catch (error) {
         if (!(error instanceof PageFault)) throw error;
         // Each round normally misses new pages; the same miss again and again
@@ -352,9 +358,7 @@ export class Engine {
     } catch (error) {
       if (!(error instanceof PageFault)) throw error;
       const faulted = error.pages;
-      const fetch = {};
-      this.replayFetch = fetch;
-      this.pageSupply.fetch(this.pageSupply.plan(db, faulted, this.replayHistory)).then(
+      const fetch: Promise<void> = this.pageSupply.fetch(this.pageSupply.plan(db, faulted, this.replayHistory)).then(
         () => this.resume(),
         (reason) => {
           // The wait is over: live queries now report why (blocked, below).
@@ -369,6 +373,7 @@ export class Engine {
           this.emitState();
         },
       );
+      this.replayFetch = fetch;
     } finally {
       this.changed();
     }

@@ -48,9 +48,9 @@ async function replayWaitingForPages(answer: (apply: () => Promise<void>) => Pro
   return { engine, seen, errors };
 }
 
-/** Lets the engine's serial queue and the fetch callbacks run (reads fail while local changes are blocked). */
+/** Lets the engine's serial queue and the fetch callbacks run (queries would wait for the replay). */
 const settle = async (engine: Engine) => {
-  for (let i = 0; i < 5; i++) await engine.query('SELECT 1').catch(() => {});
+  for (let i = 0; i < 5; i++) await engine.withReplica(() => {});
 };
 
 test("a live query does not show the base without the user's pending mutations while their replay waits for pages", async () => {
@@ -76,5 +76,19 @@ test('when the pages cannot be had (offline), live queries report why instead of
   // Never the base without 'a': the query fails, saying the local change waits.
   expect(seen).toEqual([[], ['a']]);
   expect(errors.at(-1)).toMatchObject({ code: 'offline_missing_pages' });
+  await engine.close();
+});
+
+test("a one-shot query waits for the replay too, and sees the user's pending mutation", async () => {
+  let release!: () => void;
+  const arrived = new Promise<void>((resolve) => (release = resolve));
+  const { engine } = await replayWaitingForPages(async (apply) => {
+    await arrived;
+    await apply();
+  });
+  const read = engine.query<{ id: string }>('SELECT id FROM items ORDER BY id');
+  // Before the fix it answered ['z'] at once: the base without 'a'.
+  setTimeout(release, 20);
+  expect((await read).map((r) => r.id)).toEqual(['a', 'z']);
   await engine.close();
 });
