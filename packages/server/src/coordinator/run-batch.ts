@@ -30,7 +30,7 @@ export type ReducerRunner = (mutation: QueuedMutation, run: () => void) => void;
  * client's `last_seq` is written in the same transaction, so the
  * acknowledgement is atomic with the effects and travels with the pages.
  */
-export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[], runReducer?: ReducerRunner): BatchResult {
+export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Reducers, batch: readonly QueuedMutation[], runReducer: ReducerRunner = (_, run) => run()): BatchResult {
   const tx = reducerTx(serverTx);
   const result: BatchResult = { rejections: [], settled: [], outcomes: [] };
   const lastSeq = new Map<string, number>();
@@ -57,7 +57,7 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
   return result;
 }
 
-function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner | undefined): RejectionRecord | undefined {
+function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner): RejectionRecord | undefined {
   const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, ...rejectionOf(m.name, error) });
   let call;
   try {
@@ -67,9 +67,7 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
   }
   db.exec('SAVEPOINT quire_mutation');
   try {
-    const run = () => call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId });
-    if (runReducer) runReducer(m, run);
-    else run();
+    runReducer(m, () => call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId }));
     db.exec('RELEASE quire_mutation');
     return undefined;
   } catch (error) {
@@ -84,7 +82,7 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
  * The code and message a failed call is rejected with. A code that is not a
  * short identifier (a reducer's own QuireError can carry anything) becomes
  * `invalid_error_code`, keeping the reducer's message: the rejection goes
- * into the commit log and to every client.
+ * into the commit log and to its client.
  */
 export function rejectionOf(reducer: string, error: unknown): { code: string; message: string } {
   const code: unknown = errorCode(error);
