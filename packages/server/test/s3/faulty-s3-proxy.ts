@@ -14,7 +14,7 @@ export interface SeenRequest {
   method: string;
   path: string;
   /** RGW's status; undefined for `hang`. */
-  status?: number;
+  status?: number | undefined;
 }
 
 /**

@@ -36,6 +36,17 @@ export async function rgwOptions(extra: Partial<S3LogOptions> = {}): Promise<S3L
   return { bucket: TEST_BUCKET, endpoint: env.endpoint, credentials: env.credentials, forcePathStyle: true, prefix: randomPrefix(), ...extra };
 }
 
+/** Writes an object unconditionally, as no Quire log does: for planting damage. */
+export async function overwrite(options: S3LogOptions, key: string, body: Uint8Array): Promise<void> {
+  const env = await rgw();
+  const client = new S3Client({ endpoint: env.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: env.credentials });
+  try {
+    await client.send(new PutObjectCommand({ Bucket: options.bucket, Key: key, Body: body }));
+  } finally {
+    client.destroy();
+  }
+}
+
 export function randomPrefix(): string {
   return `t-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}/`;
 }

@@ -1,6 +1,6 @@
 // Needs a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { RECENT_COMMITS } from '../../src/log/commit-log.js';
+import { type CommitLog, RECENT_COMMITS } from '../../src/log/commit-log.js';
 import { record, runCommitLogContract } from '../../src/log/commit-log.contract.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
@@ -25,7 +25,7 @@ describe('contract', () => {
   runCommitLogContract('S3CommitLog on RGW', (key) => lazyLog(key));
 });
 
-function lazyLog(key: string): S3CommitLog {
+function lazyLog(key: string): CommitLog {
   let log: S3CommitLog | undefined;
   const get = async () => {
     if (!log) {
@@ -42,7 +42,7 @@ function lazyLog(key: string): S3CommitLog {
       yield* (await get()).readAfter(after);
     },
     close: async () => (await get()).close(),
-  } as S3CommitLog;
+  };
 }
 
 describe('S3CommitLog layout', () => {

@@ -23,14 +23,14 @@ export interface S3LogOptions {
    * before it fails with `storage_unreachable`. Default 20 s.
    */
   retryForMs?: number;
-  /** A request that gets no bytes for this long counts as a network error (and is retried). Default 5 s. */
-  requestTimeoutMs?: number;
+  /** A connection that moves no bytes for this long counts as a network error (and is retried): a store that hangs. Default 5 s. */
+  idleTimeoutMs?: number;
 }
 
 export const S3_DEFAULTS = {
   region: 'us-east-1',
   retryForMs: 20_000,
-  requestTimeoutMs: 5_000,
+  idleTimeoutMs: 5_000,
   connectTimeoutMs: 3_000,
   /** First wait between attempts; it doubles up to {@link S3_DEFAULTS.maxBackoffMs}. */
   firstBackoffMs: 25,

@@ -37,7 +37,7 @@ export class S3Store {
       maxAttempts: 1,
       requestHandler: {
         connectionTimeout: S3_DEFAULTS.connectTimeoutMs,
-        requestTimeout: options.requestTimeoutMs ?? S3_DEFAULTS.requestTimeoutMs,
+        socketTimeout: options.idleTimeoutMs ?? S3_DEFAULTS.idleTimeoutMs,
       },
       // Objects carry their own CRCs; the SDK's extra checksums are not
       // understood by every S3-compatible store.
