@@ -9,6 +9,7 @@ import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { silentLogger } from '../memory-logger.js';
+import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
 
 const reducers = defineReducers({
@@ -69,6 +70,32 @@ test('createSyncServer({ s3 }) makes each commit durable in the bucket before co
   expect(two.lsn).toBe(lsn + 1);
   expect(await bob.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
   expect(await commitsInBucket(s3)).toEqual(Array.from({ length: lsn + 1 }, (_, i) => i + 1));
+});
+
+test('a store that stops answering mid-commit stops the document; once it answers again, clients resend and nothing confirmed is lost', async () => {
+  const proxy = await FaultyS3Proxy.start((await rgw()).endpoint);
+  cleanup.push(() => proxy.close());
+  const s3 = await rgwOptions({ retryForMs: 500, idleTimeoutMs: 200 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { server, url } = await serve(dataDir, { ...s3, endpoint: proxy.endpoint });
+  cleanup.push(() => server.close());
+
+  const alice = client(url);
+  const errors: string[] = [];
+  alice.subscribeStatus((status) => status.lastError && errors.push(status.lastError.code));
+  alice.mutate.init();
+  await alice.mutate.add({ id: 'one' }).server;
+  proxy.fault = (r) => (r.method === 'PUT' ? 'hang' : 'pass');
+  const two = alice.mutate.add({ id: 'two' }).server;
+  await expect(server.mutate('doc', 'add', { id: 'never confirmed' })).rejects.toMatchObject({ code: 'server_error' });
+  proxy.fault = () => 'pass';
+  // Alice's call was not confirmed while the store hung; she resends it after reconnecting.
+  await two;
+  expect(errors).toContain('server_error');
+  expect(await alice.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
+  const lsns = await commitsInBucket(s3);
+  expect(lsns).toEqual(Array.from({ length: lsns.length }, (_, i) => i + 1));
 });
 
 test('createSyncServer refuses `s3` together with `commitLog`', async () => {
