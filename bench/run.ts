@@ -11,6 +11,7 @@ import { fanout } from './scenarios/fanout.js';
 import { localApply } from './scenarios/local-apply.js';
 import { partialReplica } from './scenarios/partial-replica.js';
 import { propagation } from './scenarios/propagation.js';
+import { s3Latency } from './scenarios/s3-latency.js';
 import { serverRssPerConn } from './scenarios/server-rss-per-conn.js';
 import { serverRssPerDoc } from './scenarios/server-rss-per-doc.js';
 import { wireBytes } from './scenarios/wire-bytes.js';
@@ -35,6 +36,7 @@ const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['propagation', () => propagation(quick ? 200 : 500)],
   ['wire bytes', () => wireBytes(quick ? 100 : 200)],
   ['coordinator throughput', () => coordinatorThroughput({ clients: 10, processes: 2, perClient: quick ? 200 : 1000, window: 8, log })],
+  ['s3 latency', () => s3Latency(quick ? 100 : 300)],
   ['cold load', () => coldLoad(quick ? 4 : 12)],
   ['fanout', () => fanout({ clients: 1000, processes: 4, mutations: quick ? 5 : 20, log })],
   ['server rss per doc', () => serverRssPerDoc(log)],

@@ -65,10 +65,16 @@ export const QUIRE_ERROR_CODES = [
   'internal',
   'invalid_limit',
   'log_closed',
+  'log_fenced',
   'log_field_too_large',
   'lsn_gap',
   'reducers_not_found',
   'reducers_file_type',
+  // object storage (the S3 commit log)
+  'storage_denied',
+  'storage_error',
+  'storage_not_found',
+  'storage_unreachable',
 ] as const;
 
 /** A code Quire raises; see docs/ERRORS.md. */

@@ -9,3 +9,6 @@ export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { FileCommitLog } from './log/file-commit-log.js';
 export type { CommitLog, CommitLogSummary, CommitRecord, RejectionRecord, VolumeMark } from './log/commit-log.js';
+export { S3CommitLog } from './log/s3/s3-commit-log.js';
+export { S3Store } from './log/s3/s3-store.js';
+export type { S3LogOptions } from './log/s3/s3-log-options.js';

@@ -7,6 +7,10 @@ import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
+import type { CommitLog } from './log/commit-log.js';
+import { S3CommitLog } from './log/s3/s3-commit-log.js';
+import type { S3LogOptions } from './log/s3/s3-log-options.js';
+import { S3Store } from './log/s3/s3-store.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { CLOSE, Session, type SessionContext } from './session.js';
 
@@ -58,6 +62,15 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * createSyncServer({ reducers, dataDir, limits: { maxQueuedMutations: 5000, maxConnectionsPerClient: 8 } });
    */
   limits?: Partial<ServerLimits>;
+  /**
+   * Keep each document's commit log in an S3-compatible bucket instead of
+   * files (see docs/STORAGE.md). `dataDir` still holds each document's
+   * SQLite volume. Not together with `commitLog`.
+   *
+   * @example
+   * createSyncServer({ reducers, dataDir: './data', s3: { bucket: 'quire', endpoint: 'http://127.0.0.1:7480', forcePathStyle: true } });
+   */
+  s3?: S3LogOptions;
 }
 
 export interface SyncServer<R extends Reducers> {
@@ -93,7 +106,7 @@ export const HEALTH_PATH = '/healthz';
 
 /**
  * The Quire sync server: one coordinator per document, a commit log on
- * local files, and a WebSocket endpoint.
+ * local files (or in an S3 bucket, with `s3`), and a WebSocket endpoint.
  *
  * @example
  * const server = createSyncServer({ reducers, dataDir: './data' });
@@ -104,7 +117,10 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const limits = resolveLimits(options.limits);
   const logger = options.logger ?? defaultLogger();
   const reducerTime = { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs };
-  const registry = new DocumentRegistry({ ...options, logger, reducerTime });
+  if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
+  const s3 = options.s3 && new S3Store(options.s3);
+  const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId) : options.commitLog;
+  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), logger, reducerTime });
   const context: SessionContext = { registry, maxMessageBytes, limits, logger, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
@@ -189,6 +205,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       for (const server of httpServers) server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await registry.close();
+      s3?.close();
       wss.close();
       await Promise.all(
         [...ownServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),

@@ -36,6 +36,15 @@ describe('quire CLI arguments', () => {
     expect(io.err()).toContain('quire: unknown option --bogus\n');
   });
 
+  test('--s3-endpoint or --s3-prefix without --s3-bucket exits 2; --help says where credentials come from', async () => {
+    const io = capture();
+    expect(await main(['serve', '--reducers', 'x.ts', '--s3-endpoint', 'http://127.0.0.1:7480'])).toBe(2);
+    expect(io.err()).toContain('quire: --s3-endpoint and --s3-prefix need --s3-bucket');
+    expect(await main(['serve', '--reducers', 'x.ts', '--s3-prefix', 'p/'])).toBe(2);
+    expect(await main(['--help'])).toBe(0);
+    expect(io.out()).toContain('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+  });
+
   test('an unknown option that looks like a known one gets a "did you mean"', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);

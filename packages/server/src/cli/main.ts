@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { createLogger } from '../logger.js';
+import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { didYouMean } from './did-you-mean.js';
 import { loadReducers } from './load-reducers.js';
 
-const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>]
+const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
 
 Starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 
@@ -17,6 +18,13 @@ Starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
       --host <addr>        address to bind (default 127.0.0.1)
       --log-level <level>  debug, info, warn or error (default info)
       --log-json           log JSON lines even on a terminal (the default elsewhere)
+      --s3-bucket <name>   keep commit logs in this S3 bucket instead of --data (which still
+                           holds each document's database); credentials come from
+                           AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or ~/.aws), the
+                           region from AWS_REGION (default us-east-1); see docs/STORAGE.md
+      --s3-endpoint <url>  an S3-compatible store other than AWS S3, such as
+                           http://127.0.0.1:7480 (path-style URLs)
+      --s3-prefix <p>      put every key under this prefix (default: none)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -28,6 +36,9 @@ const OPTIONS = {
   host: { type: 'string', default: '127.0.0.1' },
   'log-level': { type: 'string', default: 'info' },
   'log-json': { type: 'boolean' },
+  's3-bucket': { type: 'string' },
+  's3-endpoint': { type: 'string' },
+  's3-prefix': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -69,12 +80,24 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stderr.write(`quire: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"\n`);
     return 2;
   }
+  if (!values['s3-bucket'] && (values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined)) {
+    return usageError('--s3-endpoint and --s3-prefix need --s3-bucket');
+  }
+  const s3: S3LogOptions | undefined = values['s3-bucket']
+    ? {
+        bucket: values['s3-bucket'],
+        ...(values['s3-prefix'] !== undefined ? { prefix: values['s3-prefix'] } : {}),
+        // Self-hosted stores (RGW, MinIO) mostly serve path-style URLs only.
+        ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
+      }
+    : undefined;
   const logger = options.logger ?? createLogger({ level: values['log-level'], ...(values['log-json'] ? { json: true } : {}) });
   const dataDir = resolve(values.data);
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
   logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
-  const server = createSyncServer({ reducers, dataDir, logger });
+  if (s3) logger.info({ bucket: s3.bucket, prefix: s3.prefix, endpoint: s3.endpoint }, `commit logs in s3://${s3.bucket}/${s3.prefix ?? ''}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`);
+  const server = createSyncServer({ reducers, dataDir, logger, ...(s3 ? { s3 } : {}) });
   try {
     await server.listen(port, values.host);
   } catch (error) {

@@ -1,0 +1,189 @@
+import { QuireError } from '@quire/core';
+import { type CommitLog, type CommitLogSummary, type CommitRecord, RECENT_COMMITS } from '../commit-log.js';
+import { type DecodedCommit, decodeCommitObject, encodeCommitObject } from './commit-object.js';
+import { ObjectKeys } from './object-keys.js';
+import type { S3Store } from './s3-store.js';
+
+/** Commit objects fetched at once when opening. */
+const PARALLEL_GETS = 8;
+
+interface ListedObject {
+  key: string;
+  firstLsn: number;
+}
+
+/**
+ * A commit log in an S3-compatible bucket: one object per `append` call,
+ * keyed by its first LSN with the bits inverted so that a LIST finds the
+ * newest first, and written only if the key is free (`If-None-Match: *`).
+ * Each writer puts its next object at the LSN after the end of the chain it
+ * has read or written, so two writers that both think they are at LSN n
+ * collide on one key: one wins, the other gets `log_fenced` and refuses
+ * every later append. Layout and argument: docs/STORAGE.md.
+ *
+ * Appends run one at a time in call order, so a caller may start the next
+ * before the previous has resolved.
+ */
+export class S3CommitLog implements CommitLog {
+  private readonly keys: ObjectKeys;
+  private state: 'new' | 'open' | 'closed' = 'new';
+  /** The end of the chain as this log last read or wrote it: its next object goes at this + 1. */
+  private lastLsn = 0;
+  /** The end of the chain once every queued append has been written. */
+  private queuedLsn = 0;
+  private tail: Promise<void> = Promise.resolve();
+  /** Set by a failed write: later appends throw it (the chain's end is no longer known). */
+  private refusal: Error | undefined;
+
+  constructor(
+    private readonly store: S3Store,
+    private readonly docId: string,
+  ) {
+    this.keys = new ObjectKeys(store.prefix, docId);
+  }
+
+  /** Reads the newest objects, enough for the last {@link RECENT_COMMITS} commits; never the whole history. */
+  async open(): Promise<CommitLogSummary> {
+    const summary: CommitLogSummary = { last: null, rejections: [], recent: [] };
+    const listing = this.newestFirst(1000)[Symbol.asyncIterator]();
+    const newest = await listing.next();
+    if (newest.done) return this.opened(summary);
+
+    const head = await this.fetch(newest.value, undefined, { pages: false });
+    // Older objects end where the next newer one starts, so their keys say how many commits each holds.
+    const older: Array<ListedObject & { lastLsn: number }> = [];
+    let covered = head.length;
+    let nextFirst = newest.value.firstLsn;
+    while (covered < RECENT_COMMITS && nextFirst > 1) {
+      const next = await listing.next();
+      if (next.done) throw this.missing(nextFirst);
+      older.push({ ...next.value, lastLsn: nextFirst - 1 });
+      covered += nextFirst - next.value.firstLsn;
+      nextFirst = next.value.firstLsn;
+    }
+    await listing.return?.();
+    const olderRecords = await mapConcurrently(older, PARALLEL_GETS, (object) => this.fetch(object, object.lastLsn, { pages: false }));
+    const records = [...olderRecords.reverse().flat(), ...head].slice(-RECENT_COMMITS);
+    for (const { pages: _pages, pgnos, ...record } of records) {
+      summary.rejections.push(...record.rejections);
+      summary.recent.push({ lsn: record.lsn, pgnos });
+      summary.last = record;
+    }
+    this.lastLsn = this.queuedLsn = summary.last!.lsn;
+    return this.opened(summary);
+  }
+
+  append(records: readonly CommitRecord[]): Promise<void> {
+    try {
+      this.requireOpen();
+      if (this.refusal) throw this.refusal;
+      let expected = this.queuedLsn + 1;
+      for (const record of records) {
+        if (record.lsn !== expected) throw new QuireError('lsn_gap', `commit LSN ${record.lsn} does not follow ${expected - 1}`);
+        expected++;
+      }
+      if (records.length === 0) return Promise.resolve();
+      const body = encodeCommitObject(records);
+      const first = records[0]!.lsn;
+      const last = records[records.length - 1]!.lsn;
+      this.queuedLsn = last;
+      const written = this.tail.then(() => this.write(first, last, body));
+      this.tail = written.catch(() => {});
+      return written;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Commits after `after` up to the end of the chain as this log knows it, one object GET at a time. */
+  async *readAfter(after: number): AsyncIterable<CommitRecord> {
+    this.requireOpen();
+    const upTo = this.lastLsn;
+    if (after >= upTo) return;
+    const objects: Array<ListedObject & { lastLsn: number }> = [];
+    let nextFirst = upTo + 1;
+    for await (const object of this.newestFirst(Math.min(1000, upTo - after + 1))) {
+      if (object.firstLsn > upTo) continue; // written since (by another node)
+      objects.push({ ...object, lastLsn: nextFirst - 1 });
+      nextFirst = object.firstLsn;
+      if (nextFirst <= after + 1) break;
+    }
+    if (nextFirst > after + 1) throw this.missing(nextFirst);
+    for (const object of objects.reverse()) {
+      for (const { pgnos: _pgnos, ...record } of await this.fetch(object, object.lastLsn, { pages: true })) {
+        if (record.lsn > after) yield record;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.state = 'closed';
+    await this.tail;
+  }
+
+  private async write(first: number, last: number, body: Uint8Array): Promise<void> {
+    if (this.refusal) throw this.refusal;
+    const key = this.keys.commit(first);
+    try {
+      const result = await this.store.putIfAbsent(key, body);
+      if (!result.written && !sameBytes(result.existing, body)) {
+        throw new QuireError(
+          'log_fenced',
+          `another node wrote LSN ${first} of document "${this.docId}" (s3://${this.store.bucket}/${key}); this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
+        );
+      }
+    } catch (error) {
+      this.refusal = error as Error;
+      throw error;
+    }
+    this.lastLsn = last;
+  }
+
+  /** The commit objects, newest first; `corrupt_log` for a key Quire would not write. */
+  private async *newestFirst(firstPage: number): AsyncIterable<ListedObject> {
+    for await (const key of this.store.list(this.keys.commits, firstPage)) yield { key, firstLsn: this.keys.firstLsn(key) };
+  }
+
+  /** GETs and checks one object; `lastLsn`, when known from the next object's key, must be its last commit. */
+  private async fetch(object: ListedObject, lastLsn: number | undefined, options: { pages: boolean }): Promise<DecodedCommit[]> {
+    const bytes = await this.store.get(object.key);
+    if (!bytes) throw this.missing(object.firstLsn);
+    const records = decodeCommitObject(bytes, object.key, object.firstLsn, options);
+    const end = records[records.length - 1]!.lsn;
+    if (lastLsn !== undefined && end !== lastLsn) {
+      throw new QuireError('corrupt_log', `commit object "${object.key}" ends at LSN ${end} but the next object starts at LSN ${lastLsn + 1} — the chain of commit objects is broken; restore the document's objects from a backup`);
+    }
+    return records;
+  }
+
+  private missing(beforeLsn: number): QuireError {
+    return new QuireError('corrupt_log', `the commits of document "${this.docId}" before LSN ${beforeLsn} are missing from s3://${this.store.bucket}/${this.keys.commits} — restore them from a backup`);
+  }
+
+  private opened(summary: CommitLogSummary): CommitLogSummary {
+    this.state = 'open';
+    return summary;
+  }
+
+  private requireOpen(): void {
+    if (this.state !== 'open') throw new QuireError('log_closed', 'the commit log is not open — call open() first');
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/** `fn` over `items` with at most `limit` running at once, results in order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!, i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

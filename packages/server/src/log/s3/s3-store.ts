@@ -1,0 +1,127 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { type S3LogOptions, S3_DEFAULTS } from './s3-log-options.js';
+import { describeFailure, isTransient, storageError } from './storage-error.js';
+
+/** The answer to a conditional PUT: written, or the bytes already at that key. */
+export type PutIfAbsentResult = { written: true } | { written: false; existing: Uint8Array };
+
+/** Thrown inside an attempt to ask for another one (counted against the same deadline). */
+class TryAgain extends Error {}
+
+/**
+ * The few S3 calls the commit log makes, on one bucket, with retries: network
+ * errors and 5xx answers are retried with backoff for `retryForMs`, then
+ * become `storage_unreachable`; other failures become typed errors at once
+ * (see storage-error.ts). One store serves every document of a server.
+ */
+export class S3Store {
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly client: S3Client;
+  private readonly endpoint: string;
+  private readonly retryForMs: number;
+
+  constructor(options: S3LogOptions) {
+    this.bucket = options.bucket;
+    this.prefix = options.prefix ?? '';
+    this.endpoint = options.endpoint ?? 'AWS S3';
+    this.retryForMs = options.retryForMs ?? S3_DEFAULTS.retryForMs;
+    this.client = new S3Client({
+      region: options.region ?? process.env.AWS_REGION ?? S3_DEFAULTS.region,
+      ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+      forcePathStyle: options.forcePathStyle ?? false,
+      // Retries are ours, so that one deadline covers them and a conditional
+      // PUT's unclear answer is always looked into.
+      maxAttempts: 1,
+      requestHandler: {
+        connectionTimeout: S3_DEFAULTS.connectTimeoutMs,
+        socketTimeout: options.idleTimeoutMs ?? S3_DEFAULTS.idleTimeoutMs,
+      },
+      // Objects carry their own CRCs; the SDK's extra checksums are not
+      // understood by every S3-compatible store.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+  }
+
+  /**
+   * Writes `body` at `key` unless something is there (`If-None-Match: *`).
+   * On 412, and on 500 (Ceph RGW's answer to some lost conditional races),
+   * reads what is there: that may be this writer's own earlier attempt,
+   * whose answer was lost.
+   */
+  putIfAbsent(key: string, body: Uint8Array): Promise<PutIfAbsentResult> {
+    return this.retrying('PUT', key, async () => {
+      try {
+        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+        return { written: true };
+      } catch (error) {
+        const { status } = describeFailure(error);
+        if (status !== 412 && status !== 500) throw error;
+        const existing = await this.getOnce(key);
+        if (existing) return { written: false, existing };
+        // Nothing there after all: a plain server error, or a key deleted in between.
+        throw new TryAgain(`PUT got ${status} but nothing is at the key`, { cause: error });
+      }
+    });
+  }
+
+  /** The object's bytes, or undefined if there is no such key. */
+  get(key: string): Promise<Uint8Array | undefined> {
+    return this.retrying('GET', key, () => this.getOnce(key));
+  }
+
+  /**
+   * Keys under `prefix` in ascending order, listed a page at a time: the
+   * first of at most `firstPage` keys (callers that need only the first few
+   * keys say so), the others of 1,000.
+   */
+  async *list(prefix: string, firstPage = 1000): AsyncIterable<string> {
+    let token: string | undefined;
+    let pageSize = firstPage;
+    do {
+      const page = await this.retrying('LIST', prefix, () =>
+        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: pageSize, ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      pageSize = 1000;
+    } while (token);
+  }
+
+  /** Closes the connections; the store cannot be used afterwards. */
+  close(): void {
+    this.client.destroy();
+  }
+
+  private async getOnce(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return await answer.Body!.transformToByteArray();
+    } catch (error) {
+      if (describeFailure(error).code === 'NoSuchKey') return undefined;
+      throw error;
+    }
+  }
+
+  private async retrying<T>(operation: string, key: string, attempt: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    let backoff: number = S3_DEFAULTS.firstBackoffMs;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (error) {
+        const cause = error instanceof TryAgain ? error.cause : error;
+        const retry = error instanceof TryAgain || isTransient(describeFailure(error));
+        const spent = performance.now() - start;
+        if (!retry || spent + backoff > this.retryForMs) {
+          throw storageError(cause, { operation, bucket: this.bucket, key, endpoint: this.endpoint }, retry ? spent : undefined);
+        }
+        await sleep(backoff);
+        backoff = Math.min(backoff * 2, S3_DEFAULTS.maxBackoffMs);
+      }
+    }
+  }
+}

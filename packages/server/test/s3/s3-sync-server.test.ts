@@ -1,0 +1,104 @@
+// createSyncServer with its commit logs on a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, test } from 'vitest';
+import { createClient, defineReducers, type QuireClient } from '@quire/core';
+import { createSyncServer, type SyncServer } from '../../src/sync-server.js';
+import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
+import { S3Store } from '../../src/log/s3/s3-store.js';
+import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
+import { silentLogger } from '../memory-logger.js';
+import { FaultyS3Proxy } from './faulty-s3-proxy.js';
+import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+
+const reducers = defineReducers({
+  init: (tx) => tx.exec('CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY)'),
+  add: (tx, { id }: { id: string }) => tx.exec('INSERT INTO notes (id) VALUES (?)', [id]),
+});
+
+const cleanup: Array<() => Promise<void> | void> = [];
+beforeAll(() => rgw(), RGW_SETUP_TIMEOUT_MS);
+afterEach(async () => {
+  for (const step of cleanup.splice(0).reverse()) await step();
+});
+
+async function serve(dataDir: string, s3: S3LogOptions): Promise<{ server: SyncServer<typeof reducers>; url: string }> {
+  const server = createSyncServer({ reducers, dataDir, logger: silentLogger, s3 });
+  const { url } = await server.listen(0);
+  return { server, url };
+}
+
+function client(url: string): QuireClient<typeof reducers> {
+  const c = createClient({ url, docId: 'doc', reducers, reconnect: { minDelayMs: 10, maxDelayMs: 50 } });
+  cleanup.push(() => c.close());
+  return c;
+}
+
+async function commitsInBucket(s3: S3LogOptions): Promise<number[]> {
+  const store = new S3Store(s3);
+  const log = new S3CommitLog(store, 'doc');
+  try {
+    await log.open();
+    const lsns: number[] = [];
+    for await (const r of log.readAfter(0)) lsns.push(r.lsn);
+    return lsns;
+  } finally {
+    await log.close();
+    store.close();
+  }
+}
+
+test('createSyncServer({ s3 }) makes each commit durable in the bucket before confirming it, and a restart carries on from there', async () => {
+  const s3 = await rgwOptions();
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const first = await serve(dataDir, s3);
+  const alice = client(first.url);
+  alice.mutate.init();
+  const { lsn } = await alice.mutate.add({ id: 'one' }).server;
+  // Confirmed means in the bucket.
+  expect((await commitsInBucket(s3)).at(-1)).toBe(lsn);
+  await alice.close();
+  await first.server.close();
+
+  const second = await serve(dataDir, s3);
+  cleanup.push(() => second.server.close());
+  const bob = client(second.url);
+  const two = await bob.mutate.add({ id: 'two' }).server;
+  expect(two.lsn).toBe(lsn + 1);
+  expect(await bob.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
+  expect(await commitsInBucket(s3)).toEqual(Array.from({ length: lsn + 1 }, (_, i) => i + 1));
+});
+
+test('a store that stops answering mid-commit stops the document; once it answers again, clients resend and nothing confirmed is lost', async () => {
+  const proxy = await FaultyS3Proxy.start((await rgw()).endpoint);
+  cleanup.push(() => proxy.close());
+  const s3 = await rgwOptions({ retryForMs: 500, idleTimeoutMs: 200 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { server, url } = await serve(dataDir, { ...s3, endpoint: proxy.endpoint });
+  cleanup.push(() => server.close());
+
+  const alice = client(url);
+  const errors: string[] = [];
+  alice.subscribeStatus((status) => status.lastError && errors.push(status.lastError.code));
+  alice.mutate.init();
+  await alice.mutate.add({ id: 'one' }).server;
+  proxy.fault = (r) => (r.method === 'PUT' ? 'hang' : 'pass');
+  const two = alice.mutate.add({ id: 'two' }).server;
+  await expect(server.mutate('doc', 'add', { id: 'never confirmed' })).rejects.toMatchObject({ code: 'server_error' });
+  proxy.fault = () => 'pass';
+  // Alice's call was not confirmed while the store hung; she resends it after reconnecting.
+  await two;
+  expect(errors).toContain('server_error');
+  expect(await alice.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
+  const lsns = await commitsInBucket(s3);
+  expect(lsns).toEqual(Array.from({ length: lsns.length }, (_, i) => i + 1));
+});
+
+test('createSyncServer refuses `s3` together with `commitLog`', async () => {
+  const s3 = await rgwOptions();
+  expect(() => createSyncServer({ reducers, dataDir: '/nonexistent', s3, commitLog: () => ({}) as never })).toThrow(/either `s3` or `commitLog`/);
+});
