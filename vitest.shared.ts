@@ -4,6 +4,14 @@ import { defineConfig } from 'vitest/config';
 // is needed between an edit and a test run.
 const conditions = ['quire-source', 'module', 'node', 'development|production'];
 
+/**
+ * For suites that run in Node only (the server, the integration tests):
+ * without the "module" condition. The AWS SDK's packages list their "module"
+ * build (for bundlers, with extensionless imports Node cannot load) before
+ * their "node" one.
+ */
+export const nodeConditions = conditions.filter((c) => c !== 'module');
+
 export const sharedConfig = defineConfig({
   resolve: { conditions },
   ssr: { resolve: { conditions } },
