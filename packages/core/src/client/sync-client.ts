@@ -48,7 +48,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.docId = options.docId;
     this.partial = options.partial === true;
     this.offlineByChoice = options.offline === true;
-    this.current = { connection: this.connection, pending: 0, lsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
+    this.current = { connection: this.connection, pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
     this.engine = new Engine({
       reducers: options.reducers,
       clientId,
@@ -171,7 +171,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     void this.engine.ready().then(() => {
       this.awaitingStart = false;
       if (!this.closed && !this.offlineByChoice) {
-        this.stream.startAt(this.engine.lsn);
+        this.stream.startAt(this.engine.durableLsn);
         this.conn.start();
       }
       this.connectionChanged();
@@ -180,6 +180,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
 
   private hello(): ClientMessage {
     this.stream.opened();
+    // The new server may not have what the old one never made durable.
+    void this.engine.dropSpeculative();
     const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
     return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
   }
@@ -213,6 +215,11 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       case 'rejections':
         this.stream.rejections(message);
         return;
+      case 'durable': {
+        const lsn = this.stream.durableAt(message);
+        if (lsn !== undefined) void this.engine.applyDurable(lsn).then(() => this.emit());
+        return;
+      }
       case 'commit': {
         const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
@@ -229,8 +236,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     }
   }
 
-  private apply({ update, rejections }: StreamedUpdate): void {
-    void this.engine.applyServerUpdate(update, rejections).then(() => {
+  private apply({ update, rejections, durable }: StreamedUpdate): void {
+    void this.engine.applyServerUpdate(update, rejections, durable).then(() => {
       this.stream.applied(update);
       this.emit();
     });
@@ -275,7 +282,14 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
 
   private emit(): void {
     const error = this.engine.applyError ?? this.lastError ?? this.engine.storeError;
-    const next: SyncStatus = { connection: this.connection, pending: this.engine.pendingCount, lsn: this.engine.lsn, lastError: plainError(error), offlineByChoice: this.offlineByChoice };
+    const next: SyncStatus = {
+      connection: this.connection,
+      pending: this.engine.pendingCount,
+      lsn: this.engine.lsn,
+      durableLsn: this.engine.durableLsn,
+      lastError: plainError(error),
+      offlineByChoice: this.offlineByChoice,
+    };
     const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
     if (!same) {
       this.current = next;
