@@ -35,5 +35,5 @@ test('the simulation catches a server whose commit log acknowledges before it is
   const report = await runChaos({ seed: 1, runs: 10, shrinkMs: 0, world: { brokenLog: true } });
   expect(report.failures.length).toBeGreaterThan(0);
   const violations = report.failures.flatMap((f) => f.violations).join('\n');
-  expect(violations).toMatch(/was confirmed at LSN \d+ but is in the document 0 times|saw its LSN go back|convergence/);
+  expect(violations).toMatch(/was confirmed at LSN \d+ but is in the document 0 times|saw its durable LSN go back|convergence/);
 });

@@ -87,3 +87,14 @@ test('a commit is durable once the server says so; a new socket asks again from 
   expect(stream.commit(commit(4, 6))).toMatchObject({ durable: true, update: { lsn: 6 } });
   expect(stream.commit(commit(6, 7))).toMatchObject({ durable: false });
 });
+
+test('a welcome alone makes nothing durable here: cut before its snapshot, the next hello still asks from the old LSN', () => {
+  const stream = new CommitStream();
+  stream.welcome(welcome(2), 'c1');
+  stream.opened();
+  expect(stream.lastLsn).toBe(0);
+  stream.startAt(0);
+  stream.welcome(welcome(3), 'c1');
+  stream.snapshot({ type: 'snapshot', lsn: 3, pageCount: 1, pages: [], done: true });
+  expect(stream.durableLsn).toBe(3);
+});

@@ -62,8 +62,6 @@ export class CommitStream {
   /** Returns the rejections to settle right away, when the client is already current. */
   welcome(message: WelcomeMessage, clientId: string): Rejection[] {
     this.welcomeLsn = message.lsn;
-    // The server welcomes at a durable LSN.
-    this.durable = message.lsn;
     // A snapshot or catch-up commit follows unless the client is current.
     this.caughtUp = message.lsn === this.receivedLsn;
     this.welcomeRejections = message.rejections.filter((r) => r.clientId === clientId);
@@ -77,7 +75,7 @@ export class CommitStream {
   snapshot(message: SnapshotMessage): StreamedUpdate | undefined {
     this.snapshotPages.push(...message.pages);
     if (!message.done) return undefined;
-    this.receivedLsn = message.lsn;
+    this.receivedLsn = this.durable = message.lsn;
     const streamed: StreamedUpdate = {
       update: { kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: this.snapshotPages },
       rejections: this.welcomeRejections,
@@ -100,8 +98,10 @@ export class CommitStream {
     const rejections = [...this.welcomeRejections, ...own];
     this.welcomeRejections = [];
     const { lsn, pageCount, pages, forgotten } = message;
-    // The catch-up commit after a welcome is at the welcome's (durable) LSN.
-    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable: lsn <= this.durable };
+    // The server welcomes at a durable LSN: the catch-up commit after a welcome is durable.
+    const durable = lsn <= this.welcomeLsn;
+    if (durable) this.durable = lsn;
+    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
   }
 
   /** The server's log is durable up to `lsn`; returns it when that is news, for the engine to fold. */
