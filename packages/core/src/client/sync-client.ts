@@ -179,7 +179,6 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private hello(): ClientMessage {
-    if (process.env.QDEBUG) console.log('DBG', this.engine.clientId, 'hello', this.stream.lastLsn, this.stream.durableLsn);
     this.stream.opened();
     // The new server may not have what the old one never made durable.
     void this.engine.dropSpeculative();
@@ -188,7 +187,6 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private receive(message: ServerMessage): void {
-    if (process.env.QDEBUG) console.log('DBG', this.engine.clientId, message.type, JSON.stringify({ ...message, pages: undefined, lsn: (message as { lsn?: number }).lsn, base: (message as { baseLsn?: number }).baseLsn, n: (message as { pages?: unknown[] }).pages?.length }));
     switch (message.type) {
       case 'welcome': {
         this.connection = 'connected';
