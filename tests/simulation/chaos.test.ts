@@ -14,12 +14,14 @@ test(`${RUNS} seeded schedules of crashes, cuts and restarts: every invariant ho
   const t = report.totals;
   console.log(
     `chaos: ${RUNS} schedules in ${((performance.now() - started) / 1000).toFixed(1)} s: ${t.mutations} mutations, ${t.checks} quiescent checks, ` +
-      `server crashes ${JSON.stringify(t.serverCrashes)}, ${t.clientRestarts} client restarts, ${t.cuts} cuts, ${t.resendsForced} forced resends`,
+      `server crashes ${JSON.stringify(t.serverCrashes)}, ${t.clientRestarts} client restarts, ${t.cuts} cuts, ${t.resendsForced} forced resends, ${t.seenNotDurable} commits seen then lost`,
   );
   expect(report.failures.map(describeFailure)).toEqual([]);
   // The schedules did reach every crash point.
   for (const count of Object.values(t.serverCrashes)) expect(count).toBeGreaterThan(0);
   expect(t.clientRestarts).toBeGreaterThan(0);
+  // Clients did see commits that their server lost before they were durable.
+  expect(t.seenNotDurable).toBeGreaterThan(0);
 });
 
 test('a schedule replays exactly: the same decisions give the same run, step by step', async () => {

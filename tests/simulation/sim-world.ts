@@ -73,6 +73,8 @@ export interface WorldStats {
   resendsForced: number;
   checks: number;
   checkpointPagesWritten: number;
+  /** Clients that showed a commit the server then lost, at its crashes (the `before-durable` point's purpose). */
+  seenNotDurable: number;
 }
 
 export function emptyStats(): WorldStats {
@@ -84,6 +86,7 @@ export function emptyStats(): WorldStats {
     resendsForced: 0,
     checks: 0,
     checkpointPagesWritten: 0,
+    seenNotDurable: 0,
   };
 }
 
@@ -224,6 +227,7 @@ export class SimWorld {
       detail = ` (${written} of ${of} pages checkpointed)`;
     }
     this.stats.serverCrashes[point]++;
+    this.stats.seenNotDurable += this.clients.filter((c) => c.client.status().lsn > c.client.status().durableLsn).length;
     this.stats.resendsForced += this.clients.filter((c) => c.client.status().pending > 0 && c.client.status().connection === 'connected').length;
     this.network.down = hang ? 'hang' : 'refuse';
     this.network.processDied('server');
