@@ -35,6 +35,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   private readonly connectionWaiters = new Set<() => void>();
   private connection: ConnectionState = 'offline';
   private lastError: SyncError;
+  // Set for good once the replica could not apply an update (see replicaFailed).
+  private replicaError: SyncError;
   private offlineByChoice: boolean;
   // Set while the client means to connect but has not started the socket yet
   // (a stored replica is still loading).
@@ -181,7 +183,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   private hello(): ClientMessage {
     this.stream.opened();
     // The new server may not have what the old one never made durable.
-    void this.engine.dropSpeculative();
+    this.engine.dropSpeculative().catch((error) => this.replicaFailed(error));
     const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
     return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
   }
@@ -217,7 +219,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         return;
       case 'durable': {
         const lsn = this.stream.durableAt(message);
-        if (lsn !== undefined) void this.engine.applyDurable(lsn).then(() => this.emit());
+        if (lsn !== undefined) this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
         return;
       }
       case 'commit': {
@@ -237,10 +239,23 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private apply({ update, rejections, durable }: StreamedUpdate): void {
-    void this.engine.applyServerUpdate(update, rejections, durable).then(() => {
-      this.stream.applied(update);
-      this.emit();
-    });
+    this.engine.applyServerUpdate(update, rejections, durable).then(
+      () => {
+        this.stream.applied(update);
+        this.emit();
+      },
+      (error) => this.replicaFailed(error),
+    );
+  }
+
+  /** The engine could not apply a server update: the replica no longer fits the server's history. */
+  private replicaFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.replicaError ??= {
+      code: 'replica_failed',
+      message: `the local replica could not apply the server's update (${reason}) — close the client and open it again on an empty store`,
+    };
+    this.emit();
   }
 
   /** The connection is no longer welcomed: connecting again, offline, refused or closed. */
@@ -281,7 +296,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private emit(): void {
-    const error = this.engine.applyError ?? this.lastError ?? this.engine.storeError;
+    const error = this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError;
     const next: SyncStatus = {
       connection: this.connection,
       pending: this.engine.pendingCount,
