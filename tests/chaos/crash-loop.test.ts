@@ -145,7 +145,7 @@ describe('chaos: the server process is SIGKILLed again and again under load from
         slot.restarting.catch(() => {});
       };
 
-      /** The highest LSN any live client has seen: the server may never come back below it. */
+      /** The highest LSN any live client has seen durable: the server may never come back below it. */
       const seenLsn = async () => {
         const live = slots.filter((s) => s.proc && !s.proc.exited && !s.restarting).map((s) => s.proc!);
         const statuses = (await Promise.all(live.map((p) => p.request<ClientStatus[]>('status').catch(() => [])))).flat();
@@ -177,7 +177,7 @@ describe('chaos: the server process is SIGKILLed again and again under load from
         let statuses: ClientStatus[] = [];
         for (let attempt = 0; ; attempt++) {
           statuses = await everyone<ClientStatus>('status');
-          const lsns = new Set(statuses.map((s) => s.lsn));
+          const lsns = new Set(statuses.flatMap((s) => [s.lsn, s.durableLsn]));
           const still = statuses.every((s) => s.connection === 'connected' && s.pending === 0 && s.unsettled === 0) && lsns.size === 1;
           if (still) {
             const snapshot = await within(fetchSnapshot(), 15_000, () => `round ${round}: the server's snapshot; server output:\n${server.output()}`);
@@ -201,7 +201,7 @@ describe('chaos: the server process is SIGKILLed again and again under load from
           totals.pagesCompared += digest.pages.length;
         }
         // Monotonic reads: no client ever saw its LSN go down.
-        for (const s of statuses) if (s.backwards.length > 0) violations.push(`${s.clientId} saw its LSN go back: ${s.backwards.join(', ')}`);
+        for (const s of statuses) if (s.backwards.length > 0) violations.push(`${s.clientId} saw its durable LSN go back: ${s.backwards.join(', ')}`);
         const state = serverState(snapshot.lsn, querySnapshot(snapshot, SERVER_STATE_QUERIES));
         const { violations: broken, checked } = book.check(state, BANK, ['setup'], previous);
         violations.push(...broken);

@@ -57,14 +57,16 @@ async function open(spec: ClientSpec, index: number): Promise<Driven> {
     rand: seededRandom((config.seed + 7919 * (index + 1) + 104_729 * config.incarnation) >>> 0),
     issued: 0,
     unsettled: 0,
-    maxLsn: client.status().lsn,
+    maxLsn: client.status().durableLsn,
     backwards: [],
   };
-  let last = client.status().lsn;
-  client.subscribeStatus(({ lsn }) => {
-    if (lsn < last) driven.backwards.push(`${last}->${lsn}`);
-    last = lsn;
-    driven.maxLsn = Math.max(driven.maxLsn, lsn);
+  // A client shows commits before they are durable and drops them if the
+  // server loses them; its durable LSN never goes back.
+  let last = client.status().durableLsn;
+  client.subscribeStatus(({ durableLsn }) => {
+    if (durableLsn < last) driven.backwards.push(`${last}->${durableLsn}`);
+    last = durableLsn;
+    driven.maxLsn = Math.max(driven.maxLsn, durableLsn);
   });
   return driven;
 }
@@ -131,6 +133,7 @@ function status(d: Driven): ClientStatus {
     connection: s.connection,
     pending: s.pending,
     lsn: s.lsn,
+    durableLsn: s.durableLsn,
     maxLsn: d.maxLsn,
     backwards: d.backwards,
     unsettled: d.unsettled,

@@ -66,9 +66,10 @@ export interface ClientStatus {
   connection: string;
   pending: number;
   lsn: number;
-  /** The highest LSN `status().lsn` ever showed in this incarnation. */
+  durableLsn: number;
+  /** The highest LSN `status().durableLsn` ever showed in this incarnation. */
   maxLsn: number;
-  /** Every time `status().lsn` went down, as `from->to`. */
+  /** Every time `status().durableLsn` went down, as `from->to`. */
   backwards: string[];
   /** Handles of this incarnation whose `server` promise has not settled. */
   unsettled: number;

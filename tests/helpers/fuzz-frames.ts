@@ -184,7 +184,7 @@ const recipe = (kind: string, make: (ctx: FrameContext) => Omit<WireFrame, 'labe
 
 /** Random bytes, some behind a real tag and version so decoding gets past the header. */
 const randomBytes: fc.Arbitrary<Recipe> = fc
-  .tuple(fc.uint8Array({ maxLength: 300 }), fc.option(fc.tuple(fc.constantFrom(0, 1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 255), fc.constantFrom(0, 1, 2, 3))))
+  .tuple(fc.uint8Array({ maxLength: 300 }), fc.option(fc.tuple(fc.constantFrom(0, 1, 2, 3, 4, 5, 16, 17, 18, 19, 20, 21, 22, 255), fc.constantFrom(0, 1, 2, 3))))
   .map(([bytes, header]) => recipe('random bytes', () => ({ bytes: header ? concat(Uint8Array.of(...header), bytes) : bytes })));
 
 /** A valid client frame for this connection, with bits flipped, bytes set, cut, extended or a field repeated. */
@@ -199,6 +199,7 @@ const serverMessage: fc.Arbitrary<Recipe> = fc
     fc.record({ type: fc.constant('snapshot' as const), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]), done: fc.boolean() }),
     fc.record({ type: fc.constant('commit' as const), baseLsn: fc.nat(), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]), forgotten: fc.constant([]) }),
     fc.record({ type: fc.constant('rejections' as const), lsn: fc.nat(), rejections: fc.constant([]) }),
+    fc.record({ type: fc.constant('durable' as const), lsn: fc.nat() }),
     fc.record({ type: fc.constant('pages' as const), id: fc.nat(), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]) }),
     fc.record({ type: fc.constant('error' as const), code: fc.string(), message: fc.string(), seq: fc.nat(), fatal: fc.boolean() }),
   )

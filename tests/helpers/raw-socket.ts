@@ -123,6 +123,7 @@ export function describe(frames: readonly Received[]): string {
       if (m.type === 'snapshot') return `snapshot(${m.lsn}${m.done ? ', done' : ''})`;
       if (m.type === 'welcome') return `welcome(${m.lsn})`;
       if (m.type === 'pages') return `pages(${m.id} at ${m.lsn}: ${m.pages.length})`;
+      if (m.type === 'durable') return `durable(${m.lsn})`;
       return `undecodable(${m.error})`;
     })
     .join(', ');

@@ -77,12 +77,12 @@ export async function waitForLsn<R extends Reducers>(client: QuireClient<R>, lsn
   await waitFor(() => client.status().lsn >= lsn, `client ${client.clientId} to reach LSN ${lsn} (at ${client.status().lsn})`);
 }
 
-/** Waits until the client has nothing pending and its base is at the server's LSN. */
+/** Waits until the client has nothing pending and its durable base is at the server's (durable) LSN. */
 export async function waitForSettled<R extends Reducers>(client: QuireClient<R>, server: SyncServer<R>, docId = 'doc'): Promise<void> {
   await waitFor(async () => {
     const { lsn } = await server.snapshot(docId);
     const status = client.status();
-    return status.pending === 0 && status.lsn === lsn;
+    return status.pending === 0 && status.lsn === lsn && status.durableLsn === lsn;
   }, `client ${client.clientId} to settle (status ${JSON.stringify(client.status())})`);
 }
 

@@ -46,7 +46,8 @@ const report = await runChaos({
 const t = report.totals;
 process.stdout.write(
   `ran ${report.runs} schedules in ${((Date.now() - started) / 1000).toFixed(1)} s: ${t.mutations} mutations, ${t.checks} quiescent checks, ` +
-    `server crashes ${JSON.stringify(t.serverCrashes)}, ${t.clientRestarts} client restarts, ${t.cuts} cuts, ${t.resendsForced} forced resends\n`,
+    `server crashes ${JSON.stringify(t.serverCrashes)}, ${t.clientRestarts} client restarts, ${t.cuts} cuts, ${t.resendsForced} forced resends, ` +
+    `${t.seenNotDurable} times a client showed a commit its server then lost\n`,
 );
 for (const failure of report.failures) process.stdout.write(`\n${describeFailure(failure)}\n`);
 process.stdout.write(report.failures.length === 0 ? 'every invariant held\n' : `${report.failures.length} schedule(s) failed\n`);

@@ -82,4 +82,5 @@ function add(totals: WorldStats, stats: WorldStats): void {
   totals.resendsForced += stats.resendsForced;
   totals.checks += stats.checks;
   totals.checkpointPagesWritten += stats.checkpointPagesWritten;
+  totals.seenNotDurable += stats.seenNotDurable;
 }

@@ -113,6 +113,9 @@ function enabledActions(world: SimWorld): Action[] {
     actions.push({ weight: 2, run: (aux) => world.mutate(c, 'append', aux) });
   }
   if (world.timers > 0) actions.push({ weight: 3, run: () => world.tick() });
+  // A held append: the schedule goes on for a while (clients get its commits), then the server dies with it.
+  const held = world.held;
+  if (held) actions.push({ weight: 2, run: () => held.crash() });
   actions.push({ weight: 1, run: (aux) => world.restartClient(world.clients[aux % world.clients.length]!) });
   if (world.server) {
     if (!world.armed) {

@@ -13,8 +13,13 @@ import { SimNetwork } from './sim-network.js';
 import { TodoBook, simReducers, type SimReducers } from './todo-workload.js';
 import { TrackedLog, type LogFaultPoint } from './tracked-log.js';
 
-export type FaultPoint = LogFaultPoint | 'checkpoint';
-export const FAULT_POINTS: readonly FaultPoint[] = ['before-log', 'before-broadcast', 'checkpoint'];
+/**
+ * Where an armed crash strikes. `before-durable` holds the next append while
+ * the schedule goes on (clients may receive its commits), until an action or
+ * a heal crashes the server with it never durable.
+ */
+export type FaultPoint = LogFaultPoint | 'before-durable' | 'checkpoint';
+export const FAULT_POINTS: readonly FaultPoint[] = ['before-log', 'before-durable', 'after-log', 'checkpoint'];
 
 const DOC = 'doc';
 export const BANK: Bank = { accounts: ['a', 'b', 'c', 'd'], balance: 100 };
@@ -52,9 +57,11 @@ export interface SimClient {
   crashed: boolean;
   /** Todo calls of this incarnation whose `server` promise has not settled. */
   openTodoCalls: Set<{ op: 'addTodo' | 'toggle'; id: string }>;
-  /** Every time `status().lsn` went down, across incarnations. */
+  /** Every time `status().durableLsn` went down, across incarnations. */
   backwards: string[];
   lastLsn: number;
+  /** Calls whose `server` promise resolved at an LSN the client did not yet hold durable. */
+  early: string[];
 }
 
 export interface WorldStats {
@@ -66,17 +73,20 @@ export interface WorldStats {
   resendsForced: number;
   checks: number;
   checkpointPagesWritten: number;
+  /** Clients that showed a commit the server then lost, at its crashes (the `before-durable` point's purpose). */
+  seenNotDurable: number;
 }
 
 export function emptyStats(): WorldStats {
   return {
     mutations: 0,
-    serverCrashes: { 'before-log': 0, 'before-broadcast': 0, checkpoint: 0, anytime: 0 },
+    serverCrashes: { 'before-log': 0, 'before-durable': 0, 'after-log': 0, checkpoint: 0, anytime: 0 },
     clientRestarts: 0,
     cuts: 0,
     resendsForced: 0,
     checks: 0,
     checkpointPagesWritten: 0,
+    seenNotDurable: 0,
   };
 }
 
@@ -97,6 +107,8 @@ export class SimWorld {
   server: SyncServer<SimReducers> | undefined;
   /** The next crash point the server dies at, how much of a checkpoint it gets done, and whether connects then hang. */
   armed: { point: FaultPoint; fraction: number; hang: boolean } | undefined;
+  /** An append held at `before-durable`: its commits are seen and never durable; `crash` ends it. */
+  held: { crash(): void } | undefined;
 
   private readonly io = { inFlight: 0 };
   private readonly clock: ReturnType<ReturnType<typeof withGlobal>['install']>;
@@ -180,7 +192,14 @@ export class SimWorld {
       reducers: simReducers,
       dataDir,
       checkpointPages: CHECKPOINT_PAGES,
-      commitLog: (_docId, dir) => new TrackedLog(dir, this.io, (point) => this.faultPoint(point), this.options.brokenLog),
+      commitLog: (_docId, dir) =>
+        new TrackedLog(
+          dir,
+          this.io,
+          (point) => this.faultPoint(point),
+          () => this.holdAppend(),
+          this.options.brokenLog,
+        ),
       beforeCheckpoint: () => this.faultPoint('checkpoint'),
       // Its crashes are on purpose: each would log an error.
       logger: createLogger({ level: 'silent' }),
@@ -208,6 +227,7 @@ export class SimWorld {
       detail = ` (${written} of ${of} pages checkpointed)`;
     }
     this.stats.serverCrashes[point]++;
+    this.stats.seenNotDurable += this.clients.filter((c) => c.client.status().lsn > c.client.status().durableLsn).length;
     this.stats.resendsForced += this.clients.filter((c) => c.client.status().pending > 0 && c.client.status().connection === 'connected').length;
     this.network.down = hang ? 'hang' : 'refuse';
     this.network.processDied('server');
@@ -228,9 +248,25 @@ export class SimWorld {
     throw new SimulatedCrash(point);
   }
 
+  /** At `before-durable`, the append waits until the server crashes; it never writes. */
+  private holdAppend(): Promise<void> | undefined {
+    if (this.armed?.point !== 'before-durable' || this.held) return undefined;
+    const { hang } = this.armed;
+    return new Promise<void>((_, reject) => {
+      this.held = {
+        crash: () => {
+          this.held = undefined;
+          this.crashServer('before-durable', 1, hang);
+          reject(new SimulatedCrash('before-durable'));
+        },
+      };
+      this.log('the next log append is held: its commits are seen, not durable');
+    });
+  }
+
   // ---- clients ----------------------------------------------------------
 
-  private async openClient(name: string, role: SimClient['role'], incarnation: number, storePath: string, backwards: string[] = [], lastLsn = 0): Promise<SimClient> {
+  private async openClient(name: string, role: SimClient['role'], incarnation: number, storePath: string, backwards: string[] = [], lastLsn = 0, early: string[] = []): Promise<SimClient> {
     const client = createClient({
       url: 'ws://sim/',
       docId: DOC,
@@ -241,11 +277,13 @@ export class SimWorld {
       reconnect: { minDelayMs: 5, maxDelayMs: 200 },
     });
     await client.ready();
-    const sim: SimClient = { name, role, incarnation, client, storePath, issued: 0, unsettled: 0, crashed: false, openTodoCalls: new Set(), backwards, lastLsn };
+    const sim: SimClient = { name, role, incarnation, client, storePath, issued: 0, unsettled: 0, crashed: false, openTodoCalls: new Set(), backwards, lastLsn, early };
+    // A client shows commits before they are durable and drops them if the
+    // server loses them; its durable LSN never goes back.
     const watch = () => {
-      const { lsn } = client.status();
-      if (lsn < sim.lastLsn) sim.backwards.push(`${name}#${incarnation}: ${sim.lastLsn}->${lsn}`);
-      sim.lastLsn = Math.max(sim.lastLsn, lsn);
+      const { durableLsn } = client.status();
+      if (durableLsn < sim.lastLsn) sim.backwards.push(`${name}#${incarnation}: ${sim.lastLsn}->${durableLsn}`);
+      sim.lastLsn = Math.max(sim.lastLsn, durableLsn);
     };
     watch();
     client.subscribeStatus(watch);
@@ -269,7 +307,7 @@ export class SimWorld {
     const orphaned = this.book.orphan(sim.name, sim.incarnation) + sim.openTodoCalls.size;
     for (const { op, id } of sim.openTodoCalls) this.todoBook.lost(op, id);
     this.stats.clientRestarts++;
-    await this.openClient(sim.name, sim.role, sim.incarnation + 1, next, sim.backwards, sim.lastLsn);
+    await this.openClient(sim.name, sim.role, sim.incarnation + 1, next, sim.backwards, sim.lastLsn, sim.early);
     this.log(`${sim.name} crashed and restarted from its store (${orphaned} calls left unsettled)`);
   }
 
@@ -324,7 +362,11 @@ export class SimWorld {
     handle.server.then(
       ({ lsn }) => {
         sim.unsettled--;
-        if (!sim.crashed) report({ lsn });
+        if (sim.crashed) return;
+        // Confirmed means durable: the client holds that LSN durable by now.
+        const { durableLsn } = sim.client.status();
+        if (lsn > durableLsn) sim.early.push(`${sim.name}#${sim.incarnation} seq ${handle.seq} resolved at LSN ${lsn} while its durable LSN was ${durableLsn}`);
+        report({ lsn });
       },
       (error: { code?: string; message?: string }) => {
         sim.unsettled--;
@@ -342,6 +384,8 @@ export class SimWorld {
    * the server's LSN. Returns why it could not get there, if it could not.
    */
   async heal(): Promise<string | undefined> {
+    // A held append ends the way it was armed to: the server crashes with it.
+    this.held?.crash();
     this.armed = undefined;
     this.restartServer();
     for (let step = 0; step < 50_000; step++) {
@@ -362,14 +406,14 @@ export class SimWorld {
     if (statuses.some((s) => s.connection !== 'connected' || s.pending > 0 || s.unsettled > 0)) return false;
     const { lsn } = await this.server!.snapshot(DOC);
     await this.settle();
-    return statuses.every((s) => s.lsn === lsn);
+    return statuses.every((s) => s.lsn === lsn && s.durableLsn === lsn);
   }
 
   describeClients(): string {
     return this.clients
       .map((c) => {
         const s = c.client.status();
-        return `${c.name}#${c.incarnation} ${s.connection} pending=${s.pending} unsettled=${c.unsettled} lsn=${s.lsn}${s.lastError ? ` (${s.lastError.code})` : ''}`;
+        return `${c.name}#${c.incarnation} ${s.connection} pending=${s.pending} unsettled=${c.unsettled} lsn=${s.lsn} durable=${s.durableLsn}${s.lastError ? ` (${s.lastError.code})` : ''}`;
       })
       .join('; ');
   }
@@ -389,7 +433,8 @@ export class SimWorld {
         return digestPages(base.lsn, base.pageCount, [...base.pages].map(([pgno, data]) => ({ pgno, data })), replica.pages.overlayPages().length);
       });
       for (const difference of digestDifferences(digest, serverDigest)) violations.push(`convergence: ${c.name} ${difference}`);
-      for (const step of c.backwards) violations.push(`monotonic reads: ${c.name} saw its LSN go back ${step}`);
+      for (const step of c.backwards) violations.push(`monotonic reads: ${c.name} saw its durable LSN go back ${step}`);
+      for (const early of c.early) violations.push(`confirmed before durable: ${early}`);
     }
     const { lsn, results } = await serverQuery(server, DOC, [...SERVER_STATE_QUERIES, 'SELECT id, completed FROM todos']);
     const state = serverState(lsn, results.slice(0, SERVER_STATE_QUERIES.length));

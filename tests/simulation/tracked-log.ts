@@ -1,15 +1,18 @@
 import { type CommitLog, type CommitLogSummary, type CommitRecord, FileCommitLog } from '@quire/server';
 
-/** The two commit-log moments where the simulation may crash the server. */
-export type LogFaultPoint = 'before-log' | 'before-broadcast';
+/** The commit-log moments where the simulation may crash the server at once. */
+export type LogFaultPoint = 'before-log' | 'after-log';
 
 /**
  * The server's real file log, watched by the simulation: it counts the log
  * operations in flight (the server's only asynchronous file I/O, so the
  * scheduler knows when the server has finished reacting), and calls
- * `onFault` while an append is under way (the commit is in SQLite, not yet
- * in the log) and once it is durable (before the coordinator goes on to
- * broadcast). A fault handler that throws stops the document right there.
+ * `onFault` while an append is under way (the commits are in SQLite and
+ * broadcast, not yet in the log) and once it is durable (before the
+ * coordinator hears, so before any `durable` message). A fault handler that
+ * throws stops the document right there. `hold` may keep an append waiting
+ * (not counted in flight) while the schedule goes on: its commits stay seen
+ * and not durable until the simulation crashes the server.
  */
 export class TrackedLog implements CommitLog {
   private readonly inner: FileCommitLog;
@@ -19,6 +22,7 @@ export class TrackedLog implements CommitLog {
     dir: string,
     private readonly io: { inFlight: number },
     private readonly onFault: (point: LogFaultPoint) => void,
+    private readonly hold: () => Promise<void> | undefined,
     /**
      * A broken log, to prove the simulation catches one: it acknowledges
      * each append at once and writes it a (fake) millisecond later.
@@ -46,8 +50,17 @@ export class TrackedLog implements CommitLog {
       // while a real write is under way; a crash here is mid-write.
       await null;
       this.onFault('before-log');
+      const held = this.hold();
+      if (held) {
+        this.io.inFlight--;
+        try {
+          await held;
+        } finally {
+          this.io.inFlight++;
+        }
+      }
       await this.inner.append(records);
-      this.onFault('before-broadcast');
+      this.onFault('after-log');
     });
   }
 

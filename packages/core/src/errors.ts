@@ -42,6 +42,7 @@ export const QUIRE_ERROR_CODES = [
   // partial replicas
   'missing_pages',
   'offline_missing_pages',
+  'replica_failed',
   // client stores
   'store_closed',
   'store_corrupt',

@@ -13,7 +13,7 @@ export interface SyncStatusState extends SyncStatus {
 /**
  * The sync state of the client in context: `connection` (`connecting`,
  * `connected`, `offline`, `unauthorized` or `closed`), the number of `pending`
- * mutations, the `lsn` of the local base and the `lastError`. Re-renders only
+ * mutations, the `lsn` the replica shows, the `durableLsn` of its durable base and the `lastError`. Re-renders only
  * when one of them changes; `goOffline` and `goOnline` keep their identity.
  *
  * @example

@@ -78,7 +78,7 @@ export interface SyncServer<R extends Reducers> {
   listen(port?: number, host?: string): Promise<{ port: number; url: string }>;
   /** Serves the sync endpoint from an existing HTTP server's upgrade requests. */
   attach(server: Server): void;
-  /** Applies a mutation that starts on the server. Resolves once durable and broadcast. */
+  /** Applies a mutation that starts on the server. Resolves once its commit is durable. */
   mutate<K extends keyof ReducerArgs<R> & string>(
     docId: string,
     name: K,

@@ -76,7 +76,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   // The worker could not start: every call fails with this.
   let failed: Error | undefined;
   const startOffline = wasOffline(options.docId);
-  let status: SyncStatus = { connection: startOffline ? 'offline' : 'connecting', pending: 0, lsn: 0, lastError: undefined, offlineByChoice: startOffline };
+  let status: SyncStatus = { connection: startOffline ? 'offline' : 'connecting', pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: startOffline };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   const calls = new Map<number, Pending>();
   const progressListeners = new Map<number, (progress: HydrateProgress) => void>();

@@ -61,8 +61,40 @@ test('rejections for another LSN, or from before a new socket, settle nothing', 
   stream.welcome(welcome(3), 'c1');
   stream.rejections(refused(9, 2));
   expect((stream.commit(commit(3, 4)) as { rejections: unknown[] }).rejections).toEqual([]);
+  stream.durableAt({ type: 'durable', lsn: 4 });
   stream.rejections(refused(5, 2));
   stream.opened();
   stream.welcome(welcome(4), 'c1');
   expect((stream.commit(commit(4, 5)) as { rejections: unknown[] }).rejections).toEqual([]);
+});
+
+test('a commit is durable once the server says so; a new socket asks again from the durable LSN, dropping what was not', () => {
+  const stream = new CommitStream();
+  stream.startAt(3);
+  stream.welcome(welcome(3), 'c1');
+  expect(stream.commit(commit(3, 4))).toMatchObject({ durable: false });
+  expect(stream.commit(commit(4, 5))).toMatchObject({ durable: false });
+  expect(stream.durableAt({ type: 'durable', lsn: 4 })).toBe(4);
+  expect(stream.durableAt({ type: 'durable', lsn: 4 })).toBeUndefined();
+  expect(stream.durableLsn).toBe(4);
+  expect(stream.lastLsn).toBe(5);
+  // The server may have lost commit 5.
+  stream.opened();
+  expect(stream.lastLsn).toBe(4);
+  stream.welcome(welcome(6), 'c1');
+  expect(stream.caughtUpAt(5)).toBe(false);
+  // The catch-up commit is at the welcome's LSN, durable.
+  expect(stream.commit(commit(4, 6))).toMatchObject({ durable: true, update: { lsn: 6 } });
+  expect(stream.commit(commit(6, 7))).toMatchObject({ durable: false });
+});
+
+test('a welcome alone makes nothing durable here: cut before its snapshot, the next hello still asks from the old LSN', () => {
+  const stream = new CommitStream();
+  stream.welcome(welcome(2), 'c1');
+  stream.opened();
+  expect(stream.lastLsn).toBe(0);
+  stream.startAt(0);
+  stream.welcome(welcome(3), 'c1');
+  stream.snapshot({ type: 'snapshot', lsn: 3, pageCount: 1, pages: [], done: true });
+  expect(stream.durableLsn).toBe(3);
 });

@@ -1,11 +1,13 @@
 import type { BaseUpdate } from '../engine/rebase.js';
 import type { PageImage } from '../page/page.js';
-import type { CommitMessage, Rejection, RejectionsMessage, SnapshotMessage, WelcomeMessage } from '../protocol/index.js';
+import type { CommitMessage, DurableMessage, Rejection, RejectionsMessage, SnapshotMessage, WelcomeMessage } from '../protocol/index.js';
 
 /** A server update for the engine to apply, with this client's rejections it settles. */
 export interface StreamedUpdate {
   update: BaseUpdate;
   rejections: Rejection[];
+  /** False for a commit the server has not yet said is durable: it goes over the base as a layer. */
+  durable: boolean;
 }
 
 /**
@@ -17,6 +19,10 @@ export class CommitStream {
   // The LSN the base will be at once every received update is applied (the
   // engine applies them asynchronously, in order).
   private receivedLsn = 0;
+  // The LSN up to which the server said its log is durable (a welcome,
+  // snapshot and catch-up are durable too): the base's LSN once every
+  // received update is applied.
+  private durable = 0;
   // The server's LSN at this connection's welcome, and whether the snapshot
   // or catch-up that follows it has been applied.
   private welcomeLsn = 0;
@@ -32,15 +38,25 @@ export class CommitStream {
     return this.receivedLsn;
   }
 
-  /** A stored replica starts from its stored base. */
-  startAt(baseLsn: number): void {
-    if (this.receivedLsn === 0) this.receivedLsn = baseLsn;
+  /** What the server said is durable. */
+  get durableLsn(): number {
+    return this.durable;
   }
 
-  /** A new socket: the parts of a snapshot the old one carried are void. */
+  /** A stored replica starts from its stored base. */
+  startAt(baseLsn: number): void {
+    if (this.receivedLsn === 0) this.receivedLsn = this.durable = baseLsn;
+  }
+
+  /**
+   * A new socket: the parts of a snapshot the old one carried are void, and
+   * so are the commits it never said were durable (the engine drops them),
+   * so the client asks to catch up from its durable base.
+   */
   opened(): void {
     this.snapshotPages = [];
     this.commitRejections = undefined;
+    this.receivedLsn = this.durable;
   }
 
   /** Returns the rejections to settle right away, when the client is already current. */
@@ -59,10 +75,11 @@ export class CommitStream {
   snapshot(message: SnapshotMessage): StreamedUpdate | undefined {
     this.snapshotPages.push(...message.pages);
     if (!message.done) return undefined;
-    this.receivedLsn = message.lsn;
+    this.receivedLsn = this.durable = message.lsn;
     const streamed: StreamedUpdate = {
       update: { kind: 'snapshot', lsn: message.lsn, pageCount: message.pageCount, pages: this.snapshotPages },
       rejections: this.welcomeRejections,
+      durable: true,
     };
     this.snapshotPages = [];
     this.welcomeRejections = [];
@@ -81,7 +98,17 @@ export class CommitStream {
     const rejections = [...this.welcomeRejections, ...own];
     this.welcomeRejections = [];
     const { lsn, pageCount, pages, forgotten } = message;
-    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections };
+    // The server welcomes at a durable LSN: the catch-up commit after a welcome is durable.
+    const durable = lsn <= this.welcomeLsn;
+    if (durable) this.durable = lsn;
+    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
+  }
+
+  /** The server's log is durable up to `lsn`; returns it when that is news, for the engine to fold. */
+  durableAt(message: DurableMessage): number | undefined {
+    if (message.lsn <= this.durable || message.lsn > this.receivedLsn) return undefined;
+    this.durable = message.lsn;
+    return message.lsn;
   }
 
   /** This client's mutations the next commit refused: settled with that commit, which has their `lsn`. */

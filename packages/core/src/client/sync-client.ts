@@ -35,6 +35,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   private readonly connectionWaiters = new Set<() => void>();
   private connection: ConnectionState = 'offline';
   private lastError: SyncError;
+  // Set for good once the replica could not apply an update (see replicaFailed).
+  private replicaError: SyncError;
   private offlineByChoice: boolean;
   // Set while the client means to connect but has not started the socket yet
   // (a stored replica is still loading).
@@ -48,7 +50,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.docId = options.docId;
     this.partial = options.partial === true;
     this.offlineByChoice = options.offline === true;
-    this.current = { connection: this.connection, pending: 0, lsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
+    this.current = { connection: this.connection, pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
     this.engine = new Engine({
       reducers: options.reducers,
       clientId,
@@ -171,7 +173,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     void this.engine.ready().then(() => {
       this.awaitingStart = false;
       if (!this.closed && !this.offlineByChoice) {
-        this.stream.startAt(this.engine.lsn);
+        this.stream.startAt(this.engine.durableLsn);
         this.conn.start();
       }
       this.connectionChanged();
@@ -180,6 +182,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
 
   private hello(): ClientMessage {
     this.stream.opened();
+    // The new server may not have what the old one never made durable.
+    this.engine.dropSpeculative().catch((error) => this.replicaFailed(error));
     const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
     return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
   }
@@ -213,6 +217,11 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       case 'rejections':
         this.stream.rejections(message);
         return;
+      case 'durable': {
+        const lsn = this.stream.durableAt(message);
+        if (lsn !== undefined) this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
+        return;
+      }
       case 'commit': {
         const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
@@ -229,11 +238,24 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     }
   }
 
-  private apply({ update, rejections }: StreamedUpdate): void {
-    void this.engine.applyServerUpdate(update, rejections).then(() => {
-      this.stream.applied(update);
-      this.emit();
-    });
+  private apply({ update, rejections, durable }: StreamedUpdate): void {
+    this.engine.applyServerUpdate(update, rejections, durable).then(
+      () => {
+        this.stream.applied(update);
+        this.emit();
+      },
+      (error) => this.replicaFailed(error),
+    );
+  }
+
+  /** The engine could not apply a server update: the replica no longer fits the server's history. */
+  private replicaFailed(error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.replicaError ??= {
+      code: 'replica_failed',
+      message: `the local replica could not apply the server's update (${reason}) — close the client and open it again on an empty store`,
+    };
+    this.emit();
   }
 
   /** The connection is no longer welcomed: connecting again, offline, refused or closed. */
@@ -274,8 +296,15 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private emit(): void {
-    const error = this.engine.applyError ?? this.lastError ?? this.engine.storeError;
-    const next: SyncStatus = { connection: this.connection, pending: this.engine.pendingCount, lsn: this.engine.lsn, lastError: plainError(error), offlineByChoice: this.offlineByChoice };
+    const error = this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError;
+    const next: SyncStatus = {
+      connection: this.connection,
+      pending: this.engine.pendingCount,
+      lsn: this.engine.lsn,
+      durableLsn: this.engine.durableLsn,
+      lastError: plainError(error),
+      offlineByChoice: this.offlineByChoice,
+    };
     const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
     if (!same) {
       this.current = next;

@@ -6,8 +6,14 @@ export interface SyncStatus {
   connection: ConnectionState;
   /** Mutations applied locally and not yet settled by the server. */
   pending: number;
-  /** The server LSN the local base is at (0 before the first snapshot). */
+  /** The server LSN the replica shows (0 before the first snapshot), including commits not yet durable. */
   lsn: number;
+  /**
+   * The server LSN of the durable base: the server's log holds every commit
+   * up to it, and the local store keeps it. At most `lsn`; a server crash can
+   * take `lsn` back to it, never below.
+   */
+  durableLsn: number;
   /** The last error the server or the socket reported, if any. */
   lastError: { code: string; message: string } | undefined;
   /**

@@ -11,7 +11,7 @@ import { EngineStore } from './engine-store.js';
 import { PageSupply } from './page-supply.js';
 import { PendingQueue, type PendingMutation, type Rejected } from './pending-queue.js';
 import { newReadHistory } from './prefetch.js';
-import { type BaseUpdate, moveBase, readLastSeq } from './rebase.js';
+import { type BaseUpdate, addLayer, moveBase, readLastSeq } from './rebase.js';
 import { type Deferred, Replay } from './replay.js';
 import { SeqLedger } from './seq-ledger.js';
 import { SerialReplica } from './serial-replica.js';
@@ -55,6 +55,13 @@ export interface LocalMutation {
 // A read that misses the same pages after this many fetches gives up.
 const MAX_SAME_FAULT = 8;
 
+/** A server commit shown as a layer until it is durable: this client's last_seq in it (once read) and its rejections. */
+interface Speculative {
+  lsn: number;
+  lastSeq: number | undefined;
+  rejections: readonly Rejected[];
+}
+
 /**
  * The client engine, free of sockets and timers. It coordinates its parts:
  * the replica and its serial queue, the seq ledger, the pending queue (the
@@ -70,6 +77,8 @@ export class Engine {
   private readonly replay: Replay;
   private readonly pageSupply: PageSupply;
   private readonly subscriptions = new Subscriptions();
+  // The replica's layers (non-durable commits), oldest first.
+  private speculative: Speculative[] = [];
   private readonly stateListeners = new Set<() => void>();
   private id: string;
   // Misses of the live-query refresh and of the replay, across their fetch rounds.
@@ -115,9 +124,14 @@ export class Engine {
     return this.replica.run(() => undefined);
   }
 
-  /** The server LSN the base is at. */
+  /** The server LSN the replica shows (its newest commit, durable or not). */
   get lsn(): number {
     return this.replica.current?.pages.lsn ?? 0;
+  }
+
+  /** The server LSN of the durable base (what the store keeps). */
+  get durableLsn(): number {
+    return this.replica.current?.pages.durableLsn ?? 0;
   }
 
   get pendingCount(): number {
@@ -186,9 +200,23 @@ export class Engine {
     return handle;
   }
 
-  /** Rebase onto a server snapshot or commit. */
-  applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[]): Promise<void> {
+  /**
+   * Rebase onto a server snapshot or commit. A commit that is not `durable`
+   * yet goes over the base as a layer: this client's mutations in it stay
+   * pending, and its rejections wait, until `applyDurable` says it is durable.
+   */
+  applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true): Promise<void> {
     return this.replica.run((db) => {
+      if (!durable && update.kind === 'commit') {
+        const { pages } = addLayer(db, update);
+        this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
+        this.pageSupply.learn(pages);
+        this.replay.restart(this.queue.list());
+        this.replay.coverLater();
+        this.repair(db);
+        this.emitState();
+        return;
+      }
       if (update.kind === 'snapshot') this.pageSupply.resetLayout();
       const { pages, dropped } = moveBase(db, update);
       this.pageSupply.learn(pages);
@@ -203,10 +231,55 @@ export class Engine {
     });
   }
 
+  /**
+   * The server made every commit up to `lsn` durable: their layers fold into
+   * the base, which is stored, and this client's mutations in them settle,
+   * with the rejections that came with them (final only now).
+   */
+  applyDurable(lsn: number): Promise<void> {
+    return this.replica.run((db) => {
+      const folded = db.pages.foldLayers(lsn);
+      if (!folded) return;
+      const layers = this.speculative.splice(0, folded.layers);
+      this.replay.settleLater(layers.flatMap((layer) => layer.rejections));
+      const lastSeq = layers.at(-1)!.lastSeq;
+      if (lastSeq !== undefined) {
+        const rejections = this.replay.settlementDue!;
+        // Each at the LSN of the commit that applied it.
+        for (const layer of layers) if (layer.lastSeq !== undefined) this.queue.settleUpTo(layer.lastSeq, layer.lsn, rejections);
+        this.seqs.settle(lastSeq);
+        this.replay.settled(this.queue.list());
+      }
+      this.store.putBase({ kind: 'commit', lsn: folded.lsn, pageCount: folded.pageCount, pages: folded.pages, dropped: folded.dropped, settledThroughSeq: lastSeq ?? 0 });
+      // The last_seq was never read (a partial replica lacked its page): it is read from the base once no layer lies over it.
+      if (lastSeq === undefined) this.repair(db);
+      this.emitState();
+    });
+  }
+
+  /**
+   * A new connection: the server may have lost the commits that were not
+   * durable (it crashed), so the replica goes back to its durable base and
+   * replays every pending mutation; they are resent, and the server skips
+   * the ones it has.
+   */
+  dropSpeculative(): Promise<void> {
+    return this.replica.run((db) => {
+      if (db.pages.layerCount === 0) return;
+      db.pages.dropOverlay();
+      db.pages.dropLayers();
+      this.speculative = [];
+      this.replay.restart(this.queue.list());
+      this.repair(db);
+      this.emitState();
+    });
+  }
+
   /** Adds fetched pages to a partial base; pages as of another LSN than the base's are dropped. */
   applyPages(lsn: number, pageCount: number, pages: readonly PageImage[]): Promise<void> {
     return this.replica.run((db) => {
-      if (lsn !== db.pages.lsn || pageCount !== db.pages.baseImage().pageCount) return;
+      // Answers come at a durable LSN, after the `durable` message that folded every layer up to it.
+      if (lsn !== db.pages.durableLsn || pageCount !== db.pages.baseImage().pageCount) return;
       db.pages.addBasePages(pages);
       this.pageSupply.learn(pages);
       this.store.putBase({ kind: 'commit', lsn, pageCount, pages, settledThroughSeq: 0 });
@@ -344,13 +417,20 @@ export class Engine {
     this.replayFetch = undefined;
     try {
       const rejections = this.replay.settlementDue;
-      if (rejections) {
+      // Only the durable base settles: with layers over it, it waits for them to fold.
+      if (rejections && db.pages.layerCount === 0) {
         lastSeq = readLastSeq(db, this.id);
         if (this.seqs.settle(lastSeq) && !storeSettlesWithBase) this.store.settle(lastSeq);
         this.queue.settleUpTo(lastSeq, db.pages.lsn, rejections);
         this.replay.settled(this.queue.list());
         // Settling may happen long after the update that asked for it (a partial base fetched pages first).
         this.emitState();
+      }
+      if (this.replay.coverPending) {
+        const shown = readLastSeq(db, this.id);
+        const newest = this.speculative.at(-1);
+        if (newest) newest.lastSeq = shown;
+        this.replay.covered(shown);
       }
       this.replay.applyAll(db, (seq) => ({ clientId: this.id, seq, userId: this.options.userId }));
       this.replayHistory = newReadHistory();

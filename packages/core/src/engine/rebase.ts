@@ -15,8 +15,8 @@ export interface BaseUpdate {
 }
 
 /**
- * Moves the replica's base onto a new server state and drops the overlay; the
- * engine then settles what the base contains and re-applies the rest.
+ * Moves the replica's base onto a new durable server state and drops the
+ * overlay; the engine then settles what the base contains and re-applies the rest.
  *
  * The server records each client's last applied `seq` in the document itself,
  * atomically with the mutation's effects, so reading it from the new base
@@ -34,6 +34,19 @@ export function moveBase(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[
 }
 
 /**
+ * Shows a commit the server has not yet made durable as a layer over the
+ * base, and drops the overlay; the engine then skips the pending mutations
+ * the commit contains and re-applies the rest. They stay pending until the
+ * commit is durable.
+ */
+export function addLayer(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[]; dropped: number[] } {
+  const { pages, dropped } = resolveDeltas(db, update);
+  db.pages.dropOverlay();
+  db.pages.pushLayer(update.lsn, update.pageCount, pages, dropped);
+  return { pages, dropped };
+}
+
+/**
  * Whole images for every page of an update. A delta for a page the base no
  * longer holds (a partial replica evicted it while the commit was on its
  * way) cannot be applied: that page is dropped like a forgotten one, and a
@@ -43,14 +56,15 @@ function resolveDeltas(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[];
   const pages: PageImage[] = [];
   const dropped = [...(update.forgotten ?? [])];
   for (const { pgno, data, encoding = 0 } of update.pages) {
-    const image = decodePageChange(update.kind === 'commit' ? db.pages.basePage(pgno) : undefined, encoding, data);
+    // A delta is from the page as the previous commit left it (the replica's newest layer, or its base).
+    const image = decodePageChange(update.kind === 'commit' ? db.pages.committedPage(pgno) : undefined, encoding, data);
     if (image) pages.push({ pgno, data: image });
     else dropped.push(pgno);
   }
   return { pages, dropped };
 }
 
-/** The last `seq` of this client that the server applied, as recorded in the document. */
+/** The last `seq` of this client that the server applied, as recorded in the document the replica shows. */
 export function readLastSeq(db: ReplicaDb, clientId: string): number {
   const exists = db.get(`SELECT 1 AS x FROM sqlite_schema WHERE type = 'table' AND name = '${CLIENTS_TABLE}'`);
   if (!exists) return 0;

@@ -30,6 +30,9 @@ export class Replay {
   // Set after a base update until this client's last_seq could be read from
   // it (a partial base may first need the page holding it).
   private due: Map<number, Rejected> | undefined;
+  // Set after a non-durable commit was shown until this client's last_seq
+  // could be read from it: the mutations it holds are not applied again.
+  private coverDue = false;
   // Set while the mutations wait for pages that could not be fetched (the
   // client is offline): reads and live queries report it rather than rows
   // that silently lack the user's edits.
@@ -52,10 +55,31 @@ export class Replay {
     this.unapplied.push({ mutation, local });
   }
 
-  /** The base moved: every pending mutation applies again, in order. */
+  /** The server state under the overlay changed: every pending mutation applies again, in order. */
   restart(pending: readonly PendingMutation[]): void {
     const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
     this.unapplied = pending.map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
+    this.coverDue = false;
+  }
+
+  /** A non-durable commit is shown: read the last_seq it holds before the next apply. */
+  coverLater(): void {
+    this.coverDue = true;
+  }
+
+  get coverPending(): boolean {
+    return this.coverDue;
+  }
+
+  /**
+   * The replica shows a non-durable commit holding this client's mutations
+   * up to `lastSeq`: they are not applied again, but stay pending (and keep
+   * their calls) until the commit is durable, or are replayed if it is lost.
+   */
+  covered(lastSeq: number): void {
+    this.coverDue = false;
+    for (const entry of this.unapplied) if (entry.mutation.seq <= lastSeq) entry.local?.resolve();
+    this.unapplied = this.unapplied.filter((entry) => entry.mutation.seq > lastSeq);
   }
 
   /** Asks for the base's last_seq to be read before the next apply; `rejections` settle with it. */

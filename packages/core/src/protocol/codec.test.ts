@@ -51,6 +51,8 @@ describe('round trips', () => {
       forgotten: [{ pgno: 3 }, { pgno: MAX }],
     },
     { type: 'rejections', lsn: 128, rejections: [{ clientId: 'c-1', seq: 7, code: 'reducer_threw', message: 'Titel darf nicht leer sein — ✗' }] },
+    { type: 'durable', lsn: 0 },
+    { type: 'durable', lsn: MAX },
     { type: 'error', code: 'unauthorized', message: '', seq: 0, fatal: true },
     { type: 'error', code: 'bad_args', message: 'args must be an object', seq: MAX, fatal: false },
   ];

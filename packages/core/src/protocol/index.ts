@@ -10,6 +10,7 @@ export type { Deflate } from './frame-compression.js';
 export type {
   ClientMessage,
   CommitMessage,
+  DurableMessage,
   ErrorMessage,
   GetPagesMessage,
   HelloMessage,

@@ -9,6 +9,6 @@ test('message types are inferred from the schemas', () => {
   expectTypeOf<PageChange>().toEqualTypeOf<{ pgno: number; encoding: number; data: Uint8Array }>();
   expectTypeOf<CommitMessage['pages']>().toEqualTypeOf<PageChange[]>();
   expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages' | 'forget'>();
-  expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'rejections' | 'pages' | 'error'>();
+  expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'rejections' | 'durable' | 'pages' | 'error'>();
   expectTypeOf<Extract<Message, { type: 'push' }>['mutations'][number]>().toEqualTypeOf<{ seq: number; name: string; args: string }>();
 });

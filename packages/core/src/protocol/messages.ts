@@ -23,8 +23,12 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       and a new `rejections` message (tag 21) goes to a client right
  *       before the commit that refused some of its mutations. Every full
  *       replica still gets the same commit frame.
+ *   6 — commits are seen before they are durable: the server broadcasts a
+ *       commit once it is applied, and a new `durable` message (tag 22)
+ *       says, in order on the same socket, up to which LSN the log is
+ *       durable. A client keeps non-durable commits apart from its base.
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 1 = new XOR the image at the commit's
@@ -124,6 +128,17 @@ const rejections = message({
   fields: { lsn: t.varuint, rejections: t.array(rejection) },
 });
 
+const durable = message({
+  tag: 22,
+  version: 1,
+  name: 'durable',
+  from: 'server',
+  // Every commit up to `lsn` is durable in the server's log. Sent after those
+  // commits on the same socket; a welcome, snapshot, catch-up commit or pages
+  // answer is always at a durable LSN.
+  fields: { lsn: t.varuint },
+});
+
 const pages = message({
   tag: 20,
   version: 1,
@@ -142,7 +157,7 @@ const error = message({
   fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
 });
 
-export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, rejections, pages, error } as const;
+export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, rejections, durable, pages, error } as const;
 
 type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
 
@@ -152,6 +167,7 @@ export type WelcomeMessage = MessageOf<typeof welcome>;
 export type SnapshotMessage = MessageOf<typeof snapshot>;
 export type CommitMessage = MessageOf<typeof commit>;
 export type RejectionsMessage = MessageOf<typeof rejections>;
+export type DurableMessage = MessageOf<typeof durable>;
 export type ErrorMessage = MessageOf<typeof error>;
 export type GetPagesMessage = MessageOf<typeof getPages>;
 export type PagesMessage = MessageOf<typeof pages>;

@@ -3,11 +3,27 @@ import type { PageFile } from '../vfs/page-file.js';
 import { PageBudget } from './page-budget.js';
 
 /**
- * The pages a client replica reads: the server's snapshot (the base) under
- * the pages that local, unconfirmed mutations wrote (the overlay).
+ * A server commit the replica shows that the server has not yet made
+ * durable: it may be lost in a server crash, so it is kept apart from the base.
+ */
+interface Layer {
+  lsn: number;
+  pageCount: number;
+  /** The commit's images; null for a page it changed without sending an image (a partial replica fetches it). */
+  pages: Map<number, Uint8Array | null>;
+}
+
+/**
+ * The pages a client replica reads: the server's durable state (the base),
+ * under the server's commits that are not yet durable (layers, oldest
+ * first), under the pages that local, unconfirmed mutations wrote (the
+ * overlay). A read takes the overlay's page, else the newest layer's, …,
+ * else the base's.
  *
- * The base is byte-for-byte what the server has at `lsn`. Page 1 is only
- * rewritten on its way to SQLite (see {@link presentHeader}).
+ * The base is byte-for-byte what the server has durable at `durableLsn`;
+ * `durable` folds layers into it, `dropLayers` forgets them (the server
+ * crashed before they were durable). Page 1 is only rewritten on its way to
+ * SQLite (see {@link presentHeader}).
  *
  * SQLite keeps its parsed schema while the schema cookie is unchanged. When
  * the pages under it are swapped for another lineage (a snapshot, or local
@@ -18,6 +34,8 @@ import { PageBudget } from './page-budget.js';
 export class ReplicaPages implements PageFile {
   private base = new Map<number, Uint8Array>();
   private basePageCount = 0;
+  private baseLsn = 0;
+  private layers: Layer[] = [];
   private overlay = new Map<number, Uint8Array>();
   private overlayPageCount: number | undefined;
   private counter = 1;
@@ -26,7 +44,6 @@ export class ReplicaPages implements PageFile {
   private sqliteCookie: number | undefined;
   // The pages under SQLite were swapped: its schema may be stale at an equal cookie.
   private schemaDoubt = false;
-  lsn = 0;
   /** Page reads served to SQLite so far (for per-query instrumentation). */
   reads = 0;
   private readonly budget: PageBudget | undefined;
@@ -36,27 +53,55 @@ export class ReplicaPages implements PageFile {
     this.budget = cacheBytes === undefined ? undefined : new PageBudget(cacheBytes);
   }
 
+  /** The LSN the replica shows: its newest layer's, else the base's. */
+  get lsn(): number {
+    return this.layers.at(-1)?.lsn ?? this.baseLsn;
+  }
+
+  /** The LSN of the base: the server's durable state. */
+  get durableLsn(): number {
+    return this.baseLsn;
+  }
+
+  /** How many non-durable commits lie over the base. */
+  get layerCount(): number {
+    return this.layers.length;
+  }
+
   pageCount(): number {
-    return this.overlayPageCount ?? this.basePageCount;
+    return this.overlayPageCount ?? this.committedPageCount();
   }
 
   /** Whether a read of `pgno` would be served without fetching. */
   holds(pgno: number): boolean {
-    return this.overlay.has(pgno) || this.base.has(pgno) || pgno > this.basePageCount;
+    return this.overlay.has(pgno) || this.committedPage(pgno) !== undefined || pgno > this.committedPageCount();
+  }
+
+  /** A page as the server's newest commit here left it (layers, then base), without local writes. */
+  committedPage(pgno: number): Uint8Array | undefined {
+    for (let i = this.layers.length - 1; i >= 0; i--) {
+      const layer = this.layers[i]!;
+      const page = layer.pages.get(pgno);
+      if (page !== undefined) return page ?? undefined;
+      // The document was shorter at that commit: older copies are stale.
+      if (pgno > layer.pageCount) return undefined;
+    }
+    return this.base.get(pgno);
   }
 
   read(pgno: number): Uint8Array | undefined {
     this.reads++;
     if (pgno > this.pageCount()) return undefined;
-    const page = this.overlay.get(pgno) ?? this.base.get(pgno);
-    if (this.budget && page && !this.overlay.has(pgno)) this.budget.touch(pgno);
+    const local = this.overlay.get(pgno);
+    const page = local ?? this.committedPage(pgno);
+    if (this.budget && page && !local && this.base.get(pgno) === page) this.budget.touch(pgno);
     if (!page) {
-      // Pages past the base's end were never on the server: the overlay grew
+      // Pages past the server's end were never on the server: the overlay grew
       // the file and SQLite will write them before it trusts their content.
-      return pgno > this.basePageCount ? new Uint8Array(PAGE_SIZE) : undefined;
+      return pgno > this.committedPageCount() ? new Uint8Array(PAGE_SIZE) : undefined;
     }
     if (pgno !== 1) return page;
-    if (this.overlay.has(1)) {
+    if (local) {
       // SQLite wrote this image itself: its cookie is already in SQLite's terms.
       const out = presentHeader(page, this.counter);
       this.sqliteCookie = readSchemaCookie(out);
@@ -95,8 +140,8 @@ export class ReplicaPages implements PageFile {
   dropOverlay(): void {
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
     const local = this.overlay.get(1);
-    const base = this.base.get(1);
-    // Local schema changes are dropped: SQLite holds a schema the base lacks.
+    const base = this.committedPage(1);
+    // Local schema changes are dropped: SQLite holds a schema the server's pages lack.
     if (local && (!base || readSchemaCookie(local) !== this.presentedBaseCookie(base))) this.schemaDoubt = true;
     this.overlay.clear();
     this.overlayPageCount = undefined;
@@ -112,29 +157,80 @@ export class ReplicaPages implements PageFile {
       this.budget?.touch(pgno);
     }
     this.basePageCount = pageCount;
-    this.lsn = lsn;
+    this.baseLsn = lsn;
+    this.layers = [];
     this.overlay.clear();
     this.overlayPageCount = undefined;
     this.schemaDoubt = true;
     this.bumpCounter();
   }
 
-  /** Moves the base forward by one commit (or a catch-up range of commits). */
+  /** Moves the base forward by one durable commit (or a catch-up range of commits). */
   applyToBase(lsn: number, pageCount: number, pages: Iterable<PageImage>): void {
-    for (const { pgno, data } of pages) {
-      this.base.set(pgno, data);
-      this.budget?.touch(pgno);
-    }
-    if (pageCount < this.basePageCount) {
-      for (const pgno of this.base.keys()) {
-        if (pgno <= pageCount) continue;
-        this.base.delete(pgno);
-        this.budget?.forget(pgno);
-      }
-    }
+    // Durable updates come only at a connection's start, after the layers were dropped.
+    if (this.layers.length > 0) throw new Error(`a durable update to LSN ${lsn} came over ${this.layers.length} non-durable commit(s)`);
+    for (const { pgno, data } of pages) this.setBasePage(pgno, data);
+    this.truncateBase(pageCount);
     this.basePageCount = pageCount;
-    this.lsn = lsn;
+    this.baseLsn = lsn;
     this.bumpCounter();
+  }
+
+  /**
+   * Shows a commit that is not yet durable over the base and earlier layers;
+   * `forgotten` pages changed without an image here. Drop the overlay first.
+   */
+  pushLayer(lsn: number, pageCount: number, pages: Iterable<PageImage>, forgotten: Iterable<number>): void {
+    const layer: Layer = { lsn, pageCount, pages: new Map() };
+    for (const { pgno, data } of pages) layer.pages.set(pgno, data);
+    for (const pgno of forgotten) layer.pages.set(pgno, null);
+    this.layers.push(layer);
+    this.bumpCounter();
+  }
+
+  /**
+   * The server made every commit up to `lsn` durable: their layers move into
+   * the base. What the replica shows does not change. Returns the base's
+   * change, to persist, or undefined if no layer was that old.
+   */
+  foldLayers(lsn: number): { lsn: number; pageCount: number; pages: PageImage[]; dropped: number[]; layers: number } | undefined {
+    let folded = 0;
+    const touched = new Set<number>();
+    for (const layer of this.layers) {
+      if (layer.lsn > lsn) break;
+      for (const [pgno, data] of layer.pages) {
+        touched.add(pgno);
+        if (data) this.setBasePage(pgno, data);
+        else this.dropBasePage(pgno);
+      }
+      for (const pgno of this.truncateBase(layer.pageCount)) touched.add(pgno);
+      this.basePageCount = layer.pageCount;
+      this.baseLsn = layer.lsn;
+      folded++;
+    }
+    if (folded === 0) return undefined;
+    this.layers.splice(0, folded);
+    const pages: PageImage[] = [];
+    const dropped: number[] = [];
+    for (const pgno of [...touched].sort((a, b) => a - b)) {
+      const data = this.base.get(pgno);
+      if (data) pages.push({ pgno, data });
+      else if (pgno <= this.basePageCount) dropped.push(pgno);
+    }
+    return { lsn: this.baseLsn, pageCount: this.basePageCount, pages, dropped, layers: folded };
+  }
+
+  /**
+   * Forgets every layer (the server may have lost them): the replica shows
+   * the durable base again. Drop the overlay first. Returns whether any was.
+   */
+  dropLayers(): boolean {
+    if (this.layers.length === 0) return false;
+    this.layers = [];
+    // SQLite may hold a schema from a dropped commit.
+    this.schemaDoubt = true;
+    this.bumpCounter();
+    return true;
   }
 
   /**
@@ -151,10 +247,7 @@ export class ReplicaPages implements PageFile {
 
   /** Drops base pages that changed on the server without this replica getting their new images. */
   forgetBasePages(pgnos: Iterable<number>): void {
-    for (const pgno of pgnos) {
-      this.base.delete(pgno);
-      this.budget?.forget(pgno);
-    }
+    for (const pgno of pgnos) this.dropBasePage(pgno);
   }
 
   /**
@@ -177,8 +270,31 @@ export class ReplicaPages implements PageFile {
     return this.base.get(pgno);
   }
 
+  /** The durable base: what the store keeps. */
   baseImage(): { lsn: number; pageCount: number; pages: Map<number, Uint8Array> } {
-    return { lsn: this.lsn, pageCount: this.basePageCount, pages: this.base };
+    return { lsn: this.baseLsn, pageCount: this.basePageCount, pages: this.base };
+  }
+
+  private committedPageCount(): number {
+    return this.layers.at(-1)?.pageCount ?? this.basePageCount;
+  }
+
+  private setBasePage(pgno: number, data: Uint8Array): void {
+    this.base.set(pgno, data);
+    this.budget?.touch(pgno);
+  }
+
+  private dropBasePage(pgno: number): void {
+    this.base.delete(pgno);
+    this.budget?.forget(pgno);
+  }
+
+  /** Drops base pages past `pageCount`; returns them. */
+  private truncateBase(pageCount: number): number[] {
+    if (pageCount >= this.basePageCount) return [];
+    const gone = [...this.base.keys()].filter((pgno) => pgno > pageCount);
+    for (const pgno of gone) this.dropBasePage(pgno);
+    return gone;
   }
 
   private presentedBaseCookie(base1: Uint8Array): number {

@@ -5,6 +5,7 @@ import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit
 import type { Logger } from '../logger.js';
 import { ClientSeqs } from './client-seqs.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
+import { DurableWriter } from './durable-writer.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import { type ServerFrame, serverFrame } from './server-frame.js';
 import { RecentCommits } from './recent-commits.js';
@@ -59,7 +60,13 @@ interface Join {
 /** Most pages one getPages answer carries (4 MiB); the client asks again for the rest. */
 export const MAX_PAGES_PER_REQUEST = 1024;
 
-/** Work that must see only durable state: it runs between batches. */
+/**
+ * Most commits applied but not yet durable. Past it the coordinator stops
+ * applying until the log catches up, so a slow log bounds memory, not speed.
+ */
+export const MAX_UNDURABLE_COMMITS = 1000;
+
+/** Work that must see only durable state: it runs between batches, once every applied commit is durable. */
 type Between = { kind: 'join'; join: Join } | { kind: 'task'; run: () => void; fail: (error: Error) => void };
 
 interface Waiter {
@@ -67,20 +74,30 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** A server mutation that was applied (or refused) in commit `lsn`: it settles once that is durable. */
+interface Applied {
+  lsn: number;
+  waiter: Waiter;
+  rejection: Error | undefined;
+}
+
 // Commits up to this many pages get copy/insert deltas where they are smaller.
 const COPY_DELTA_MAX_PAGES = 64;
 
 /**
  * The single writer of one document. It puts every mutation in one order,
- * applies them in group commits, makes each commit durable in the log, and
- * only then broadcasts it.
+ * applies them in batches and broadcasts each commit at once; its
+ * {@link DurableWriter} makes the commits durable in the log behind it (group
+ * commit), and a `durable` message then tells every client up to which LSN.
  *
  * Lifecycle: `open` (recover the volume to the log's last commit) → `run`
- * (push/join feed one queue; `drain` applies batches and welcomes joiners
- * between them, so a snapshot never shows a commit that is not durable) →
- * `close` (finish the drain, poll the WAL, close the files).
+ * (push/join feed one queue; `drain` applies batches, and welcomes joiners
+ * and answers page reads between them once everything applied is durable, so
+ * those never show a commit that is not) → `close` (finish the drain and the
+ * writer, poll the WAL, close the files).
  */
 export class Coordinator {
+  /** The LSN of the last commit applied (and broadcast); see `durableLsn`. */
   lsn: number;
   private readonly tx: ServerTx;
   private readonly queue: QueuedMutation[] = [];
@@ -90,6 +107,9 @@ export class Coordinator {
   private readonly held = new Map<Peer, Set<number>>();
   private readonly seqs: ClientSeqs;
   private readonly waiters = new Map<QueuedMutation, Waiter>();
+  // Server mutations applied, in LSN order, waiting for their commit to be durable.
+  private readonly applied: Applied[] = [];
+  private readonly writer: DurableWriter;
   private readonly recent = new RecentCommits(RECENT_COMMITS);
   private readonly timeLimit: ReducerTimeLimit | undefined;
   private drainPromise: Promise<void> | undefined;
@@ -105,6 +125,7 @@ export class Coordinator {
     lsn: number,
   ) {
     this.lsn = lsn;
+    this.writer = new DurableWriter(options.log, lsn, { durable: (records) => this.durable(records), failed: (error) => this.fail(error) });
     this.tx = new ServerTx(volume.db);
     const lastSeq = volume.db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).pluck();
     this.seqs = new ClientSeqs((clientId) => (lastSeq.get(clientId) as number | undefined) ?? 0);
@@ -131,9 +152,14 @@ export class Coordinator {
     return coordinator;
   }
 
-  /** True when nobody is connected and nothing is queued or in flight. */
+  /** True when nobody is connected and nothing is queued, in flight or waiting to be durable. */
   get idle(): boolean {
-    return this.members.size === 0 && this.between.length === 0 && this.queue.length === 0 && !this.drainPromise;
+    return this.members.size === 0 && this.between.length === 0 && this.queue.length === 0 && !this.drainPromise && this.writer.backlog === 0;
+  }
+
+  /** Every commit up to this LSN is durable in the log (at most `lsn`). */
+  get durableLsn(): number {
+    return this.writer.durableLsn;
   }
 
   get docId(): string {
@@ -154,8 +180,9 @@ export class Coordinator {
   }
 
   /**
-   * Answers a client's page request between batches, as of the durable LSN:
-   * every commit up to it has already gone out on the same socket.
+   * Answers a client's page request between batches, once everything applied
+   * is durable: every commit up to its LSN, and the `durable` message for it,
+   * has already gone out on the same socket.
    */
   readPages(peer: Peer, id: number, pgnos: readonly number[]): void {
     this.assertOpen();
@@ -229,7 +256,7 @@ export class Coordinator {
     return held;
   }
 
-  /** A mutation that starts on the server. Resolves with its commit's LSN once durable. */
+  /** A mutation that starts on the server. Resolves with its commit's LSN once that is durable. */
   mutate(name: string, argsJson: string, userId?: string): Promise<{ lsn: number }> {
     this.assertOpen();
     const mutation: QueuedMutation = { clientId: SERVER_CLIENT_ID, seq: 0, name, argsJson, userId };
@@ -243,6 +270,8 @@ export class Coordinator {
     if (this.closed) return;
     this.closed = true;
     await this.drainPromise;
+    // An append that fails now stops the coordinator (see fail).
+    await this.writer.caughtUp().catch(() => {});
     if (this.stopped) {
       await this.stopped;
       return;
@@ -271,7 +300,14 @@ export class Coordinator {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0 || this.between.length > 0) {
-      if (this.queue.length > 0) await this.commitBatch(this.queue.splice(0, this.options.maxBatch ?? 1000));
+      if (this.queue.length > 0) {
+        if (this.writer.backlog >= MAX_UNDURABLE_COMMITS) await this.writer.caughtUp();
+        this.commitBatch(this.queue.splice(0, this.options.maxBatch ?? 1000));
+      }
+      if (this.between.length === 0 && !this.durablePointDue()) continue;
+      // Joins, page reads and checkpoints see durable state only: no new batch until they ran.
+      await this.writer.caughtUp();
+      this.atDurablePoint();
       for (const item of this.between.splice(0)) {
         if (item.kind === 'join') this.welcome(item.join);
         else item.run();
@@ -279,7 +315,23 @@ export class Coordinator {
     }
   }
 
-  private async commitBatch(batch: QueuedMutation[]): Promise<void> {
+  /** Whether work is due that must wait until everything applied is durable. */
+  private durablePointDue(): boolean {
+    return this.volume.checkpointDue;
+  }
+
+  /**
+   * Everything applied is durable (`durableLsn === lsn`): the one place for
+   * work that must never see a commit the log may lose, such as copying the
+   * WAL into the db file (a checkpoint would put a non-durable commit out of
+   * `rollbackWalTo`'s reach).
+   */
+  private atDurablePoint(): void {
+    this.volume.maybeCheckpoint();
+  }
+
+  /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
+  private commitBatch(batch: QueuedMutation[]): void {
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
     // Previous images are for deltas: only needed when someone will be sent them.
     const captured = this.volume.capture(this.members.size > 0);
@@ -292,28 +344,48 @@ export class Coordinator {
         rejections: result.rejections,
         volume: captured.mark,
       };
-      const appended = this.options.log.append([record]);
-      // Built while the log syncs, so the wait hides the cost. Members do not
-      // change during a batch (joins wait between batches).
-      const broadcast = this.members.size > 0 ? this.commitMessage(record, captured.previous) : undefined;
-      // Nothing is acknowledged before it is durable.
-      await appended;
       this.lsn = record.lsn;
+      // Applied state, not durable state: a resend of an applied mutation is
+      // skipped, and a reconnecting client catches up from here.
       this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
-      for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
       for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
-      if (broadcast) this.broadcast(record, broadcast.commit, broadcast.frame);
+      if (this.members.size > 0) {
+        const { commit, frame } = this.commitMessage(record, captured.previous);
+        this.broadcast(record, commit, frame);
+      }
+      this.writer.add(record);
     }
+    const lsn = this.lsn;
     batch.forEach((m, i) => {
       const rejection = result.outcomes[i];
       if (rejection) this.options.logger.info({ clientId: m.clientId, seq: m.seq, reducer: m.name, code: rejection.code }, `mutation rejected: ${rejection.code}`);
       const waiter = this.waiters.get(m);
       if (!waiter) return;
       this.waiters.delete(m);
-      if (rejection) waiter.reject(new MutationRejectedError(rejection.code, rejection.message, m.name, 0));
-      else waiter.resolve({ lsn: this.lsn });
+      // Settled once the commit is durable: a crash before that undoes it.
+      this.applied.push({ lsn, waiter, rejection: rejection && new MutationRejectedError(rejection.code, rejection.message, m.name, 0) });
     });
-    this.volume.maybeCheckpoint();
+    this.settleApplied();
+  }
+
+  /** The writer made these commits durable: they are final, and every client hears so. */
+  private durable(records: readonly CommitRecord[]): void {
+    // A rejection is final only once durable: only then does a reconnecting client hear of it.
+    for (const record of records) for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
+    if (this.members.size > 0) {
+      // After the commits it covers, on each socket.
+      const frame = serverFrame({ type: 'durable', lsn: this.writer.durableLsn });
+      for (const peer of this.members) peer.send(frame);
+    }
+    this.settleApplied();
+  }
+
+  private settleApplied(): void {
+    while (this.applied.length > 0 && this.applied[0]!.lsn <= this.writer.durableLsn) {
+      const { lsn, waiter, rejection } = this.applied.shift()!;
+      if (rejection) waiter.reject(rejection);
+      else waiter.resolve({ lsn });
+    }
   }
 
   /**
@@ -416,6 +488,8 @@ export class Coordinator {
    * reopen the document from its log (see `onFailure`).
    */
   private fail(error: unknown): void {
+    // The writer and the drain can both report one failure.
+    if (this.failure) return;
     this.failure = error instanceof Error ? error : new Error(String(error));
     const message = `document "${this.options.docId}" stopped after an internal error: ${this.failure.message} — reconnect to retry`;
     for (const peer of this.members) peer.sendError('server_error', message, 0, true);
@@ -424,7 +498,9 @@ export class Coordinator {
       else item.fail(new QuireError('server_error', message, { cause: this.failure }));
     }
     for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_error', message, { cause: this.failure }));
+    for (const { waiter } of this.applied) waiter.reject(new QuireError('server_error', message, { cause: this.failure }));
     this.waiters.clear();
+    this.applied.length = 0;
     this.members.clear();
     this.between.length = 0;
     this.queue.length = 0;
@@ -441,6 +517,8 @@ export class Coordinator {
       safe = false;
       this.options.logger.error({ err: error }, `document "${this.options.docId}" could not be closed safely after its failure; it stays stopped — restart the process`);
     }
+    // An append under way ends first: the log must not close under it.
+    await this.writer.stop();
     await this.options.log.close().catch((error: unknown) => {
       this.options.logger.warn({ err: error }, `document "${this.options.docId}": closing its commit log after the failure failed`);
     });

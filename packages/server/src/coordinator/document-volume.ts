@@ -140,9 +140,14 @@ export class DocumentVolume {
     return wanted.map((pgno) => ({ pgno, data: this.walPages.get(pgno) ?? fromFile.get(pgno)! }));
   }
 
+  /** Whether the WAL has grown past the checkpoint threshold. */
+  get checkpointDue(): boolean {
+    return this.walPages.size >= (this.options.checkpointPages ?? 2000);
+  }
+
   /** Checkpoints when the WAL has grown past the threshold. Call only when every commit is durable. */
   maybeCheckpoint(): boolean {
-    if (this.walPages.size < (this.options.checkpointPages ?? 2000)) return false;
+    if (!this.checkpointDue) return false;
     return this.checkpoint();
   }
 
