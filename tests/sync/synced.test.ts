@@ -1,8 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { createClient } from '@quire/core';
+import { createClient, type SyncStatus } from '@quire/core';
 import { type Harness, startHarness } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
-import { waitFor } from '../helpers/wait-for.js';
 
 let h: Harness<TodoReducers>;
 beforeEach(async () => {
@@ -58,8 +57,15 @@ describe('a server that cannot be reached', () => {
     const port = 9;
     const client = createClient({ url: `ws://127.0.0.1:${port}`, docId: 'list', reducers: todoReducers, params: { token: 'secret' }, reconnect: { minDelayMs: 10, maxDelayMs: 50 } });
     try {
-      await waitFor(() => client.status().lastError !== undefined, 'the first attempt to fail');
-      const { connection, lastError } = client.status();
+      // The status as the failure set it: polling could see the next attempt's 'connecting' (10 ms later).
+      const failed = new Promise<SyncStatus>((resolve) => {
+        const stop = client.subscribeStatus((status) => {
+          if (status.lastError === undefined) return;
+          stop();
+          resolve(status);
+        });
+      });
+      const { connection, lastError } = await failed;
       expect(connection).toBe('offline');
       expect(lastError?.code).toBe('server_unreachable');
       expect(lastError?.message).toBe(`could not connect to ws://127.0.0.1:${port}/: connection refused — is the server running at that address? Retrying.`);
