@@ -17,11 +17,16 @@ test('a document that fails to open closes its commit log (each reconnect retrie
   const log: CommitLog = {
     open: async () => ({
       last: { lsn: 1, pageCount: 2, settled: [], rejections: [], volume: { salt1: 1, salt2: 2, offset: 4096 } },
+      checkpoint: null,
+      firstLsn: 1,
       rejections: [],
       recent: [],
     }),
     append: async () => {},
     readAfter: async function* () {},
+    writeCheckpoint: async () => {},
+    readCheckpoint: async function* () {},
+    compact: async () => ({ commitsRemoved: 0, checkpointsRemoved: 0 }),
     close: async () => void closed++,
   };
   try {
