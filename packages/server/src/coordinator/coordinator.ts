@@ -192,9 +192,9 @@ export class Coordinator {
    * Writes a log checkpoint at the current LSN, then compacts the log to the
    * retention window. Call only where every applied commit is durable: the
    * pages are read here, synchronously; the write and compaction go on
-   * without holding up the drain. Resolves (or rejects) once written.
+   * without holding up the drain. Resolves (or rejects) once written and compacted.
    */
-  checkpointLog(): Promise<void> {
+  checkpointLog(): Promise<{ lsn: number; commitsRemoved: number; checkpointsRemoved: number }> {
     const checkpoint: Checkpoint = { lsn: this.lsn, pageCount: this.volume.pageCount, ...this.rejections.state(), recent: this.recent.list() };
     const pages = this.volume.snapshot();
     this.policy.checkpointed(checkpoint.lsn);
@@ -203,8 +203,9 @@ export class Coordinator {
       await this.options.log.writeCheckpoint(checkpoint, pages);
       const removed = await this.options.log.compact(this.policy.keepAfter(checkpoint.lsn));
       this.options.logger.debug({ lsn: checkpoint.lsn, pageCount: checkpoint.pageCount, ...removed }, 'log checkpoint written');
+      return { lsn: checkpoint.lsn, ...removed };
     })();
-    const tracked = write.catch((error: unknown) => {
+    const tracked = write.then(() => {}, (error: unknown) => {
       // The log still opens from its previous checkpoint; the next one is tried after as many commits again.
       this.options.logger.warn({ err: error, lsn: checkpoint.lsn }, `document "${this.options.docId}": writing a log checkpoint failed`);
     });

@@ -109,6 +109,8 @@ export class FileCommitLog implements CommitLog {
     }
     const active = this.segments.at(-1);
     this.lastLsn = active ? active.firstLsn + active.offsets!.length - 1 : base;
+    // The checkpoint covers commits of the segment being appended to: the next append begins a new one, so compaction can remove this one whole.
+    this.roll = active !== undefined && this.checkpoint !== null && this.checkpoint.lsn >= active.firstLsn;
     summary.firstLsn = this.segments[0]?.firstLsn ?? this.lastLsn + 1;
     if (active && !this.options.readOnly) this.file = await open(active.path, 'r+');
     this.opened = true;
