@@ -239,7 +239,19 @@ export class Coordinator {
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
   join(peer: Peer, lastLsn: number, fromSeq: number, partial = false, held: readonly number[] = []): void {
     this.assertOpen();
-    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
+    // Before any push of this connection is judged by the seq rule.
+    const expected = this.seqs.settledBelow(peer.clientId, fromSeq);
+    if (expected !== undefined) {
+      this.options.logger.error(
+        { clientId: peer.clientId, fromSeq, expectedSeq: expected, lastLsn, lsn: this.lsn },
+        `document "${this.options.docId}" lost commits: client "${peer.clientId}" was told its mutations up to seq ${fromSeq - 1} were settled, but the document has them only up to seq ${expected - 1} (it is at LSN ${this.lsn}, the client saw ${lastLsn}); the client goes on from seq ${fromSeq} with a fresh snapshot — check that the commit log's storage makes writes durable before it acknowledges them (fsync), and whether the folder was restored from a backup`,
+      );
+      // Its pages are of a history this document lost, even at an LSN the document has
+      // reached again: a catch-up would patch pages it does not have. It starts over.
+      this.between.push({ kind: 'join', join: { peer, lastLsn: 0, fromSeq, partial, held: [] } });
+    } else {
+      this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
+    }
     this.kick();
   }
 
