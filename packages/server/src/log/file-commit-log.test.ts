@@ -145,6 +145,59 @@ describe('segments, checkpoints and compaction', () => {
     await reopened.close();
   });
 
+  /** A commit with one page image (4 KiB): what a small write to a real document logs. */
+  const onePage = (lsn: number): CommitRecord => record(lsn, { pageCount: 2, pages: record(lsn).pages.slice(0, 1) });
+
+  test('a log whose checkpoint is at its last commit opens reading the headers of the segment holding it, not its pages', async () => {
+    const dir = mkdtempSync(join(root, 'covered-'));
+    const log = new FileCommitLog(dir);
+    await log.open();
+    await log.append(Array.from({ length: 1000 }, (_, i) => onePage(i + 1)));
+    await log.writeCheckpoint(checkpoint(1000, 2), checkpointPages(1000, 2));
+    await log.close();
+    const recordBytes = encodeRecord(onePage(1)).length;
+
+    const reopened = new FileCommitLog(dir);
+    const summary = await reopened.open();
+    expect([summary.last?.lsn, summary.checkpoint?.lsn, summary.firstLsn]).toEqual([1000, 1000, 1]);
+    expect(summary.last).toEqual((({ pages: _, ...rest }) => rest)(onePage(1000)));
+    // Only the checkpoint's own record is read whole (for `last`); the 999 before it by their 8-byte headers.
+    expect(reopened.openCost.recordsRead).toBe(1);
+    expect(reopened.openCost.bytesRead).toBeLessThan(999 * RECORD.headerBytes + recordBytes + 4096);
+    // Stepped-over records are still found, and checked, when read.
+    expect(await collectAll(reopened.readAfter(997))).toEqual([onePage(998), onePage(999), onePage(1000)]);
+    await reopened.append([onePage(1001)]);
+    await reopened.close();
+    expect(readdirSync(join(dir, 'log'))).toEqual(['00000000000000000001.qlog', '00000000000000001001.qlog']);
+  });
+
+  test('commits appended to the segment after a checkpoint (while it was written) are read whole; a bad bit before the checkpoint is found when that commit is read', async () => {
+    const dir = mkdtempSync(join(root, 'covered-after-'));
+    const log = new FileCommitLog(dir);
+    await log.open();
+    await log.append([1, 2, 3, 4, 5].map(onePage));
+    const rejected = { clientId: 'c', seq: 7, code: 'reducer_error', message: 'no' };
+    await log.append([6, 7, 8].map((lsn) => (lsn === 7 ? { ...onePage(7), rejections: [rejected] } : onePage(lsn))));
+    await log.writeCheckpoint(checkpoint(5, 2), checkpointPages(5, 2));
+    await log.close();
+    // A flipped bit in commit 2's page image: the checkpoint covers it.
+    const file = join(dir, 'log', '00000000000000000001.qlog');
+    const bytes = readFileSync(file);
+    const recordBytes = encodeRecord(onePage(1)).length;
+    bytes[recordBytes + 200]! ^= 0x10;
+    writeFileSync(file, bytes);
+
+    const reopened = new FileCommitLog(dir);
+    const summary = await reopened.open();
+    expect(summary.last?.lsn).toBe(8);
+    expect(summary.rejections).toEqual([rejected]);
+    expect(summary.recent.map((r) => r.lsn)).toEqual([6, 7, 8]);
+    expect(reopened.openCost.recordsRead).toBe(4);
+    expect((await collectAll(reopened.readAfter(4))).map((r) => r.lsn)).toEqual([5, 6, 7, 8]);
+    await expect(collectAll(reopened.readAfter(1))).rejects.toMatchObject({ code: 'corrupt_log', message: expect.stringContaining('the record of LSN 2 fails its checksum') });
+    await reopened.close();
+  });
+
   test("a log written before segments (one commits.qlog) opens whole, keeps its commits, and is compacted away once a checkpoint covers it", async () => {
     const dir = mkdtempSync(join(root, 'legacy-'));
     // The exact bytes the previous FileCommitLog wrote: records back to back in commits.qlog.

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readSync } from 'node:fs';
 import { type FileHandle, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -98,14 +98,14 @@ export class FileCommitLog implements CommitLog {
       if (i > from && previous && segment.firstLsn !== previous.firstLsn + previous.offsets!.length) {
         throw new QuireError('corrupt_log', `commit log ${segment.path} starts at LSN ${segment.firstLsn} but the segment before it ends at ${previous.firstLsn + previous.offsets!.length - 1} — restore the document from a backup`);
       }
-      await this.scan(segment, i === this.segments.length - 1, each);
+      await this.scan(segment, i === this.segments.length - 1, each, base);
     }
     // A segment begun by an append that a crash cut short holds nothing: the newest commit is in the one before.
     while (this.segments.length > 0 && this.segments.at(-1)!.offsets?.length === 0) {
       const empty = this.segments.pop()!;
       if (!this.options.readOnly) await rm(empty.path, { force: true });
       const before = this.segments.at(-1);
-      if (before && !before.offsets) await this.scan(before, true, each);
+      if (before && !before.offsets) await this.scan(before, true, each, base);
     }
     const active = this.segments.at(-1);
     this.lastLsn = active ? active.firstLsn + active.offsets!.length - 1 : base;
@@ -156,7 +156,7 @@ export class FileCommitLog implements CommitLog {
     }
     const upTo = this.lastLsn;
     for (const segment of [...this.segments]) {
-      const offsets = segment.offsets ?? (await this.scan(segment, false, () => {}));
+      const offsets = segment.offsets ?? (await this.scan(segment, false, () => {}, this.checkpoint?.lsn));
       const end = segment.firstLsn + offsets.length - 1;
       if (end <= after) continue;
       let handle: FileHandle;
@@ -275,19 +275,41 @@ export class FileCommitLog implements CommitLog {
    * The last segment may end in a torn record from a crash mid-append: it
    * is cut off (it was never acknowledged). Anywhere else a bad record is
    * corruption.
+   *
+   * Records before `coveredLsn` (a checkpoint's LSN) are stepped over by
+   * their headers alone: they were durable before that checkpoint was
+   * written, so they cannot be torn, and `readAfter` checks each one it
+   * reads. Opening a segment that holds a checkpoint thus reads a few bytes
+   * per commit before it, not every page.
    */
-  private async scan(segment: Segment, last: boolean, each: (record: Omit<CommitRecord, 'pages'>, pgnos: number[]) => void): Promise<number[]> {
-    let bytes: Buffer;
+  private async scan(segment: Segment, last: boolean, each: (record: Omit<CommitRecord, 'pages'>, pgnos: number[]) => void, coveredLsn = 0): Promise<number[]> {
+    let handle: FileHandle;
     try {
-      bytes = await readWhole(segment.path);
+      handle = await open(segment.path, 'r');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new QuireError('log_compacted', `commit log segment ${segment.path} was compacted away — read again from the newest checkpoint`);
       throw error;
     }
+    let start: number;
+    let offsets: number[];
+    let bytes: Buffer;
+    try {
+      const size = (await handle.stat()).size;
+      ({ start, offsets } = this.stepOver(handle.fd, size, coveredLsn - segment.firstLsn));
+      bytes = Buffer.allocUnsafe(size - start);
+      let read = 0;
+      while (read < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, read, bytes.length - read, start + read);
+        if (bytesRead === 0) break;
+        read += bytesRead;
+      }
+      bytes = bytes.subarray(0, read);
+    } finally {
+      await handle.close();
+    }
     this.openCost.bytesRead += bytes.length;
-    const offsets: number[] = [];
     let at = 0;
-    let lsn = segment.firstLsn - 1;
+    let lsn = segment.firstLsn + offsets.length - 1;
     while (at + RECORD.headerBytes <= bytes.length) {
       const view = new DataView(bytes.buffer, bytes.byteOffset + at);
       if (view.getUint32(0) !== RECORD.magic) break;
@@ -305,7 +327,7 @@ export class FileCommitLog implements CommitLog {
         const reason = cause instanceof Error ? cause.message : String(cause);
         throw new QuireError(
           'corrupt_log',
-          `commit log ${segment.path}: the record at byte ${at} (after LSN ${lsn}) passes its checksum but does not decode (${reason}); the file was left as it is — restore the document from a backup, or truncate the file to ${at} bytes to keep LSN ${segment.firstLsn} to ${lsn} and lose every later commit`,
+          `commit log ${segment.path}: the record at byte ${start + at} (after LSN ${lsn}) passes its checksum but does not decode (${reason}); the file was left as it is — restore the document from a backup, or truncate the file to ${start + at} bytes to keep LSN ${segment.firstLsn} to ${lsn} and lose every later commit`,
           { cause },
         );
       }
@@ -315,26 +337,47 @@ export class FileCommitLog implements CommitLog {
       const { pages: _pages, pgnos, ...record } = decoded;
       this.openCost.recordsRead++;
       each(record, pgnos);
-      offsets.push(at);
+      offsets.push(start + at);
       lsn = decoded.lsn;
       at = end;
     }
     if (at < bytes.length) {
       if (!last) {
-        throw new QuireError('corrupt_log', `commit log ${segment.path}: the record at byte ${at} (after LSN ${lsn}) fails its checksum, and later segments follow it — restore the document from a backup`);
+        throw new QuireError('corrupt_log', `commit log ${segment.path}: the record at byte ${start + at} (after LSN ${lsn}) fails its checksum, and later segments follow it — restore the document from a backup`);
       }
       if (!this.options.readOnly) {
         // A torn tail from a crash mid-append: it was never acknowledged.
-        const handle = await open(segment.path, 'r+');
-        await handle.truncate(at);
-        await handle.datasync();
-        await handle.close();
+        const file = await open(segment.path, 'r+');
+        await file.truncate(start + at);
+        await file.datasync();
+        await file.close();
       }
     }
     segment.offsets = offsets;
-    segment.bytes = at;
+    segment.bytes = start + at;
     if (last) this.lastLsn = lsn;
     return offsets;
+  }
+
+  /**
+   * Steps over the segment's first `count` records by their headers (one
+   * small read each) and returns where the rest begins. Anything odd (a
+   * bad magic, a length past the end) and it steps over nothing: the
+   * full scan decides.
+   */
+  private stepOver(fd: number, size: number, count: number): { start: number; offsets: number[] } {
+    const offsets: number[] = [];
+    const header = Buffer.alloc(RECORD.headerBytes);
+    let at = 0;
+    while (offsets.length < count) {
+      if (readSync(fd, header, 0, header.length, at) !== header.length || header.readUInt32BE(0) !== RECORD.magic) return { start: 0, offsets: [] };
+      const end = at + RECORD.headerBytes + header.readUInt32BE(4) + RECORD.trailerBytes;
+      if (end > size) return { start: 0, offsets: [] };
+      this.openCost.bytesRead += header.length;
+      offsets.push(at);
+      at = end;
+    }
+    return { start: at, offsets };
   }
 
   private async listSegments(): Promise<Segment[]> {
@@ -384,15 +427,6 @@ export class FileCommitLog implements CommitLog {
 
   private requireOpen(): void {
     if (!this.opened) throw new QuireError('log_closed', 'the commit log is not open — call open() first');
-  }
-}
-
-async function readWhole(path: string): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
   }
 }
 
