@@ -9,6 +9,7 @@ import { confirmLatency } from './scenarios/confirm-latency.js';
 import { coordinatorThroughput } from './scenarios/coordinator-throughput.js';
 import { fanout } from './scenarios/fanout.js';
 import { localApply } from './scenarios/local-apply.js';
+import { logOpen } from './scenarios/log-open.js';
 import { partialReplica } from './scenarios/partial-replica.js';
 import { propagation } from './scenarios/propagation.js';
 import { s3Latency } from './scenarios/s3-latency.js';
@@ -39,6 +40,7 @@ const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['s3 latency', () => s3Latency(quick ? 100 : 300)],
   ['cold load', () => coldLoad(quick ? 4 : 12)],
   ['fanout', () => fanout({ clients: 1000, processes: 4, mutations: quick ? 5 : 20, log })],
+  ['log open', () => logOpen(20, log)],
   ['server rss per doc', () => serverRssPerDoc(log)],
   ['server rss per conn', () => serverRssPerConn(log)],
   [

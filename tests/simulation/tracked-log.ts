@@ -1,4 +1,4 @@
-import { type CommitLog, type CommitLogSummary, type CommitRecord, FileCommitLog } from '@quire/server';
+import { type Checkpoint, type CheckpointInfo, type CommitLog, type CommitLogSummary, type CommitRecord, FileCommitLog, type PageImage } from '@quire/server';
 
 /** The commit-log moments where the simulation may crash the server at once. */
 export type LogFaultPoint = 'before-log' | 'after-log';
@@ -71,6 +71,23 @@ export class TrackedLog implements CommitLog {
     } finally {
       this.io.inFlight--;
     }
+  }
+
+  writeCheckpoint(checkpoint: Checkpoint, pages: Iterable<PageImage> | AsyncIterable<PageImage>): Promise<void> {
+    return this.track(() => this.inner.writeCheckpoint(checkpoint, pages));
+  }
+
+  async *readCheckpoint(info: CheckpointInfo): AsyncIterable<PageImage> {
+    this.io.inFlight++;
+    try {
+      yield* this.inner.readCheckpoint(info);
+    } finally {
+      this.io.inFlight--;
+    }
+  }
+
+  compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }> {
+    return this.track(() => this.inner.compact(keepAfterLsn));
   }
 
   close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
@@ -99,4 +99,50 @@ test.each([
   expect(stopped).toHaveLength(2);
   expect(stopped[0]).toMatchObject({ docId: 'doc', err: { message: 'the disk is on fire' }, failures: 1 });
   expect(stopped[1]).toMatchObject({ docId: 'doc', failures: 2 });
+});
+
+test('a document that lost commits its clients were told of (a folder restored from a backup) takes their work again, and they start over from its state', async () => {
+  const alice = client('alice');
+  alice.mutate.init();
+  await alice.mutate.add({ id: 'one' }).server;
+  const port = Number(new URL(url).port);
+  const restart = async (restore?: string) => {
+    await server.close();
+    if (restore) {
+      rmSync(join(dataDir, 'doc'), { recursive: true, force: true });
+      cpSync(restore, join(dataDir, 'doc'), { recursive: true });
+    }
+    server = createSyncServer({ reducers, dataDir, logger: memory.logger });
+    await server.listen(port);
+  };
+
+  // The backup: alice's seqs 1 and 2 are in it.
+  await restart();
+  const backup = mkdtempSync(join(tmpdir(), 'quire-backup-'));
+  cpSync(join(dataDir, 'doc'), backup, { recursive: true });
+  await waitFor(() => alice.status().connection === 'connected', 'alice to reconnect');
+  await alice.mutate.add({ id: 'two' }).server;
+  const { lsn: seen } = await alice.mutate.add({ id: 'three' }).server;
+  await waitFor(() => alice.status().lsn === seen, `alice to reach LSN ${seen}`);
+
+  // The folder is restored; while alice is away, the document reaches her LSN again by other commits.
+  alice.disconnect();
+  await restart(backup);
+  rmSync(backup, { recursive: true, force: true });
+  for (let i = 1; (await server.mutate('doc', 'add', { id: `server ${i}` })).lsn < seen; i++);
+  // Alice's next call has seq 5; the document last saw her seq 2.
+  let four: unknown;
+  alice.mutate.add({ id: 'four' }).server.then((r) => (four = r), (e: unknown) => (four = e));
+  alice.connect();
+  await waitFor(() => four !== undefined, "alice's call to be applied (refused as a seq gap, it would be resent forever)");
+  expect(four).toEqual({ lsn: seen + 1 });
+
+  // Her replica is the document's (her LSN, in the history the document lost, was another state).
+  const rows = async (c: QuireClient<typeof reducers>) => (await c.query<{ id: string }>('SELECT id FROM notes ORDER BY id')).map((r) => r.id);
+  await waitFor(() => alice.status().lsn === seen + 1, 'alice to reach the new LSN');
+  const bob = client('bob');
+  await waitFor(() => bob.status().lsn === seen + 1, 'bob to reach it');
+  expect(await rows(bob)).toEqual(['four', 'one', 'server 1', 'server 2']);
+  expect(await rows(alice)).toEqual(await rows(bob));
+  expect(memory.lines.filter((l) => l.level === LEVEL.error && l.msg.includes('lost commits'))).toMatchObject([{ docId: 'doc', clientId: 'alice', fromSeq: 5, expectedSeq: 3 }]);
 });

@@ -18,6 +18,9 @@ test('a document that keeps failing to open is reported and then refused for a w
     },
     append: async () => {},
     readAfter: async function* () {},
+    writeCheckpoint: async () => {},
+    readCheckpoint: async function* () {},
+    compact: async () => ({ commitsRemoved: 0, checkpointsRemoved: 0 }),
     close: async () => {},
   });
   const registry = new DocumentRegistry({ dataDir, reducers: defineReducers({}), logger, commitLog: broken });

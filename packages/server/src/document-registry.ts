@@ -7,6 +7,7 @@ import { FileCommitLog } from './log/file-commit-log.js';
 import { Coordinator } from './coordinator/coordinator.js';
 import type { VolumeOptions } from './coordinator/document-volume.js';
 import type { ReducerTimeLimitOptions } from './coordinator/reducer-time-limit.js';
+import type { CompactionOptions } from './coordinator/checkpoint-policy.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { ReopenBackoff } from './reopen-backoff.js';
 
@@ -21,6 +22,12 @@ export interface RegistryOptions extends VolumeOptions {
   /** Default: warnings and errors to stderr (see `defaultLogger`). */
   logger?: Logger;
   reducerTime?: ReducerTimeLimitOptions;
+  /**
+   * Log checkpoints and compaction: a checkpoint every 1000 commits (or once
+   * the log since the last one holds 4× the document), keeping 1024 commits
+   * behind it and 10,000 rejection records. See docs/COMMIT_LOG.md.
+   */
+  compaction?: CompactionOptions;
 }
 
 interface Entry {

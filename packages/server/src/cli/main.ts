@@ -5,12 +5,21 @@ import type { Logger } from 'pino';
 import { createLogger } from '../logger.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
+import { QuireError } from '@quire/core';
+import { compact } from './compact.js';
 import { didYouMean } from './did-you-mean.js';
+import { inspect } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
+       quire inspect <dataDir> [docId]
+       quire compact <dataDir> [docId] [--retain-commits <n>]
 
-Starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
+serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
+inspect  shows each document's LSN, size, log size, checkpoints, clients and
+         recent rejections (read-only; safe while a server runs)
+compact  writes a log checkpoint of each document and removes the commits
+         before the retention window; refuses documents a server has open
 
   -r, --reducers <file>    module exporting defineReducers(...) (TypeScript or JavaScript)
   -d, --data <dir>         where documents are stored (default ./data)
@@ -25,6 +34,7 @@ Starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
       --s3-endpoint <url>  an S3-compatible store other than AWS S3, such as
                            http://127.0.0.1:7480 (path-style URLs)
       --s3-prefix <p>      put every key under this prefix (default: none)
+      --retain-commits <n> compact: commits kept behind the checkpoint (default 1024)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -39,6 +49,7 @@ const OPTIONS = {
   's3-bucket': { type: 'string' },
   's3-endpoint': { type: 'string' },
   's3-prefix': { type: 'string' },
+  'retain-commits': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -67,8 +78,9 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stdout.write(`quire ${version()}\n`);
     return 0;
   }
+  if (positionals[0] === 'inspect' || positionals[0] === 'compact') return maintain(positionals[0], positionals.slice(1), values['retain-commits']);
   if (positionals[0] !== 'serve' || positionals.length > 1) {
-    return usageError(`expected the command "serve"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
+    return usageError(`expected the command "serve", "inspect" or "compact"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   if (!values.reducers) return usageError('--reducers is required');
   const port = Number(values.port);
@@ -118,6 +130,22 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
   return new Promise<number>(() => {});
+}
+
+/** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server), 2 on bad arguments. */
+async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined): Promise<number> {
+  const [dataDir, docId, ...rest] = args;
+  if (!dataDir || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]`);
+  if (retain !== undefined && (!/^\d+$/.test(retain) || command !== 'compact')) return usageError('--retain-commits takes a whole number, with quire compact');
+  const write = (line: string) => void process.stdout.write(`${line}\n`);
+  try {
+    if (command === 'inspect') return await inspect(resolve(dataDir), docId, write);
+    return await compact(resolve(dataDir), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
+  } catch (error) {
+    if (!(error instanceof QuireError)) throw error;
+    process.stderr.write(`quire: ${error.message}\n`);
+    return 1;
+  }
 }
 
 function usageError(message: string): number {

@@ -50,4 +50,16 @@ describe('ClientSeqs: the seq rule', () => {
     expect(seqs.verdict('b', 8)).toBe('gap');
     expect(reads).toEqual(['a', 'b']);
   });
+
+  test('a hello past what the document has (it lost commits) moves the next seq there; one at or below it moves nothing', () => {
+    const seqs = new ClientSeqs(() => 2);
+    expect(seqs.settledBelow('a', 0)).toBeUndefined();
+    expect(seqs.settledBelow('a', 3)).toBeUndefined();
+    expect(seqs.verdict('a', 3)).toBe('next');
+    // The client was told 3..6 were settled; the document never had them.
+    expect(seqs.settledBelow('a', 7)).toBe(3);
+    expect(seqs.verdict('a', 5)).toBe('resend');
+    expect(seqs.verdict('a', 7)).toBe('next');
+    expect(seqs.settledBelow('a', 7)).toBeUndefined();
+  });
 });

@@ -17,11 +17,16 @@ test('a document that fails to open closes its commit log (each reconnect retrie
   const log: CommitLog = {
     open: async () => ({
       last: { lsn: 1, pageCount: 2, settled: [], rejections: [], volume: { salt1: 1, salt2: 2, offset: 4096 } },
+      checkpoint: null,
+      firstLsn: 1,
       rejections: [],
       recent: [],
     }),
     append: async () => {},
     readAfter: async function* () {},
+    writeCheckpoint: async () => {},
+    readCheckpoint: async function* () {},
+    compact: async () => ({ commitsRemoved: 0, checkpointsRemoved: 0 }),
     close: async () => void closed++,
   };
   try {
@@ -106,6 +111,44 @@ test('a commit\'s rejections go only to the client they belong to, right before 
     expect(own(a)).toEqual([{ lsn: 1, of: ['a:2'] }, 'commit 1', 'durable']);
     expect(own(b)).toEqual(['commit 1', 'durable']);
     expect(own(c)).toEqual([{ lsn: 1, of: ['c:1'] }, 'commit 1', 'durable']);
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a rejection that left the bounded window reaches its client, even after a restart, as outcome_unknown and never as applied', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
+  const reducers = defineReducers({
+    refuse: () => {
+      throw new Error('refused');
+    },
+  });
+  const open = () => Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger, compaction: { keepRejections: 1, checkpointEveryCommits: 1, retainCommits: 0 } });
+  const peer = (clientId: string) => {
+    const messages: ServerMessage[] = [];
+    const p: Peer = { clientId, userId: undefined, maxMessageBytes: 1 << 20, send: (frame) => void messages.push(decodeServerMessage(frame.bytes)), sendError: () => {} };
+    return { p, messages };
+  };
+  const call = (seq: number): Mutation => ({ seq, name: 'refuse', args: JSON.stringify({ json: null }) });
+  let coordinator = await open();
+  try {
+    // a's call is refused while a is away; then b's refusal pushes a's record out of the one-record window.
+    coordinator.push(peer('a').p, [call(1)]);
+    await coordinator.snapshot();
+    coordinator.push(peer('b').p, [call(1)]);
+    await coordinator.snapshot();
+    await coordinator.close();
+    // Checkpoints at every commit and no commits kept: the window's state comes back from the checkpoint.
+    coordinator = await open();
+    const a = peer('a');
+    coordinator.join(a.p, 0, 1);
+    const b = peer('b');
+    coordinator.join(b.p, 0, 1);
+    await coordinator.snapshot();
+    const welcome = (x: typeof a) => x.messages.find((m) => m.type === 'welcome');
+    expect(welcome(a)).toMatchObject({ rejections: [{ seq: 1, code: 'outcome_unknown' }] });
+    expect(welcome(b)).toMatchObject({ rejections: [{ seq: 1, code: 'reducer_error' }] });
   } finally {
     await coordinator.close();
     rmSync(dir, { recursive: true, force: true });

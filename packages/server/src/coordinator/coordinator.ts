@@ -1,7 +1,10 @@
+import { mkdirSync } from 'node:fs';
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
 import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
-import { type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
+import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
+import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
+import { DocumentLock } from './document-lock.js';
 import type { Logger } from '../logger.js';
 import { ClientSeqs } from './client-seqs.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
@@ -12,6 +15,7 @@ import { RecentCommits } from './recent-commits.js';
 import { ReducerTimeLimit, type ReducerTimeLimitOptions } from './reducer-time-limit.js';
 import { RejectionIndex } from './rejection-index.js';
 import { runBatch } from './run-batch.js';
+import { restoreVolume, volumeState } from './volume-restore.js';
 import { ServerTx } from './server-tx.js';
 
 /** A connected client, as the coordinator sees it. */
@@ -38,6 +42,8 @@ export interface CoordinatorOptions extends VolumeOptions {
   logger: Logger;
   /** Reducer calls over `reducerTimeMs` are reported and pause their client. Default: no limit. */
   reducerTime?: ReducerTimeLimitOptions;
+  /** Log checkpoints, compaction and the rejection window (see `CompactionOptions`). */
+  compaction?: CompactionOptions;
   /**
    * Called once if the coordinator stops after an internal error. `closed`
    * resolves once its files are closed without a checkpoint, to true when a
@@ -112,6 +118,9 @@ export class Coordinator {
   private readonly writer: DurableWriter;
   private readonly recent = new RecentCommits(RECENT_COMMITS);
   private readonly timeLimit: ReducerTimeLimit | undefined;
+  private readonly policy: CheckpointPolicy;
+  /** The log checkpoint being written, if any (at most one at a time). */
+  private logCheckpoint: Promise<void> | undefined;
   private drainPromise: Promise<void> | undefined;
   private failure: Error | undefined;
   // After a failure: resolves once the files are closed (see onFailure).
@@ -123,8 +132,11 @@ export class Coordinator {
     private readonly volume: DocumentVolume,
     private readonly rejections: RejectionIndex,
     lsn: number,
+    private readonly lock: DocumentLock,
+    policy: CheckpointPolicy,
   ) {
     this.lsn = lsn;
+    this.policy = policy;
     this.writer = new DurableWriter(options.log, lsn, { durable: (records) => this.durable(records), failed: (error) => this.fail(error) });
     this.tx = new ServerTx(volume.db);
     const lastSeq = volume.db.prepare(`SELECT last_seq FROM ${CLIENTS_TABLE} WHERE client_id = ?`).pluck();
@@ -132,24 +144,82 @@ export class Coordinator {
     this.timeLimit = options.reducerTime && new ReducerTimeLimit(options.reducerTime, options.logger);
   }
 
+  /**
+   * Opens the document: takes its lock, opens the log, rebuilds the volume
+   * from the log when the local file is missing or behind (the disk is a
+   * cache; see `volumeState`), then rolls the volume's WAL back to the log.
+   */
   static async open(options: CoordinatorOptions): Promise<Coordinator> {
-    const summary = await options.log.open();
-    let volume: DocumentVolume;
+    const policy = new CheckpointPolicy(options.compaction);
+    mkdirSync(options.dir, { recursive: true });
+    const lock = DocumentLock.acquire(options.dir);
+    let volume: DocumentVolume | undefined;
     try {
+      const summary = await options.log.open();
+      if (volumeState(options.dir, summary) === 'rebuild') {
+        const restored = await restoreVolume(options.dir, options.log, summary);
+        options.logger.info({ lsn: summary.last?.lsn ?? 0, checkpointLsn: summary.checkpoint?.lsn, ...restored }, 'volume rebuilt from the commit log');
+      }
       volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+      const checkpoint = summary.checkpoint;
+      const rejections = RejectionIndex.restore(
+        { rejections: [...(checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0), unknownOutcomes: checkpoint?.unknownOutcomes ?? [] },
+        policy.keepRejections,
+      );
+      const coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? checkpoint?.lsn ?? 0, lock, policy);
+      // Clients that were a few commits behind when the server stopped catch
+      // up with the pages those commits changed, not a whole snapshot (a warm
+      // partial replica would lose everything it held).
+      for (const { lsn, pgnos } of [...(checkpoint?.recent ?? []), ...summary.recent]) coordinator.recent.add(lsn, pgnos);
+      policy.checkpointed(checkpoint?.lsn ?? 0);
+      // A log without a checkpoint (new, or written before checkpoints) gets one now: the base a rebuild needs.
+      if (!checkpoint) await coordinator.checkpointLog();
+      return coordinator;
     } catch (error) {
       // Every reconnect tries again: a document that cannot open must not leak a log handle each time.
+      try {
+        volume?.close();
+      } catch {
+        // Already failing; the first error is the one to report.
+      }
       await options.log.close().catch(() => {});
+      lock.release();
       throw error;
     }
-    const rejections = new RejectionIndex();
-    for (const r of summary.rejections) rejections.add(r);
-    const coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? 0);
-    // Clients that were a few commits behind when the server stopped catch
-    // up with the pages those commits changed, not a whole snapshot (a warm
-    // partial replica would lose everything it held).
-    for (const { lsn, pgnos } of summary.recent) coordinator.recent.add(lsn, pgnos);
-    return coordinator;
+  }
+
+  /**
+   * Writes a log checkpoint at the current LSN, then compacts the log to the
+   * retention window. Call only where every applied commit is durable: the
+   * pages are read here, synchronously; the write and compaction go on
+   * without holding up the drain. Resolves (or rejects) once written and compacted.
+   */
+  checkpointLog(): Promise<{ lsn: number; commitsRemoved: number; checkpointsRemoved: number }> {
+    const checkpoint: Checkpoint = { lsn: this.lsn, pageCount: this.volume.pageCount, ...this.rejections.state(), recent: this.recent.list() };
+    const pages = this.volume.snapshot();
+    this.policy.checkpointed(checkpoint.lsn);
+    const write = (async () => {
+      await this.logCheckpoint?.catch(() => {});
+      await this.options.log.writeCheckpoint(checkpoint, pages);
+      const removed = await this.options.log.compact(this.policy.keepAfter(checkpoint.lsn));
+      this.options.logger.debug({ lsn: checkpoint.lsn, pageCount: checkpoint.pageCount, ...removed }, 'log checkpoint written');
+      return { lsn: checkpoint.lsn, ...removed };
+    })();
+    const tracked = write.then(() => {}, (error: unknown) => {
+      // The log still opens from its previous checkpoint; the next one is tried after as many commits again.
+      this.options.logger.warn({ err: error, lsn: checkpoint.lsn }, `document "${this.options.docId}": writing a log checkpoint failed`);
+    });
+    this.logCheckpoint = tracked;
+    void tracked.finally(() => {
+      if (this.logCheckpoint === tracked) this.logCheckpoint = undefined;
+    });
+    return write;
+  }
+
+  /** Whether the policy wants a log checkpoint now (and none is being written). */
+  private get logCheckpointDue(): boolean {
+    if (this.logCheckpoint || this.closed) return false;
+    return this.policy.due(this.lsn, this.recent.pagesAfter(this.policy.lastCheckpointLsn), this.volume.pageCount);
   }
 
   /** True when nobody is connected and nothing is queued, in flight or waiting to be durable. */
@@ -169,7 +239,19 @@ export class Coordinator {
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
   join(peer: Peer, lastLsn: number, fromSeq: number, partial = false, held: readonly number[] = []): void {
     this.assertOpen();
-    this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
+    // Before any push of this connection is judged by the seq rule.
+    const expected = this.seqs.settledBelow(peer.clientId, fromSeq);
+    if (expected !== undefined) {
+      this.options.logger.error(
+        { clientId: peer.clientId, fromSeq, expectedSeq: expected, lastLsn, lsn: this.lsn },
+        `document "${this.options.docId}" lost commits: client "${peer.clientId}" was told its mutations up to seq ${fromSeq - 1} were settled, but the document has them only up to seq ${expected - 1} (it is at LSN ${this.lsn}, the client saw ${lastLsn}); the client goes on from seq ${fromSeq} with a fresh snapshot — check that the commit log's storage makes writes durable before it acknowledges them (fsync), and whether the folder was restored from a backup`,
+      );
+      // Its pages are of a history this document lost, even at an LSN the document has
+      // reached again: a catch-up would patch pages it does not have. It starts over.
+      this.between.push({ kind: 'join', join: { peer, lastLsn: 0, fromSeq, partial, held: [] } });
+    } else {
+      this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
+    }
     this.kick();
   }
 
@@ -278,8 +360,13 @@ export class Coordinator {
     }
     for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_closed', 'the server closed before this mutation was applied'));
     this.waiters.clear();
-    this.volume.close();
-    await this.options.log.close();
+    await this.logCheckpoint;
+    try {
+      this.volume.close();
+      await this.options.log.close();
+    } finally {
+      this.lock.release();
+    }
   }
 
   /** Runs `fn` on the authoritative database (tests and admin tools). Never write through it. */
@@ -317,7 +404,7 @@ export class Coordinator {
 
   /** Whether work is due that must wait until everything applied is durable. */
   private durablePointDue(): boolean {
-    return this.volume.checkpointDue;
+    return this.volume.checkpointDue || this.logCheckpointDue;
   }
 
   /**
@@ -328,6 +415,8 @@ export class Coordinator {
    */
   private atDurablePoint(): void {
     this.volume.maybeCheckpoint();
+    // A log checkpoint reads its pages here; the write and compaction go on behind.
+    if (this.logCheckpointDue) void this.checkpointLog().catch(() => {});
   }
 
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
@@ -509,6 +598,7 @@ export class Coordinator {
   }
 
   private async closeAfterFailure(): Promise<boolean> {
+    await this.logCheckpoint;
     let safe = true;
     try {
       this.volume.discard();
@@ -522,6 +612,8 @@ export class Coordinator {
     await this.options.log.close().catch((error: unknown) => {
       this.options.logger.warn({ err: error }, `document "${this.options.docId}": closing its commit log after the failure failed`);
     });
+    // A volume that could not be closed safely keeps the document locked until the process ends.
+    if (safe) this.lock.release();
     return safe;
   }
 

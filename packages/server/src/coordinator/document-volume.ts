@@ -7,6 +7,7 @@ import type { VolumeMark } from '../log/commit-log.js';
 import { readDbFilePages, readDbFilePagesAt } from '../wal/page-file.js';
 import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
 import { rollbackWalTo } from '../wal/wal-recovery.js';
+import { NO_COMMIT, writeVolumeMark } from './volume-restore.js';
 
 /** At most this many structural pages go with a partial snapshot (256 KiB). */
 const MAX_STRUCTURAL_PAGES = 64;
@@ -31,11 +32,13 @@ export class DocumentVolume {
   private readonly walPages = new Map<number, Uint8Array>();
   private readonly dbPath: string;
   pageCount = 0;
+  /** Commits were captured that the sidecar mark (volume-restore.ts) does not cover yet. */
+  private unmarked = false;
 
   private constructor(
     readonly db: Database.Database,
     private readonly wal: WalCapture,
-    dir: string,
+    private readonly dir: string,
     private readonly options: VolumeOptions,
   ) {
     this.dbPath = join(dir, 'document.sqlite');
@@ -68,6 +71,7 @@ export class DocumentVolume {
       // so it is in the db file and not in the WAL.
       db.exec(CLIENTS_TABLE_DDL);
       checkpoint(db);
+      writeVolumeMark(dir, NO_COMMIT);
     }
     if (fresh && db.pragma('page_size', { simple: true }) !== PAGE_SIZE) {
       throw new QuireError('bad_page_size', `document in ${dir} does not use ${PAGE_SIZE}-byte pages`);
@@ -157,6 +161,7 @@ export class DocumentVolume {
     this.options.beforeCheckpoint?.();
     if (!checkpoint(this.db)) return false;
     this.walPages.clear();
+    this.markCheckpointed();
     return true;
   }
 
@@ -164,6 +169,8 @@ export class DocumentVolume {
     for (const commit of this.wal.poll()) this.remember(commit);
     this.db.close();
     this.wal.close();
+    // The last connection's close checkpoints and deletes the WAL; if it could not, the WAL still holds the commits.
+    if (!existsSync(`${this.dbPath}-wal`)) this.markCheckpointed();
   }
 
   /**
@@ -187,7 +194,15 @@ export class DocumentVolume {
     this.wal.close();
   }
 
+  /** The db file now holds every captured commit: say so in the sidecar, so a later open can trust it without the WAL. */
+  private markCheckpointed(): void {
+    if (!this.unmarked) return;
+    writeVolumeMark(this.dir, this.wal.position());
+    this.unmarked = false;
+  }
+
   private remember(commit: CapturedCommit): void {
+    this.unmarked = true;
     for (const [pgno, data] of commit.pages) this.walPages.set(pgno, data);
     this.pageCount = commit.pageCount;
     for (const pgno of this.walPages.keys()) if (pgno > commit.pageCount) this.walPages.delete(pgno);

@@ -21,4 +21,16 @@ export class RecentCommits {
     for (const entry of this.entries) if (entry.lsn > lsn) for (const pgno of entry.pgnos) pages.add(pgno);
     return pages;
   }
+
+  /** Pages changed by the commits after `lsn` that are still kept (counted with repeats). */
+  pagesAfter(lsn: number): number {
+    let pages = 0;
+    for (let i = this.entries.length - 1; i >= 0 && this.entries[i]!.lsn > lsn; i--) pages += this.entries[i]!.pgnos.length;
+    return pages;
+  }
+
+  /** Every kept entry, oldest first (what a checkpoint carries). */
+  list(): Array<{ lsn: number; pgnos: number[] }> {
+    return this.entries.map(({ lsn, pgnos }) => ({ lsn, pgnos: [...pgnos] }));
+  }
 }

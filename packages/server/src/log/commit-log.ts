@@ -47,13 +47,54 @@ export interface CommitRecord {
   volume: VolumeMark;
 }
 
+/** Where a checkpoint stands: the whole document at one LSN. */
+export interface CheckpointInfo {
+  lsn: number;
+  /** Size of the document at `lsn`, in pages: the checkpoint holds pages 1 to this. */
+  pageCount: number;
+}
+
+/**
+ * What a checkpoint carries besides pages: the state at its LSN that the
+ * commits it replaces held, so compaction loses none of it.
+ */
+export interface CheckpointState {
+  /** Rejections still kept at `lsn` (the bounded window), oldest first. */
+  rejections: RejectionRecord[];
+  /**
+   * Per client, the highest seq whose rejection record left the window: the
+   * server can no longer say whether that client's mutations at or below it
+   * were applied or rejected (see `outcome_unknown` in docs/COMMIT_LOG.md).
+   */
+  unknownOutcomes: Array<{ clientId: string; upToSeq: number }>;
+  /** The page numbers each of the last {@link RECENT_COMMITS} commits up to `lsn` changed, oldest first. */
+  recent: Array<{ lsn: number; pgnos: number[] }>;
+}
+
+/** A checkpoint without its pages. */
+export interface Checkpoint extends CheckpointInfo, CheckpointState {}
+
 /** What a log knows after {@link CommitLog.open}, without page images. */
 export interface CommitLogSummary {
-  /** The last durable commit, or null for an empty log. */
+  /** The last durable commit, or null for a log without commits. Compaction never removes it. */
   last: Omit<CommitRecord, 'pages'> | null;
-  /** Every rejection still on record, oldest first. */
+  /** The newest checkpoint, with its state, or null. */
+  checkpoint: Checkpoint | null;
+  /**
+   * The oldest commit still in the log: `readAfter(firstLsn - 1)` works,
+   * anything lower throws `log_compacted`. `last.lsn + 1` when the log has
+   * no commits.
+   */
+  firstLsn: number;
+  /**
+   * The rejections of the commits after the checkpoint (of every commit when
+   * there is none), oldest first. The checkpoint's own come before them.
+   */
   rejections: RejectionRecord[];
-  /** The page numbers each of the last {@link RECENT_COMMITS} commits changed, oldest first. */
+  /**
+   * The pages each commit after the checkpoint (every commit when there is
+   * none) changed, oldest first; at most the last {@link RECENT_COMMITS}.
+   */
   recent: Array<{ lsn: number; pgnos: number[] }>;
 }
 
@@ -61,18 +102,39 @@ export interface CommitLogSummary {
 export const RECENT_COMMITS = 1024;
 
 /**
- * The durable, ordered record of a document's commits. A commit is
- * acknowledged to nobody until `append` has resolved.
+ * The durable, ordered record of a document's commits, with checkpoints
+ * (the whole document at an LSN) so that old commits can be removed. A
+ * commit is acknowledged to nobody until `append` has resolved.
  *
  * Implementations: {@link FileCommitLog} (local files). Every implementation
  * passes `runCommitLogContract`.
  */
 export interface CommitLog {
-  /** Recovers the log (dropping a torn tail) and summarises it. */
+  /** Recovers the log (dropping a torn tail) and summarises it, reading only what the summary needs. */
   open(): Promise<CommitLogSummary>;
   /** Appends commits; resolves once they are durable. LSNs must continue the log without gaps. */
   append(records: readonly CommitRecord[]): Promise<void>;
-  /** Commits with `lsn > after`, in order. */
+  /**
+   * Commits with `lsn > after`, in order. Throws `log_compacted` when
+   * `after < firstLsn - 1` (those commits are gone: start from the checkpoint).
+   */
   readAfter(after: number): AsyncIterable<CommitRecord>;
+  /**
+   * Stores the whole document at `checkpoint.lsn`: every page from 1 to
+   * `pageCount`, ascending. `lsn` must be at most the last durable commit's.
+   * Resolves once durable; until then (and after a crash mid-write) the log
+   * still opens from the previous checkpoint. Writing one checkpoint is
+   * never a reason for the next append to wait long.
+   */
+  writeCheckpoint(checkpoint: Checkpoint, pages: Iterable<PageImage> | AsyncIterable<PageImage>): Promise<void>;
+  /** Every page, 1 to `pageCount`, ascending, of a checkpoint the log holds (the newest from `open`). */
+  readCheckpoint(info: CheckpointInfo): AsyncIterable<PageImage>;
+  /**
+   * Removes the commits with `lsn <= min(keepAfterLsn, newest checkpoint's
+   * lsn)`, except the newest commit, and every checkpoint but the newest. An
+   * implementation may keep more (a file log removes whole segments). Without
+   * a checkpoint it removes nothing: the commits are the only base.
+   */
+  compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }>;
   close(): Promise<void>;
 }

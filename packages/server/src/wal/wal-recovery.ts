@@ -48,6 +48,23 @@ export function rollbackWalTo(walPath: string, durable: WalPosition | null): { d
   return { discardedBytes };
 }
 
+/** Whether the WAL at `walPath` is of `mark`'s generation (same salts) and has a commit ending exactly at its offset. */
+export function walHoldsCommit(walPath: string, mark: WalPosition): boolean {
+  let fd: number;
+  try {
+    fd = openSync(walPath, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  try {
+    const header = readWalHeader(fd);
+    return header !== null && header.salt1 === mark.salt1 && header.salt2 === mark.salt2 && endsACommit(fd, mark.offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Whether the valid frame chain has a commit frame ending exactly at `offset` (or `offset` is the empty log). */
 function endsACommit(fd: number, offset: number): boolean {
   const header = readWalHeader(fd);

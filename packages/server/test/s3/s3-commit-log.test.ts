@@ -1,7 +1,7 @@
 // Needs a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type CommitLog, RECENT_COMMITS } from '../../src/log/commit-log.js';
-import { record, runCommitLogContract } from '../../src/log/commit-log.contract.js';
+import { checkpoint, checkpointPages, record, runCommitLogContract } from '../../src/log/commit-log.contract.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
@@ -41,6 +41,11 @@ function lazyLog(key: string): CommitLog {
     readAfter: async function* (after) {
       yield* (await get()).readAfter(after);
     },
+    writeCheckpoint: async (checkpoint, pages) => (await get()).writeCheckpoint(checkpoint, pages),
+    readCheckpoint: async function* (info) {
+      yield* (await get()).readCheckpoint(info);
+    },
+    compact: async (keepAfterLsn) => (await get()).compact(keepAfterLsn),
     close: async () => (await get()).close(),
   };
 }
@@ -89,3 +94,55 @@ describe('S3CommitLog layout', () => {
     }
   });
 });
+
+describe('checkpoints and compaction on S3', () => {
+  test('a checkpoint is one object keyed by its inverted LSN; compaction deletes covered commit objects and older checkpoints', async () => {
+    const s = await store();
+    const log = new S3CommitLog(s, 'doc');
+    await log.open();
+    await log.append([record(1), record(2)]);
+    await log.writeCheckpoint(checkpoint(2, 3), checkpointPages(2, 3));
+    await log.append([record(3)]);
+    await log.writeCheckpoint(checkpoint(3, 4), checkpointPages(3, 4));
+    const keys = async () => {
+      const out: string[] = [];
+      for await (const key of s.list(`${s.prefix}docs/doc/`)) out.push(key.slice(s.prefix.length));
+      return out;
+    };
+    expect(await keys()).toEqual(['docs/doc/checkpoints/fffffffffffffffc', 'docs/doc/checkpoints/fffffffffffffffd', 'docs/doc/commits/fffffffffffffffc', 'docs/doc/commits/fffffffffffffffe']);
+    expect(await log.compact(3)).toEqual({ commitsRemoved: 2, checkpointsRemoved: 1 });
+    expect(await keys()).toEqual(['docs/doc/checkpoints/fffffffffffffffc', 'docs/doc/commits/fffffffffffffffc']);
+    await log.close();
+  });
+
+  test('a writer whose next key compaction removed is fenced: the chain went on without it', async () => {
+    const options = await rgwOptions();
+    const live = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+    await live.open();
+    await live.append([record(1)]);
+    const stale = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+    expect((await stale.open()).last?.lsn).toBe(1);
+    await live.append([record(2)]);
+    await live.append([record(3)]);
+    await live.writeCheckpoint(checkpoint(3, 4), checkpointPages(3, 4));
+    expect(await live.compact(3)).toEqual({ commitsRemoved: 2, checkpointsRemoved: 0 });
+
+    // The key of LSN 2 is free again; the stale writer's PUT lands there, and it must not take that for durable.
+    await expect(stale.append([record(2, { settled: [{ clientId: 'stale', lastSeq: 1 }] })])).rejects.toMatchObject({ code: 'log_fenced' });
+    await expect(stale.append([record(3)])).rejects.toMatchObject({ code: 'log_fenced' });
+    await live.append([record(4)]);
+    await live.close();
+
+    const reader = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+    const summary = await reader.open();
+    expect([summary.checkpoint?.lsn, summary.last?.lsn]).toEqual([3, 4]);
+    expect((await collect(reader.readAfter(3))).map((r) => r.lsn)).toEqual([4]);
+    await reader.close();
+  });
+});
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}

@@ -4,16 +4,19 @@ const MAX_U64 = (1n << 64n) - 1n;
 
 /**
  * Where a document's objects live in the bucket (see docs/STORAGE.md):
- * `<prefix>docs/<docId>/commits/<first LSN, bits inverted, 16 hex>`, so that
- * a LIST, which returns keys in ascending order, returns the newest first.
+ * `<prefix>docs/<docId>/commits/<first LSN, bits inverted, 16 hex>` and
+ * `<prefix>docs/<docId>/checkpoints/<LSN, bits inverted>`, so that a LIST,
+ * which returns keys in ascending order, returns the newest first.
  */
 export class ObjectKeys {
   /** `prefix` as given, with a `/` added unless empty or already there. */
   readonly commits: string;
+  readonly checkpoints: string;
 
   constructor(prefix: string, docId: string) {
     const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.commits = `${base}docs/${docId}/commits/`;
+    this.checkpoints = `${base}docs/${docId}/checkpoints/`;
   }
 
   /** The key of the commit object whose first commit is `lsn`. */
@@ -23,16 +26,30 @@ export class ObjectKeys {
 
   /** The first LSN named by a key under {@link commits}; `corrupt_log` for a key Quire did not write. */
   firstLsn(key: string): number {
-    const name = key.slice(this.commits.length);
-    if (!key.startsWith(this.commits) || !/^[0-9a-f]{16}$/.test(name)) {
-      throw new QuireError('corrupt_log', `object "${key}" sits among the commit objects but is not named like one (16 lowercase hex digits) — move it out of "${this.commits}"; Quire only writes commit objects there`);
-    }
-    const lsn = MAX_U64 - BigInt(`0x${name}`);
-    if (lsn < 1n || lsn > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new QuireError('corrupt_log', `object "${key}" names LSN ${lsn}, which Quire never writes — move it out of "${this.commits}"`);
-    }
-    return Number(lsn);
+    return lsnOf(key, this.commits, 'commit objects', 1);
   }
+
+  /** The key of the checkpoint at `lsn`. */
+  checkpoint(lsn: number): string {
+    return this.checkpoints + invert(lsn);
+  }
+
+  /** The LSN named by a key under {@link checkpoints}; `corrupt_log` for a key Quire did not write. */
+  checkpointLsn(key: string): number {
+    return lsnOf(key, this.checkpoints, 'checkpoints', 0);
+  }
+}
+
+function lsnOf(key: string, folder: string, what: string, lowest: number): number {
+  const name = key.slice(folder.length);
+  if (!key.startsWith(folder) || !/^[0-9a-f]{16}$/.test(name)) {
+    throw new QuireError('corrupt_log', `object "${key}" sits among the ${what} but is not named like one (16 lowercase hex digits) — move it out of "${folder}"; Quire only writes ${what} there`);
+  }
+  const lsn = MAX_U64 - BigInt(`0x${name}`);
+  if (lsn < BigInt(lowest) || lsn > BigInt(Number.MAX_SAFE_INTEGER)) {
+    throw new QuireError('corrupt_log', `object "${key}" names LSN ${lsn}, which Quire never writes — move it out of "${folder}"`);
+  }
+  return Number(lsn);
 }
 
 function invert(lsn: number): string {

@@ -1,5 +1,7 @@
 import { QuireError } from '@quire/core';
-import { type CommitLog, type CommitLogSummary, type CommitRecord, RECENT_COMMITS } from '../commit-log.js';
+import type { PageImage } from '@quire/core/internal';
+import { type ByteSource, encodeCheckpoint, readCheckpointFooter, readCheckpointPages } from '../checkpoint-codec.js';
+import { type Checkpoint, type CheckpointInfo, type CommitLog, type CommitLogSummary, type CommitRecord, RECENT_COMMITS } from '../commit-log.js';
 import { type DecodedCommit, decodeCommitObject, encodeCommitObject } from './commit-object.js';
 import { ObjectKeys } from './object-keys.js';
 import type { S3Store } from './s3-store.js';
@@ -23,6 +25,12 @@ interface ListedObject {
  *
  * Appends run one at a time in call order, so a caller may start the next
  * before the previous has resolved.
+ *
+ * Checkpoints are objects of their own (the checkpoint codec's bytes), and
+ * compaction deletes whole commit objects the newest checkpoint covers. A
+ * deleted key could be taken again by a writer whose view ended before it,
+ * so after each PUT a writer looks at the newest key: a newer object than
+ * its own means the chain went on without it (`log_fenced`).
  */
 export class S3CommitLog implements CommitLog {
   private readonly keys: ObjectKeys;
@@ -34,6 +42,9 @@ export class S3CommitLog implements CommitLog {
   private tail: Promise<void> = Promise.resolve();
   /** Set by a failed write: later appends throw it (the chain's end is no longer known). */
   private refusal: Error | undefined;
+  private checkpoint: Checkpoint | null = null;
+  /** The oldest commit compaction left. */
+  private firstLsn = 1;
 
   constructor(
     private readonly store: S3Store,
@@ -42,34 +53,46 @@ export class S3CommitLog implements CommitLog {
     this.keys = new ObjectKeys(store.prefix, docId);
   }
 
-  /** Reads the newest objects, enough for the last {@link RECENT_COMMITS} commits; never the whole history. */
+  /**
+   * Reads the newest checkpoint's footer and the newest objects: those after
+   * the checkpoint, or without one enough for the last {@link RECENT_COMMITS}
+   * commits; never the whole history.
+   */
   async open(): Promise<CommitLogSummary> {
-    const summary: CommitLogSummary = { last: null, rejections: [], recent: [] };
+    this.checkpoint = await this.newestCheckpoint();
+    const base = this.checkpoint?.lsn ?? 0;
+    const summary: CommitLogSummary = { last: null, checkpoint: this.checkpoint, firstLsn: base + 1, rejections: [], recent: [] };
+    this.lastLsn = this.queuedLsn = base;
     const listing = this.newestFirst(1000)[Symbol.asyncIterator]();
     const newest = await listing.next();
     if (newest.done) return this.opened(summary);
 
     const head = await this.fetch(newest.value, undefined, { pages: false });
+    const lastLsn = head[head.length - 1]!.lsn;
+    // The commits the summary needs: those after the checkpoint (it carries the rest), or the newest ones.
+    const from = this.checkpoint ? base + 1 : Math.max(1, lastLsn - RECENT_COMMITS + 1);
     // Older objects end where the next newer one starts, so their keys say how many commits each holds.
     const older: Array<ListedObject & { lastLsn: number }> = [];
-    let covered = head.length;
     let nextFirst = newest.value.firstLsn;
-    while (covered < RECENT_COMMITS && nextFirst > 1) {
+    while (nextFirst > from) {
       const next = await listing.next();
       if (next.done) throw this.missing(nextFirst);
       older.push({ ...next.value, lastLsn: nextFirst - 1 });
-      covered += nextFirst - next.value.firstLsn;
       nextFirst = next.value.firstLsn;
     }
     await listing.return?.();
     const olderRecords = await mapConcurrently(older, PARALLEL_GETS, (object) => this.fetch(object, object.lastLsn, { pages: false }));
-    const records = [...olderRecords.reverse().flat(), ...head].slice(-RECENT_COMMITS);
+    const records = [...olderRecords.reverse().flat(), ...head];
     for (const { pages: _pages, pgnos, ...record } of records) {
+      summary.last = record;
+      if (record.lsn < from) continue;
       summary.rejections.push(...record.rejections);
       summary.recent.push({ lsn: record.lsn, pgnos });
-      summary.last = record;
     }
-    this.lastLsn = this.queuedLsn = summary.last!.lsn;
+    summary.recent = summary.recent.slice(-RECENT_COMMITS);
+    this.lastLsn = this.queuedLsn = lastLsn;
+    // Only compaction moves the first commit, and it needs a checkpoint.
+    this.firstLsn = summary.firstLsn = this.checkpoint ? await this.oldestFirstLsn() : 1;
     return this.opened(summary);
   }
 
@@ -98,6 +121,7 @@ export class S3CommitLog implements CommitLog {
   /** Commits after `after` up to the end of the chain as this log knows it, one object GET at a time. */
   async *readAfter(after: number): AsyncIterable<CommitRecord> {
     this.requireOpen();
+    if (after < this.firstLsn - 1) throw this.compacted(after);
     const upTo = this.lastLsn;
     if (after >= upTo) return;
     const objects: Array<ListedObject & { lastLsn: number }> = [];
@@ -108,12 +132,61 @@ export class S3CommitLog implements CommitLog {
       nextFirst = object.firstLsn;
       if (nextFirst <= after + 1) break;
     }
-    if (nextFirst > after + 1) throw this.missing(nextFirst);
+    if (nextFirst > after + 1) throw this.checkpoint && nextFirst - 1 <= this.checkpoint.lsn ? this.compacted(after) : this.missing(nextFirst);
     for (const object of objects.reverse()) {
       for (const { pgnos: _pgnos, ...record } of await this.fetch(object, object.lastLsn, { pages: true })) {
         if (record.lsn > after) yield record;
       }
     }
+  }
+
+  /** Writes the checkpoint as one object (a checkpoint at that LSN another node wrote is as good). */
+  async writeCheckpoint(checkpoint: Checkpoint, pages: Iterable<PageImage> | AsyncIterable<PageImage>): Promise<void> {
+    this.requireOpen();
+    if (checkpoint.lsn > this.lastLsn) throw new QuireError('internal', `a checkpoint at LSN ${checkpoint.lsn} is ahead of the log's last commit ${this.lastLsn}`);
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of encodeCheckpoint(checkpoint, pages)) chunks.push(chunk);
+    // A PUT is whole or absent: a failure above writes nothing.
+    await this.store.putIfAbsent(this.keys.checkpoint(checkpoint.lsn), Buffer.concat(chunks));
+    if (!this.checkpoint || checkpoint.lsn >= this.checkpoint.lsn) this.checkpoint = checkpoint;
+  }
+
+  async *readCheckpoint(info: CheckpointInfo): AsyncIterable<PageImage> {
+    const key = this.keys.checkpoint(info.lsn);
+    const bytes = await this.store.get(key);
+    if (!bytes) throw this.compacted(info.lsn);
+    const source: ByteSource = { size: bytes.length, read: async (offset, length) => bytes.subarray(offset, offset + length) };
+    const where = `s3://${this.store.bucket}/${key}`;
+    yield* readCheckpointPages(source, await readCheckpointFooter(source, where), where);
+  }
+
+  /**
+   * Deletes the commit objects whose commits are all at or before
+   * `min(keepAfterLsn, newest checkpoint)`, oldest first (a crash leaves the
+   * chain whole from its new first commit), never the newest object; then
+   * every checkpoint but the newest.
+   */
+  async compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }> {
+    this.requireOpen();
+    if (!this.checkpoint) return { commitsRemoved: 0, checkpointsRemoved: 0 };
+    const cutoff = Math.min(keepAfterLsn, this.checkpoint.lsn);
+    const objects: ListedObject[] = [];
+    for await (const object of this.newestFirst(1000)) objects.push(object);
+    let commitsRemoved = 0;
+    for (let i = objects.length - 1; i >= 1; i--) {
+      const lastLsn = objects[i - 1]!.firstLsn - 1;
+      if (lastLsn > cutoff) break;
+      await this.store.delete(objects[i]!.key);
+      commitsRemoved += lastLsn - objects[i]!.firstLsn + 1;
+      this.firstLsn = lastLsn + 1;
+    }
+    let checkpointsRemoved = 0;
+    for await (const key of this.store.list(this.keys.checkpoints)) {
+      if (this.keys.checkpointLsn(key) >= this.checkpoint.lsn) continue;
+      await this.store.delete(key);
+      checkpointsRemoved++;
+    }
+    return { commitsRemoved, checkpointsRemoved };
   }
 
   async close(): Promise<void> {
@@ -132,11 +205,46 @@ export class S3CommitLog implements CommitLog {
           `another node wrote LSN ${first} of document "${this.docId}" (s3://${this.store.bucket}/${key}); this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
         );
       }
+      // The key may have been free because compaction removed it: the chain then went on without this writer.
+      const newest = await this.newestFirst(1)[Symbol.asyncIterator]().next();
+      if (!newest.done && newest.value.firstLsn > first) {
+        throw new QuireError(
+          'log_fenced',
+          `the commits of document "${this.docId}" go on past LSN ${first} (s3://${this.store.bucket}/${newest.value.key}), written by another node; this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
+        );
+      }
     } catch (error) {
       this.refusal = error as Error;
       throw error;
     }
     this.lastLsn = last;
+  }
+
+  /** The newest checkpoint's LSN, page count and state (its footer, by range GETs), or null. */
+  private async newestCheckpoint(): Promise<Checkpoint | null> {
+    for await (const key of this.store.list(this.keys.checkpoints, 1)) {
+      const size = await this.store.size(key);
+      // Compacted away since the LIST: the next LIST finds the newer one.
+      if (size === undefined) return this.newestCheckpoint();
+      const source: ByteSource = { size, read: async (offset, length) => (await this.store.getRange(key, offset, Math.min(length, size - offset))) ?? new Uint8Array(0) };
+      const footer = await readCheckpointFooter(source, `s3://${this.store.bucket}/${key}`);
+      if (footer.checkpoint.lsn !== this.keys.checkpointLsn(key)) {
+        throw new QuireError('corrupt_log', `checkpoint s3://${this.store.bucket}/${key} holds LSN ${footer.checkpoint.lsn}, not the one its key names — restore the document's objects from a backup`);
+      }
+      return footer.checkpoint;
+    }
+    return null;
+  }
+
+  /** The first LSN of the oldest commit object (a LIST to the end: compaction keeps that short). */
+  private async oldestFirstLsn(): Promise<number> {
+    let oldest: number | undefined;
+    for await (const object of this.newestFirst(1000)) oldest = object.firstLsn;
+    return oldest ?? this.lastLsn + 1;
+  }
+
+  private compacted(after: number): QuireError {
+    return new QuireError('log_compacted', `the commits of document "${this.docId}" after LSN ${after} were compacted away (the log holds them from LSN ${this.firstLsn}) — start from the newest checkpoint (LSN ${this.checkpoint?.lsn ?? 'none'}) instead`);
   }
 
   /** The commit objects, newest first; `corrupt_log` for a key Quire would not write. */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3LogOptions, S3_DEFAULTS } from './s3-log-options.js';
 import { describeFailure, isTransient, storageError } from './storage-error.js';
 
@@ -73,6 +73,32 @@ export class S3Store {
     return this.retrying('GET', key, () => this.getOnce(key));
   }
 
+  /** `length` bytes of the object from `offset` (a range GET), or undefined if there is no such key. */
+  getRange(key: string, offset: number, length: number): Promise<Uint8Array | undefined> {
+    if (length <= 0) return Promise.resolve(new Uint8Array(0));
+    return this.retrying('GET', key, () => this.getOnce(key, `bytes=${offset}-${offset + length - 1}`));
+  }
+
+  /** The object's size in bytes, or undefined if there is no such key. */
+  size(key: string): Promise<number | undefined> {
+    return this.retrying('HEAD', key, async () => {
+      try {
+        return (await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }))).ContentLength ?? 0;
+      } catch (error) {
+        const { code, status } = describeFailure(error);
+        if (code === 'NotFound' || code === 'NoSuchKey' || status === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** Deletes the object; deleting a key that is not there is not an error. */
+  delete(key: string): Promise<void> {
+    return this.retrying('DELETE', key, async () => {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    });
+  }
+
   /**
    * Keys under `prefix` in ascending order, listed a page at a time: the
    * first of at most `firstPage` keys (callers that need only the first few
@@ -96,9 +122,9 @@ export class S3Store {
     this.client.destroy();
   }
 
-  private async getOnce(key: string): Promise<Uint8Array | undefined> {
+  private async getOnce(key: string, range?: string): Promise<Uint8Array | undefined> {
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: range } : {}) }));
       return await answer.Body!.transformToByteArray();
     } catch (error) {
       if (describeFailure(error).code === 'NoSuchKey') return undefined;
