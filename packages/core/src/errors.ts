@@ -67,6 +67,7 @@ export const QUIRE_ERROR_CODES = [
   'document_locked',
   'internal',
   'invalid_limit',
+  'lease_corrupt',
   'log_closed',
   'log_compacted',
   'log_fenced',
