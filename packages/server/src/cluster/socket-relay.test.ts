@@ -20,7 +20,7 @@ async function wsServer(onConnection: (ws: WebSocket, headers: Record<string, st
     wss.close(() => resolve());
   }));
   const address = wss.address();
-  return `ws://127.0.0.1:${typeof address === 'object' ? address.port : 0}`;
+  return `ws://127.0.0.1:${(address as { port: number }).port}`;
 }
 
 /** A front node that relays every connection to `upstreamUrl`. */
