@@ -34,6 +34,7 @@ export const QUIRE_ERROR_CODES = [
   'server_unreachable',
   'server_error',
   'document_unavailable',
+  'document_moved',
   'server_closed',
   'client_closed',
   'no_websocket',
