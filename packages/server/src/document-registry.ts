@@ -157,7 +157,10 @@ export class DocumentRegistry {
     entry.opening.catch((error: unknown) => {
       if (this.entries.get(docId) === entry) this.entries.delete(docId);
       const code = (error as QuireError).code;
-      if (code === 'document_unavailable' || code === 'document_moved') return;
+      if (code === 'document_moved') return;
+      // Another node may manage where this one failed.
+      void this.options.placement?.release(docId);
+      if (code === 'document_unavailable') return;
       const failure = this.backoff.fail(docId);
       logger.error({ err: error, failures: failure.count, retryInMs: failure.retryAt - Date.now() }, 'document failed to open');
     });
