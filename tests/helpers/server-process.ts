@@ -14,6 +14,10 @@ export interface ServerProcessOptions {
   dataDir: string;
   /** 0 picks a free port. */
   port?: number;
+  /** More `quire serve` flags (e.g. --s3-bucket …). */
+  args?: string[];
+  /** More environment variables (e.g. AWS credentials). */
+  env?: Record<string, string>;
 }
 
 /** A `quire serve` child process. */
@@ -55,9 +59,9 @@ export async function startServerProcess(options: ServerProcessOptions, timeoutM
 
 function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<ServerProcess> {
   const args = ['--conditions=quire-source', '--import', 'tsx', ENTRY, 'serve'];
-  args.push('--reducers', options.reducers, '--data', options.dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1');
+  args.push('--reducers', options.reducers, '--data', options.dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1', ...(options.args ?? []));
   // cwd = tests/, so `--import tsx` resolves from this package's dependencies.
-  const child = spawn(process.execPath, args, { cwd: TESTS, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd: TESTS, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   live.add(child);
   let out = '';
   let exited = false;

@@ -10,6 +10,7 @@ import type { ReducerTimeLimitOptions } from './coordinator/reducer-time-limit.j
 import type { CompactionOptions } from './coordinator/checkpoint-policy.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { ReopenBackoff } from './reopen-backoff.js';
+import type { DocumentPlacement } from './cluster/document-placement.js';
 
 export interface RegistryOptions extends VolumeOptions {
   dataDir: string;
@@ -28,6 +29,8 @@ export interface RegistryOptions extends VolumeOptions {
    * behind it and 10,000 rejection records. See docs/COMMIT_LOG.md.
    */
   compaction?: CompactionOptions;
+  /** With several server nodes: a document opens only on the node that holds its lease (see `DocumentPlacement`). */
+  placement?: Pick<DocumentPlacement, 'assertHeld' | 'release'>;
 }
 
 interface Entry {
@@ -142,6 +145,7 @@ export class DocumentRegistry {
       .then(() => {
         // The document may have failed (again) while this waited for it to close.
         this.refuseWhileBackingOff(docId);
+        this.options.placement?.assertHeld(docId);
         return Coordinator.open({ ...this.options, docId, dir, log, logger, onFailure });
       })
       .then((coordinator) => {
@@ -152,11 +156,26 @@ export class DocumentRegistry {
     this.entries.set(docId, entry);
     entry.opening.catch((error: unknown) => {
       if (this.entries.get(docId) === entry) this.entries.delete(docId);
-      if ((error as QuireError).code === 'document_unavailable') return;
+      const code = (error as QuireError).code;
+      if (code === 'document_moved') return;
+      // Another node may manage where this one failed.
+      void this.options.placement?.release(docId);
+      if (code === 'document_unavailable') return;
       const failure = this.backoff.fail(docId);
       logger.error({ err: error, failures: failure.count, retryInMs: failure.retryAt - Date.now() }, 'document failed to open');
     });
     return entry;
+  }
+
+  /**
+   * This node must stop coordinating `docId` at once: another node holds its
+   * lease now. Its clients get `document_moved`, reconnect, and are sent there.
+   */
+  evict(docId: string): void {
+    void this.entries.get(docId)?.opening.then(
+      (coordinator) => coordinator.stepDown(new QuireError('document_moved', `document "${docId}" is coordinated by another server node now — reconnect; the client is sent there`)),
+      () => {},
+    );
   }
 
   /** The coordinator stopped after an internal error: the next acquire opens the document again, from its log. */
@@ -164,6 +183,12 @@ export class DocumentRegistry {
     if (this.entries.get(docId) === entry) this.entries.delete(docId);
     clearTimeout(entry.idleTimer);
     entry.owners?.close();
+    const placement = this.options.placement;
+    if (placement) void closed.then(() => placement.release(docId));
+    if ((error as QuireError).code === 'document_moved') {
+      this.logger.info({ docId }, 'document handed over to another server node');
+      return;
+    }
     const failure = this.backoff.fail(docId);
     const wait = failure.retryAt - Date.now();
     this.logger.error(
@@ -200,5 +225,6 @@ export class DocumentRegistry {
     this.closingDocs.set(docId, closing);
     await closing;
     this.logger.info({ docId, lsn: coordinator.lsn }, 'document closed (idle)');
+    await this.options.placement?.release(docId);
   }
 }

@@ -275,7 +275,7 @@ export class Session implements Peer {
 
 function closeCodeFor(code: string): number {
   if (code === 'unauthorized' || code === 'client_id_taken') return CLOSE.unauthorized;
-  if (code === 'server_error' || code === 'document_unavailable') return CLOSE.serverError;
+  if (code === 'server_error' || code === 'document_unavailable' || code === 'document_moved') return CLOSE.serverError;
   if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
   return CLOSE.protocolError;
 }

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { ReducerArgs, Reducers } from '@quire/core';
+import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
 import { encodeArgs, type PageImage } from '@quire/core/internal';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { ClientConnections } from './client-connections.js';
@@ -11,6 +12,9 @@ import type { CommitLog } from './log/commit-log.js';
 import { S3CommitLog } from './log/s3/s3-commit-log.js';
 import type { S3LogOptions } from './log/s3/s3-log-options.js';
 import { S3Store } from './log/s3/s3-store.js';
+import { DocumentPlacement } from './cluster/document-placement.js';
+import { S3Objects } from './cluster/s3-objects.js';
+import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { CLOSE, Session, type SessionContext } from './session.js';
 
@@ -71,6 +75,49 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * createSyncServer({ reducers, dataDir: './data', s3: { bucket: 'quire', endpoint: 'http://127.0.0.1:7480', forcePathStyle: true } });
    */
   s3?: S3LogOptions;
+  /**
+   * Run several server nodes over one bucket (needs `s3`): each document is
+   * coordinated by one node at a time, found through a lease in the bucket;
+   * a client that reaches another node is relayed to it, and when that node
+   * dies another takes the document over once its lease runs out. See
+   * docs/STORAGE.md.
+   *
+   * @example
+   * createSyncServer({ reducers, dataDir, s3, cluster: { advertiseUrl: 'ws://10.0.0.5:8787' } });
+   */
+  cluster?: ClusterOptions;
+}
+
+export interface ClusterOptions {
+  /**
+   * Where the other nodes reach this node's sync endpoint, e.g.
+   * `ws://10.0.0.5:8787`. Default: the URL `listen()` returns (which binds
+   * 127.0.0.1 unless given a host). Required with `attach()`.
+   */
+  advertiseUrl?: string;
+  /** This node's name in leases and logs. Default: a random id per process. */
+  nodeId?: string;
+  /** How long a dead node keeps its documents before another takes them over. Default 10 s. */
+  leaseTtlMs?: number;
+}
+
+/** Marks a connection one node relayed to another, so that it is never relayed twice. */
+const RELAYED_HEADER = 'x-quire-relayed';
+
+// The WebSocket handshake's own headers, which the relay's new handshake makes afresh.
+const HANDSHAKE_HEADERS = new Set(['host', 'connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'content-length', 'transfer-encoding']);
+
+/** The client's upgrade headers (its credentials, cookies, origin) as the coordinating node should see them. */
+function relayHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined || HANDSHAKE_HEADERS.has(name)) continue;
+    headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const forwarded = request.headers['x-forwarded-for'];
+  headers['x-forwarded-for'] = [forwarded, request.socket.remoteAddress].filter(Boolean).join(', ');
+  headers[RELAYED_HEADER] = '1';
+  return headers;
 }
 
 export interface SyncServer<R extends Reducers> {
@@ -120,7 +167,24 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
   const s3 = options.s3 && new S3Store(options.s3);
   const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId) : options.commitLog;
-  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), logger, reducerTime });
+  if (options.cluster && !options.s3) throw new TypeError('createSyncServer: `cluster` needs `s3`: the nodes share documents through the bucket');
+  // Without an advertiseUrl, other nodes are told the URL `listen()` returns.
+  const self = { nodeId: options.cluster?.nodeId ?? randomUUID(), address: options.cluster?.advertiseUrl ?? '' };
+  // Set once the registry exists (a lost lease evicts the document from it).
+  let evict = (_docId: string) => {};
+  const placement =
+    s3 && options.cluster
+      ? new DocumentPlacement({
+          objects: new S3Objects(s3),
+          prefix: s3.prefix,
+          self,
+          ...(options.cluster.leaseTtlMs !== undefined && { leaseTtlMs: options.cluster.leaseTtlMs }),
+          logger,
+          onLost: (docId) => evict(docId),
+        })
+      : undefined;
+  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), logger, reducerTime });
+  evict = (docId) => registry.evict(docId);
   const context: SessionContext = { registry, maxMessageBytes, limits, logger, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
@@ -140,29 +204,66 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
         ws.close(closeCode, code);
       });
     if (!isValidDocId(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — ${ID_RULE}`, CLOSE.protocolError);
-    if (!options.authorize) return upgrade((ws) => new Session(ws, docId, undefined, context));
-    // Authorize before completing the upgrade: the client cannot send a frame
-    // before it gets the 101, so its hello cannot arrive while no Session
-    // listens (ws drops messages nobody listens for). Until ws takes the
-    // socket over, a reset must not become an uncaught 'error'.
+    if (!options.authorize && !placement) return upgrade((ws) => new Session(ws, docId, undefined, context));
+    // Authorize (and find the document's node) before completing the
+    // upgrade: the client cannot send a frame before it gets the 101, so its
+    // hello cannot arrive while no Session listens (ws drops messages nobody
+    // listens for). Until ws takes the socket over, a reset must not become
+    // an uncaught 'error'.
     const ignore = () => {};
     socket.on('error', ignore);
-    const authorize = options.authorize;
-    void (async () => {
+    void admit(request, docId)
+      .finally(() => socket.off('error', ignore))
+      .then((admission) => {
+        if (socket.destroyed) return;
+        if (admission.kind === 'refuse') return refuse(admission.code, admission.message, admission.closeCode);
+        if (admission.kind === 'session') return upgrade((ws) => new Session(ws, docId, admission.userId, context));
+        const upstreamUrl = new URL(request.url ?? '/', admission.address).href;
+        logger.debug({ docId, upstream: upstreamUrl }, 'relaying the connection to the node that coordinates the document');
+        upgrade((ws) => relaySocket(ws, { upstreamUrl, headers: relayHeaders(request), logger }));
+      });
+  };
+
+  type Admission =
+    | { kind: 'session'; userId: string | undefined }
+    | { kind: 'relay'; address: string }
+    | { kind: 'refuse'; code: string; message: string; closeCode: number };
+
+  const admit = async (request: IncomingMessage, docId: string): Promise<Admission> => {
+    let userId: string | undefined;
+    if (options.authorize) {
       let user: { userId: string } | null | false = null;
       let reason = '';
       try {
-        user = await authorize({ request, docId });
+        user = await options.authorize({ request, docId });
       } catch (error) {
         reason = `: ${error instanceof Error ? error.message : String(error)}`;
-      } finally {
-        socket.off('error', ignore);
       }
-      if (socket.destroyed) return;
-      if (!user) return refuse('unauthorized', `not allowed to open document "${docId}"${reason} — check the credentials the client sends`, CLOSE.unauthorized);
-      const userId = user.userId;
-      upgrade((ws) => new Session(ws, docId, userId, context));
-    })();
+      if (!user) return { kind: 'refuse', code: 'unauthorized', message: `not allowed to open document "${docId}"${reason} — check the credentials the client sends`, closeCode: CLOSE.unauthorized };
+      userId = user.userId;
+    }
+    if (!placement) return { kind: 'session', userId };
+    try {
+      if (!self.address) throw new QuireError('document_unavailable', 'this node does not know the URL other nodes reach it at — pass cluster.advertiseUrl (needed with attach())');
+      const where = await placement.locate(docId);
+      if (where.kind === 'here') return { kind: 'session', userId };
+      // One hop only: a node that was sent this client but does not hold the document sends it back to start over.
+      if (request.headers[RELAYED_HEADER]) {
+        return { kind: 'refuse', code: 'document_moved', message: `document "${docId}" moved to node ${where.nodeId} while this client was being sent here — reconnect`, closeCode: CLOSE.serverError };
+      }
+      return { kind: 'relay', address: where.address };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const message = `could not find the server node that coordinates document "${docId}": ${error instanceof Error ? error.message : String(error)}`;
+      logger.warn({ docId, err: error }, message);
+      return { kind: 'refuse', code: typeof code === 'string' ? code : 'document_unavailable', message, closeCode: CLOSE.serverError };
+    }
+  };
+
+  // Server-side calls run where the document is coordinated.
+  const coordinatedHere = async (docId: string): Promise<void> => {
+    const where = await placement?.locate(docId);
+    if (where?.kind === 'elsewhere') throw new QuireError('document_moved', `document "${docId}" is coordinated by server node ${where.nodeId} (${where.address}) — call this there`);
   };
 
   const health = (): Health => ({ ok: true, documents: registry.size, connections: wss.clients.size });
@@ -190,14 +291,17 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       const address = server.address();
       const actual = typeof address === 'object' && address ? address.port : port;
       const url = `ws://${host.includes(':') ? `[${host}]` : host}:${actual}`;
+      if (!self.address) self.address = url;
       // The URL is followed by a space: scripts find it in JSON lines with /listening on (\S+)/.
       logger.info({ url, dataDir: options.dataDir }, `listening on ${url} (health checks: GET ${url.replace(/^ws/, 'http')}${HEALTH_PATH})`);
       return { port: actual, url };
     },
-    mutate(docId, name, args, mutateOptions) {
+    async mutate(docId, name, args, mutateOptions) {
+      await coordinatedHere(docId);
       return registry.with(docId, (c) => c.mutate(name, encodeArgs(args), mutateOptions?.userId));
     },
-    snapshot(docId) {
+    async snapshot(docId) {
+      await coordinatedHere(docId);
       return registry.with(docId, (c) => c.snapshot());
     },
     async close() {
@@ -205,6 +309,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       for (const server of httpServers) server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await registry.close();
+      await placement?.close();
       s3?.close();
       wss.close();
       await Promise.all(

@@ -45,6 +45,16 @@ describe('quire CLI arguments', () => {
     expect(io.out()).toContain('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   });
 
+  test('cluster flags without --cluster, --cluster without a bucket, and a bad lease TTL exit 2', async () => {
+    const io = capture();
+    expect(await main(['serve', '--reducers', 'x.ts', '--node-id', 'a'])).toBe(2);
+    expect(io.err()).toContain('quire: --advertise-url, --node-id and --lease-ttl-ms need --cluster');
+    expect(await main(['serve', '--reducers', 'x.ts', '--cluster'])).toBe(2);
+    expect(io.err()).toContain('quire: --cluster needs --s3-bucket');
+    expect(await main(['serve', '--reducers', 'x.ts', '--s3-bucket', 'b', '--cluster', '--lease-ttl-ms', '5s'])).toBe(2);
+    expect(io.err()).toContain('--lease-ttl-ms must be an integer of at least 100, got "5s"');
+  });
+
   test('an unknown option that looks like a known one gets a "did you mean"', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);

@@ -35,6 +35,12 @@ compact  writes a log checkpoint of each document and removes the commits
                            http://127.0.0.1:7480 (path-style URLs)
       --s3-prefix <p>      put every key under this prefix (default: none)
       --retain-commits <n> compact: commits kept behind the checkpoint (default 1024)
+      --cluster            one of several nodes over the bucket (needs --s3-bucket): each
+                           document is coordinated by one node at a time, others relay its
+                           clients there, and another node takes over when that one dies
+      --advertise-url <u>  where other nodes reach this one (default: the URL it listens on)
+      --node-id <id>       this node's name in leases and logs (default: random)
+      --lease-ttl-ms <n>   how long a dead node keeps its documents (default 10000)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -50,6 +56,10 @@ const OPTIONS = {
   's3-endpoint': { type: 'string' },
   's3-prefix': { type: 'string' },
   'retain-commits': { type: 'string' },
+  cluster: { type: 'boolean' },
+  'advertise-url': { type: 'string' },
+  'node-id': { type: 'string' },
+  'lease-ttl-ms': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -103,13 +113,25 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
         ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
       }
     : undefined;
+  const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
+  if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
+  if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
+  const ttl = values['lease-ttl-ms'];
+  if (ttl !== undefined && (!/^\d+$/.test(ttl) || Number(ttl) < 100)) return usageError(`--lease-ttl-ms must be an integer of at least 100, got "${ttl}"`);
+  const cluster = values.cluster
+    ? {
+        ...(values['advertise-url'] !== undefined ? { advertiseUrl: values['advertise-url'] } : {}),
+        ...(values['node-id'] !== undefined ? { nodeId: values['node-id'] } : {}),
+        ...(ttl !== undefined ? { leaseTtlMs: Number(ttl) } : {}),
+      }
+    : undefined;
   const logger = options.logger ?? createLogger({ level: values['log-level'], ...(values['log-json'] ? { json: true } : {}) });
   const dataDir = resolve(values.data);
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
   logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
   if (s3) logger.info({ bucket: s3.bucket, prefix: s3.prefix, endpoint: s3.endpoint }, `commit logs in s3://${s3.bucket}/${s3.prefix ?? ''}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`);
-  const server = createSyncServer({ reducers, dataDir, logger, ...(s3 ? { s3 } : {}) });
+  const server = createSyncServer({ reducers, dataDir, logger, ...(s3 ? { s3 } : {}), ...(cluster ? { cluster } : {}) });
   try {
     await server.listen(port, values.host);
   } catch (error) {

@@ -369,6 +369,11 @@ export class Coordinator {
     }
   }
 
+  /** Stops coordinating at once (another node took the document over): clients get the error's code and reconnect. */
+  stepDown(reason: QuireError): void {
+    if (!this.failure && !this.closed) this.fail(reason);
+  }
+
   /** Runs `fn` on the authoritative database (tests and admin tools). Never write through it. */
   read<T>(fn: (db: DocumentVolume['db']) => T): T {
     return fn(this.volume.db);
@@ -580,14 +585,16 @@ export class Coordinator {
     // The writer and the drain can both report one failure.
     if (this.failure) return;
     this.failure = error instanceof Error ? error : new Error(String(error));
-    const message = `document "${this.options.docId}" stopped after an internal error: ${this.failure.message} — reconnect to retry`;
-    for (const peer of this.members) peer.sendError('server_error', message, 0, true);
+    const moved = (this.failure as QuireError).code === 'document_moved';
+    const code = moved ? 'document_moved' : 'server_error';
+    const message = moved ? this.failure.message : `document "${this.options.docId}" stopped after an internal error: ${this.failure.message} — reconnect to retry`;
+    for (const peer of this.members) peer.sendError(code, message, 0, true);
     for (const item of this.between) {
-      if (item.kind === 'join') item.join.peer.sendError('server_error', message, 0, true);
-      else item.fail(new QuireError('server_error', message, { cause: this.failure }));
+      if (item.kind === 'join') item.join.peer.sendError(code, message, 0, true);
+      else item.fail(new QuireError(code, message, { cause: this.failure }));
     }
-    for (const [, waiter] of this.waiters) waiter.reject(new QuireError('server_error', message, { cause: this.failure }));
-    for (const { waiter } of this.applied) waiter.reject(new QuireError('server_error', message, { cause: this.failure }));
+    for (const [, waiter] of this.waiters) waiter.reject(new QuireError(code, message, { cause: this.failure }));
+    for (const { waiter } of this.applied) waiter.reject(new QuireError(code, message, { cause: this.failure }));
     this.waiters.clear();
     this.applied.length = 0;
     this.members.clear();

@@ -26,7 +26,7 @@ async function plant(options: S3LogOptions, name: string | number, bytes: Uint8A
   stores.push(s);
   const keys = new ObjectKeys(s.prefix, 'doc');
   const key = typeof name === 'number' ? keys.commit(name) : keys.commits + name;
-  expect(await s.putIfAbsent(key, bytes)).toEqual({ written: true });
+  expect(await s.putIfAbsent(key, bytes)).toMatchObject({ written: true });
   return key;
 }
 

@@ -4,7 +4,7 @@ import { type S3LogOptions, S3_DEFAULTS } from './s3-log-options.js';
 import { describeFailure, isTransient, storageError } from './storage-error.js';
 
 /** The answer to a conditional PUT: written, or the bytes already at that key. */
-export type PutIfAbsentResult = { written: true } | { written: false; existing: Uint8Array };
+export type PutIfAbsentResult = { written: true; etag: string } | { written: false; existing: Uint8Array };
 
 /** Thrown inside an attempt to ask for another one (counted against the same deadline). */
 class TryAgain extends Error {}
@@ -55,8 +55,8 @@ export class S3Store {
   putIfAbsent(key: string, body: Uint8Array): Promise<PutIfAbsentResult> {
     return this.retrying('PUT', key, async () => {
       try {
-        await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
-        return { written: true };
+        const answer = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfNoneMatch: '*' }));
+        return { written: true, etag: unquote(answer.ETag ?? '') };
       } catch (error) {
         const { status } = describeFailure(error);
         if (status !== 412 && status !== 500) throw error;
@@ -92,6 +92,32 @@ export class S3Store {
     });
   }
 
+  /** The object's bytes and ETag (without quotes), or undefined if there is no such key. */
+  getVersioned(key: string): Promise<{ data: Uint8Array; etag: string } | undefined> {
+    return this.retrying('GET', key, () => this.getVersionedOnce(key));
+  }
+
+  /**
+   * Writes `body` at `key` only if the object there still has `etag`
+   * (`If-Match`, sent without quotes: RGW refuses a quoted one). Returns the
+   * new ETag, or undefined if another write got there first. RGW answers 500
+   * to the loser of an `If-Match` race, and a lost answer may hide a write
+   * that landed, so both are settled by reading the object back.
+   */
+  putIfMatch(key: string, body: Uint8Array, etag: string): Promise<string | undefined> {
+    return this.retrying('PUT', key, async () => {
+      try {
+        const answer = await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, IfMatch: etag }));
+        return unquote(answer.ETag ?? '');
+      } catch (error) {
+        const { status } = describeFailure(error);
+        if (status !== 412 && status !== 500) throw error;
+        const now = await this.getVersionedOnce(key);
+        return now && Buffer.compare(now.data, body) === 0 ? now.etag : undefined;
+      }
+    });
+  }
+
   /** Deletes the object; deleting a key that is not there is not an error. */
   delete(key: string): Promise<void> {
     return this.retrying('DELETE', key, async () => {
@@ -123,9 +149,13 @@ export class S3Store {
   }
 
   private async getOnce(key: string, range?: string): Promise<Uint8Array | undefined> {
+    return (await this.getVersionedOnce(key, range))?.data;
+  }
+
+  private async getVersionedOnce(key: string, range?: string): Promise<{ data: Uint8Array; etag: string } | undefined> {
     try {
       const answer = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, ...(range ? { Range: range } : {}) }));
-      return await answer.Body!.transformToByteArray();
+      return { data: await answer.Body!.transformToByteArray(), etag: unquote(answer.ETag ?? '') };
     } catch (error) {
       if (describeFailure(error).code === 'NoSuchKey') return undefined;
       throw error;
@@ -150,4 +180,9 @@ export class S3Store {
       }
     }
   }
+}
+
+// S3 quotes ETags; RGW's If-Match matches only an unquoted one.
+function unquote(etag: string): string {
+  return etag.replace(/^"|"$/g, '');
 }
