@@ -34,6 +34,11 @@ export class ClientOwners {
     return new ClientOwners(db);
   }
 
+  /** The user `clientId` is bound to, if any. */
+  lookup(clientId: string): string | undefined {
+    return this.find.get(clientId);
+  }
+
   /**
    * The user `clientId` belongs to. An unbound id is bound to `userId` first,
    * durably, so the answer is the same after a restart.

@@ -11,6 +11,7 @@ import type { CompactionOptions } from './coordinator/checkpoint-policy.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { ReopenBackoff } from './reopen-backoff.js';
 import type { DocumentPlacement } from './cluster/document-placement.js';
+import type { S3ClientOwners } from './cluster/s3-client-owners.js';
 
 export interface RegistryOptions extends VolumeOptions {
   dataDir: string;
@@ -31,6 +32,8 @@ export interface RegistryOptions extends VolumeOptions {
   compaction?: CompactionOptions;
   /** With several server nodes: a document opens only on the node that holds its lease (see `DocumentPlacement`). */
   placement?: Pick<DocumentPlacement, 'assertHeld' | 'release'>;
+  /** With several server nodes: client ids bound to users in the bucket, the same for every node. */
+  sharedOwners?: Pick<S3ClientOwners, 'claim'>;
 }
 
 interface Entry {
@@ -89,11 +92,18 @@ export class DocumentRegistry {
    * The user a client id of an acquired document belongs to: the first one
    * that claimed it (see {@link ClientOwners}), which may be `userId` itself.
    */
-  claimClient(docId: string, clientId: string, userId: string): string {
-    const entry = this.entries.get(docId);
-    if (!entry) throw new QuireError('server_closed', `document "${docId}" is closing — reconnect`);
-    entry.owners ??= ClientOwners.open(join(this.options.dataDir, docId));
-    return entry.owners.claim(clientId, userId);
+  async claimClient(docId: string, clientId: string, userId: string): Promise<string> {
+    const owners = () => {
+      const entry = this.entries.get(docId);
+      if (!entry) throw new QuireError('server_closed', `document "${docId}" is closing — reconnect`);
+      return (entry.owners ??= ClientOwners.open(join(this.options.dataDir, docId)));
+    };
+    const shared = this.options.sharedOwners;
+    if (!shared) return owners().claim(clientId, userId);
+    // Bindings never change: what this node has seen once it may trust.
+    const known = owners().lookup(clientId);
+    if (known !== undefined) return known;
+    return owners().claim(clientId, await shared.claim(docId, clientId, userId));
   }
 
   /** Pairs with {@link acquire}; `coordinator` is the one it returned (a stopped one's users count no more). */

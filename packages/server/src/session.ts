@@ -135,7 +135,10 @@ export class Session implements Peer {
     }
     this.coordinator = coordinator;
     // Before the connection counts: a refused hello must not close the owner's connections.
-    if (this.userId !== undefined && registry.claimClient(this.docId, this.clientId, this.userId) !== this.userId) {
+    const owner = this.userId === undefined ? undefined : await registry.claimClient(this.docId, this.clientId, this.userId);
+    // With several nodes the claim went to the bucket; the client may have left meanwhile.
+    if (this.closed) return;
+    if (owner !== this.userId) {
       return this.sendError(
         'client_id_taken',
         `client id "${this.clientId}" of document "${this.docId}" belongs to another user — use a client id of your own: clear this client's local state (its stored replica keeps the client id), or let createClient pick a new one`,

@@ -13,6 +13,7 @@ import { S3CommitLog } from './log/s3/s3-commit-log.js';
 import type { S3LogOptions } from './log/s3/s3-log-options.js';
 import { S3Store } from './log/s3/s3-store.js';
 import { DocumentPlacement } from './cluster/document-placement.js';
+import { S3ClientOwners } from './cluster/s3-client-owners.js';
 import { S3Objects } from './cluster/s3-objects.js';
 import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
@@ -183,7 +184,8 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
           onLost: (docId) => evict(docId),
         })
       : undefined;
-  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), logger, reducerTime });
+  const sharedOwners = s3 && placement ? new S3ClientOwners(s3) : undefined;
+  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), ...(sharedOwners && { sharedOwners }), logger, reducerTime });
   evict = (docId) => registry.evict(docId);
   const context: SessionContext = { registry, maxMessageBytes, limits, logger, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the

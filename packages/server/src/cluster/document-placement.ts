@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { QuireError } from '@quire/core';
+import { ObjectKeys } from '../log/s3/object-keys.js';
 import type { Logger } from '../logger.js';
 import { DocumentLease, type LeaseHolder } from './document-lease.js';
 import type { VersionedObjects } from './versioned-objects.js';
@@ -129,7 +130,7 @@ export class DocumentPlacement {
     let held = this.docs.get(docId);
     if (!held) {
       const { objects, prefix, self } = this.options;
-      const key = `${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}docs/${docId}/lease`;
+      const key = new ObjectKeys(prefix, docId).lease;
       held = { lease: new DocumentLease({ objects, key, self, ttlMs: this.ttlMs, now: this.now }), timer: undefined, queue: Promise.resolve(), usedAt: this.now() };
       this.docs.set(docId, held);
     }

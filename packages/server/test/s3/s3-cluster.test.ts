@@ -56,3 +56,33 @@ test('a client of a node that does not coordinate the document is relayed to the
   // Server-side calls on the other node are refused with where to go.
   await expect(b.server.mutate('doc', 'add', { id: 'x' })).rejects.toMatchObject({ code: 'document_moved', message: expect.stringContaining(a.url) });
 });
+
+test('a client id stays bound to its first user when the document moves to another node', async () => {
+  const s3 = await rgwOptions();
+  const authorize = ({ request }: { request: import('node:http').IncomingMessage }) => {
+    const user = new URL(request.url ?? '/', 'http://x').searchParams.get('user');
+    return user ? { userId: user } : null;
+  };
+  const start = async (nodeId: string) => {
+    const dataDir = mkdtempSync(join(tmpdir(), `quire-cluster-${nodeId}-`));
+    const server = createSyncServer({ reducers, dataDir, logger: silentLogger, s3, authorize, cluster: { nodeId, leaseTtlMs: 2000 } });
+    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    cleanup.push(() => server.close());
+    return { server, url: (await server.listen(0)).url };
+  };
+  const a = await start('a');
+  const alice = createClient({ url: a.url, docId: 'doc', reducers, clientId: 'shared-id', params: { user: 'alice' }, reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
+  await alice.mutate.init().server;
+  await alice.close();
+  // Node a closes and hands the document over; node b has never seen this client id.
+  await a.server.close();
+  const b = await start('b');
+  const mallory = createClient({ url: b.url, docId: 'doc', reducers, clientId: 'shared-id', params: { user: 'mallory' }, reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
+  cleanup.push(() => mallory.close());
+  await expect.poll(() => mallory.status().lastError?.code, { timeout: 10_000 }).toBe('client_id_taken');
+  expect(mallory.status().connection).toBe('unauthorized');
+  // Alice keeps her id on the new node.
+  const again = createClient({ url: b.url, docId: 'doc', reducers, clientId: 'shared-id', params: { user: 'alice' }, reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
+  cleanup.push(() => again.close());
+  await again.mutate.add({ id: 'still-alice' }).server;
+});

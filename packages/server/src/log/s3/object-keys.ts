@@ -6,17 +6,28 @@ const MAX_U64 = (1n << 64n) - 1n;
  * Where a document's objects live in the bucket (see docs/STORAGE.md):
  * `<prefix>docs/<docId>/commits/<first LSN, bits inverted, 16 hex>` and
  * `<prefix>docs/<docId>/checkpoints/<LSN, bits inverted>`, so that a LIST,
- * which returns keys in ascending order, returns the newest first.
+ * which returns keys in ascending order, returns the newest first; with
+ * several nodes also `.../lease` and `.../owners/<client id, base64url>`.
  */
 export class ObjectKeys {
   /** `prefix` as given, with a `/` added unless empty or already there. */
   readonly commits: string;
   readonly checkpoints: string;
+  /** Which node coordinates the document (see `DocumentLease`). */
+  readonly lease: string;
+  private readonly owners: string;
 
   constructor(prefix: string, docId: string) {
     const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
     this.commits = `${base}docs/${docId}/commits/`;
     this.checkpoints = `${base}docs/${docId}/checkpoints/`;
+    this.lease = `${base}docs/${docId}/lease`;
+    this.owners = `${base}docs/${docId}/owners/`;
+  }
+
+  /** Which user a client id belongs to (client ids may hold characters S3 keys treat specially; base64url has none). */
+  owner(clientId: string): string {
+    return this.owners + Buffer.from(clientId).toString('base64url');
   }
 
   /** The key of the commit object whose first commit is `lsn`. */
