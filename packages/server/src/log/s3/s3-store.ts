@@ -27,6 +27,10 @@ export class S3Store {
     this.prefix = options.prefix ?? '';
     this.endpoint = options.endpoint ?? 'AWS S3';
     this.retryForMs = options.retryForMs ?? S3_DEFAULTS.retryForMs;
+    // The SDK warns on Node 20 that its releases after early 2027 need Node 22;
+    // Quire pins one that runs on Node 20, so the warning only confuses
+    // operators. An explicit setting wins.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client = new S3Client({
       region: options.region ?? process.env.AWS_REGION ?? S3_DEFAULTS.region,
       ...(options.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
