@@ -1,11 +1,13 @@
 // Several server nodes over one bucket on a real S3 server (Ceph RGW): leases and relays.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { createClient, defineReducers, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '../../src/sync-server.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
+import { S3Store } from '../../src/log/s3/s3-store.js';
 import { type LogLine, memoryLogger, silentLogger } from '../memory-logger.js';
 import { RGW_SETUP_TIMEOUT_MS, overwrite, rgw, rgwOptions } from './rgw.js';
 
@@ -196,3 +198,48 @@ test('server.close() on the coordinating node hands its lease back: another node
   expect(await bob.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'after' }, { id: 'before' }]);
   console.log(`clean handover: ${handoverMs} ms from server.close() on the coordinating node to the next confirmed call through the other (TTL ${TTL} ms)`);
 });
+
+test('a foreign object at the lease key: clients get lease_corrupt, and nothing is written', async () => {
+  const s3 = await rgwOptions();
+  await overwrite(s3, leaseKey(s3), new TextEncoder().encode('{"owner":"some other program"}'));
+  const a = await node('a', s3);
+  const alice = client(a.url, 'alice');
+  void alice.mutate.init().server.catch(() => {});
+  await expect.poll(() => alice.status().lastError?.code, { timeout: 10_000 }).toBe('lease_corrupt');
+  expect(alice.status().lastError?.message).toMatch(/is not a Quire lease .* give Quire a prefix of its own/);
+  expect(alice.status().pending).toBe(1);
+  expect(a.server.health().documents).toBe(0);
+  // Nothing but the foreign object under the prefix.
+  const store = new S3Store(s3);
+  cleanup.push(() => store.close());
+  const keys: string[] = [];
+  for await (const key of store.list(s3.prefix!)) keys.push(key);
+  expect(keys).toEqual([leaseKey(s3)]);
+});
+
+for (const [what, broken, code] of [
+  ['an unreachable bucket', { endpoint: 'closed-port' }, 'storage_unreachable'],
+  ['wrong credentials', { credentials: { accessKeyId: 'nobody', secretAccessKey: 'wrong' } }, 'storage_denied'],
+  ['a missing bucket', { bucket: 'quire-no-such-bucket' }, 'storage_not_found'],
+] as const) {
+  test(`a cluster node with ${what}: the client's status shows ${code}, and the server keeps running`, async () => {
+    let endpoint: Record<string, string> = {};
+    if ('endpoint' in broken) {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      endpoint = { endpoint: `http://127.0.0.1:${(closed.address() as { port: number }).port}` };
+      await new Promise((resolve) => closed.close(resolve));
+    }
+    const s3 = await rgwOptions({ retryForMs: 500, ...broken, ...endpoint });
+    const a = await node('a', s3);
+    const alice = client(a.url, 'alice');
+    void alice.mutate.init().server.catch(() => {});
+    await expect.poll(() => alice.status().lastError?.code, { timeout: 10_000 }).toBe(code);
+    // Still serving: health checks answer, and the next client hears the same.
+    const health = await fetch(`${a.url.replace(/^ws/, 'http')}/healthz`);
+    expect(health.status).toBe(200);
+    const bob = client(a.url, 'bob');
+    await expect.poll(() => bob.status().lastError?.code, { timeout: 10_000 }).toBe(code);
+    expect(alice.status().pending).toBe(1);
+  });
+}
