@@ -113,7 +113,7 @@ test(`two nodes that both coordinate one document write for ${WRITE_MS / 1000} s
     // each side: a, if stale, is fenced by its write and reopens from the bucket.
     routes.b = routes.a;
     await nodes.b.kill('SIGTERM');
-    await Promise.all([clients[0]!, clients[CLIENTS_PER_NODE]!].map((c, i) => c.mutate.append({ id: `${c.clientId}-final`, client: c.clientId, n: 1_000_000, padBytes: 0 }).server.then(({ lsn }) => confirmed.set(`${c.clientId}-final`, lsn))));
+    await Promise.all([clients[0]!, clients[CLIENTS_PER_NODE]!].map((c) => c.mutate.append({ id: `${c.clientId}-final`, client: c.clientId, n: 1_000_000, padBytes: 0 }).server.then(({ lsn }) => confirmed.set(`${c.clientId}-final`, lsn))));
     await Promise.all(clients.map((c) => c.synced()));
     const last = Math.max(...confirmed.values());
     await expect.poll(() => clients.map((c) => c.status().lsn), { timeout: 30_000 }).toEqual(clients.map(() => last));
