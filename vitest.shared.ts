@@ -1,16 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Workspace packages resolve to their TypeScript sources in tests, so no build
-// is needed between an edit and a test run.
-const conditions = ['quire-source', 'module', 'node', 'development|production'];
-
-/**
- * For suites that run in Node only (the server, the integration tests):
- * without the "module" condition. The AWS SDK's packages list their "module"
- * build (for bundlers, with extensionless imports Node cannot load) before
- * their "node" one.
- */
-export const nodeConditions = conditions.filter((c) => c !== 'module');
+// is needed between an edit and a test run. No "module" condition: every
+// suite runs in Node, and the AWS SDK's packages (which the server imports)
+// list their "module" build, for bundlers, with extensionless imports Node
+// cannot load, before their "node" one.
+const conditions = ['quire-source', 'node', 'development|production'];
 
 export const sharedConfig = defineConfig({
   resolve: { conditions },
