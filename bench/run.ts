@@ -13,6 +13,7 @@ import { logOpen } from './scenarios/log-open.js';
 import { partialReplica } from './scenarios/partial-replica.js';
 import { propagation } from './scenarios/propagation.js';
 import { s3Latency } from './scenarios/s3-latency.js';
+import { s3Confirm, s3Propagation } from './scenarios/s3-sync.js';
 import { serverRssPerConn } from './scenarios/server-rss-per-conn.js';
 import { serverRssPerDoc } from './scenarios/server-rss-per-doc.js';
 import { wireBytes } from './scenarios/wire-bytes.js';
@@ -38,6 +39,8 @@ const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['wire bytes', () => wireBytes(quick ? 100 : 200)],
   ['coordinator throughput', () => coordinatorThroughput({ clients: 10, processes: 2, perClient: quick ? 200 : 1000, window: 8, log })],
   ['s3 latency', () => s3Latency(quick ? 100 : 300)],
+  ['s3 confirm', () => s3Confirm(quick ? 100 : 300)],
+  ['s3 propagation', () => s3Propagation(quick ? 200 : 500)],
   ['cold load', () => coldLoad(quick ? 4 : 12)],
   ['fanout', () => fanout({ clients: 1000, processes: 4, mutations: quick ? 5 : 20, log })],
   ['log open', () => logOpen(20, log)],

@@ -23,6 +23,8 @@ export async function rgw(): Promise<Rgw> {
   }
   const { QUIRE_S3_ENDPOINT: endpoint, QUIRE_S3_ACCESS_KEY: accessKeyId, QUIRE_S3_SECRET_KEY: secretAccessKey } = env;
   if (!endpoint || !accessKeyId || !secretAccessKey) throw new Error('no QUIRE_S3_* credentials from scripts/s3-server.sh start');
+  // Server children started after this find RGW in their environment (see processes/quire-server.ts --s3-prefix).
+  Object.assign(process.env, { QUIRE_S3_ENDPOINT: endpoint, QUIRE_S3_ACCESS_KEY: accessKeyId, QUIRE_S3_SECRET_KEY: secretAccessKey });
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId, secretAccessKey } });
   try {
     await client.send(new CreateBucketCommand({ Bucket: BENCH_BUCKET })).catch((error: { name?: string }) => {

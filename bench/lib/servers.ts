@@ -27,10 +27,15 @@ function serverChild(child: Child, cleanup = async () => {}): ServerChild {
   };
 }
 
-/** A Quire sync server in a child process, on a fresh data dir. */
-export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo'): Promise<ServerChild> {
+/**
+ * A Quire sync server in a child process, on a fresh data dir; with
+ * `s3Prefix`, its commit log is on RGW under that prefix (call `rgw()` from
+ * lib/rgw.ts first).
+ */
+export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo', options: { s3Prefix?: string } = {}): Promise<ServerChild> {
   const dataDir = tempDir('quire-bench-');
-  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir], { exposeGc: true });
+  const s3 = options.s3Prefix === undefined ? [] : ['--s3-prefix', options.s3Prefix];
+  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir, ...s3], { exposeGc: true });
   return serverChild(child, async () => removeTempDir(dataDir));
 }
 

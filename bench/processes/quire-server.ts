@@ -1,14 +1,22 @@
 // A Quire sync server in its own process, for the bench:
-//   node --import tsx processes/quire-server.ts --reducers todo|catalog --data <dir>
+//   node --import tsx processes/quire-server.ts --reducers todo|catalog --data <dir> [--s3-prefix <prefix>]
+// With --s3-prefix the commit log is on RGW (QUIRE_S3_* from the environment, see lib/rgw.ts), bucket quire-bench.
 // Prints `port <n>`, then answers IPC requests (see lib/serve.ts).
 import { parseArgs } from 'node:util';
-import { createSyncServer } from '@quire/server';
+import { type S3LogOptions, createSyncServer } from '@quire/server';
 import { catalogReducers } from '../lib/catalog.js';
 import { serveRequests } from '../lib/serve.js';
 import { todoReducers } from '../lib/setup.js';
 
-const { values } = parseArgs({ options: { reducers: { type: 'string', default: 'todo' }, data: { type: 'string' } } });
+const { values } = parseArgs({ options: { reducers: { type: 'string', default: 'todo' }, data: { type: 'string' }, 's3-prefix': { type: 'string' } } });
 if (!values.data) throw new Error('--data <dir> is required');
+const s3: S3LogOptions | undefined = values['s3-prefix'] === undefined ? undefined : s3Options(values['s3-prefix']);
+
+function s3Options(prefix: string): S3LogOptions {
+  const { QUIRE_S3_ENDPOINT: endpoint, QUIRE_S3_ACCESS_KEY: accessKeyId, QUIRE_S3_SECRET_KEY: secretAccessKey } = process.env;
+  if (!endpoint || !accessKeyId || !secretAccessKey) throw new Error('--s3-prefix needs QUIRE_S3_ENDPOINT, QUIRE_S3_ACCESS_KEY and QUIRE_S3_SECRET_KEY');
+  return { bucket: 'quire-bench', prefix, endpoint, credentials: { accessKeyId, secretAccessKey }, forcePathStyle: true };
+}
 
 if (values.reducers === 'catalog') {
   const server = createSyncServer({ reducers: catalogReducers, dataDir: values.data });
@@ -22,7 +30,7 @@ if (values.reducers === 'catalog') {
   );
   process.stdout.write(`port ${port}\n`);
 } else {
-  const server = createSyncServer({ reducers: todoReducers, dataDir: values.data });
+  const server = createSyncServer({ reducers: todoReducers, dataDir: values.data, ...(s3 && { s3 }) });
   const { port } = await server.listen(0, '127.0.0.1');
   serveRequests(
     {

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import { type BenchResult, result } from '../lib/result.js';
-import { startEchoServer, startQuireServer, withServer } from '../lib/servers.js';
+import { type ServerChild, startEchoServer, startQuireServer, withServer } from '../lib/servers.js';
 import { percentile, quireClient, todoId, todoTitle } from '../lib/setup.js';
 
 /**
@@ -9,24 +9,27 @@ import { percentile, quireClient, todoId, todoTitle } from '../lib/setup.js';
  * process, in the same run.
  */
 export async function confirmLatency(iterations: number): Promise<BenchResult[]> {
-  const samples = await withServer(startQuireServer, async (server) => {
-    const client = quireClient(server.url, 'confirm');
-    try {
-      await client.mutate.init().server;
-      const out: number[] = [];
-      const warmUp = 20;
-      for (let i = 0; i < warmUp + iterations; i++) {
-        const start = performance.now();
-        await client.mutate.addTodo({ id: todoId(i), title: todoTitle(i) }).server;
-        if (i >= warmUp) out.push(performance.now() - start);
-      }
-      return out;
-    } finally {
-      await client.close();
-    }
-  });
+  const samples = await withServer(startQuireServer, (server) => confirmSamples(server, iterations));
   const rtt = await withServer(startEchoServer, (echo) => websocketRoundTrip(echo.port, iterations));
   return [result('confirm_p50_ms', percentile(samples, 50), 'ms', rtt), result('confirm_p99_ms', percentile(samples, 99), 'ms')];
+}
+
+/** One client's `addTodo` until its `.server` promise resolves, one at a time, after 20 for warm-up. */
+export async function confirmSamples(server: ServerChild, iterations: number): Promise<number[]> {
+  const client = quireClient(server.url, 'confirm');
+  try {
+    await client.mutate.init().server;
+    const out: number[] = [];
+    const warmUp = 20;
+    for (let i = 0; i < warmUp + iterations; i++) {
+      const start = performance.now();
+      await client.mutate.addTodo({ id: todoId(i), title: todoTitle(i) }).server;
+      if (i >= warmUp) out.push(performance.now() - start);
+    }
+    return out;
+  } finally {
+    await client.close();
+  }
 }
 
 async function websocketRoundTrip(port: number, iterations: number): Promise<number> {

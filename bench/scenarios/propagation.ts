@@ -1,5 +1,5 @@
 import { type BenchResult, result } from '../lib/result.js';
-import { startQuireServer, startYjsServer, withServer } from '../lib/servers.js';
+import { type ServerChild, startQuireServer, startYjsServer, withServer } from '../lib/servers.js';
 import { percentile, quireClient, ready, todoId, todoTitle } from '../lib/setup.js';
 import { addTodo, yjsClient } from '../lib/yjs.js';
 
@@ -10,21 +10,7 @@ const WARM_UP = 50;
  * are sequential. Quire: B's subscription; Yjs: B's observer on the todos map.
  */
 export async function propagation(edits: number): Promise<BenchResult[]> {
-  const quire = await withServer(startQuireServer, async (server) => {
-    await server.seed('prop', []);
-    const a = quireClient(server.url, 'prop');
-    const b = quireClient(server.url, 'prop');
-    try {
-      await Promise.all([ready(a), ready(b)]);
-      const view = counter();
-      const stop = b.subscribe<{ n: number }>('SELECT count(*) AS n FROM todos', [], (rows) => view.set(rows[0]!.n));
-      const samples = await sequential(edits, view, (i) => void a.mutate.addTodo({ id: todoId(i), title: todoTitle(i) }));
-      stop();
-      return samples;
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  });
+  const quire = await withServer(startQuireServer, (server) => propagationSamples(server, edits));
   const yjs = await withServer(startYjsServer, async (server) => {
     const a = yjsClient(server.url, 'prop');
     const b = yjsClient(server.url, 'prop');
@@ -42,6 +28,23 @@ export async function propagation(edits: number): Promise<BenchResult[]> {
     result('propagation_p50_ms', percentile(quire, 50), 'ms', percentile(yjs, 50)),
     result('propagation_p99_ms', percentile(quire, 99), 'ms', percentile(yjs, 99)),
   ];
+}
+
+/** Quire: client A adds a todo, until client B's subscription has it; `edits` after 50 for warm-up. */
+export async function propagationSamples(server: ServerChild, edits: number): Promise<number[]> {
+  await server.seed('prop', []);
+  const a = quireClient(server.url, 'prop');
+  const b = quireClient(server.url, 'prop');
+  try {
+    await Promise.all([ready(a), ready(b)]);
+    const view = counter();
+    const stop = b.subscribe<{ n: number }>('SELECT count(*) AS n FROM todos', [], (rows) => view.set(rows[0]!.n));
+    const samples = await sequential(edits, view, (i) => void a.mutate.addTodo({ id: todoId(i), title: todoTitle(i) }));
+    stop();
+    return samples;
+  } finally {
+    await Promise.all([a.close(), b.close()]);
+  }
 }
 
 function counter() {

@@ -13,23 +13,10 @@ import { percentile } from '../lib/setup.js';
 export async function s3Latency(iterations: number): Promise<BenchResult[]> {
   const { endpoint, credentials } = await rgw();
   const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/`;
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
   const store = new S3Store({ bucket: BENCH_BUCKET, prefix, endpoint, credentials, forcePathStyle: true });
   try {
-    const body = randomBytes(4096);
     const warmUp = 20;
-    const put: number[] = [];
-    const get: number[] = [];
-    for (let i = 0; i < warmUp + iterations; i++) {
-      const Key = `${prefix}raw/${i}`;
-      let start = performance.now();
-      await client.send(new PutObjectCommand({ Bucket: BENCH_BUCKET, Key, Body: body }));
-      const putMs = performance.now() - start;
-      start = performance.now();
-      const answer = await client.send(new GetObjectCommand({ Bucket: BENCH_BUCKET, Key }));
-      await answer.Body!.transformToByteArray();
-      if (i >= warmUp) (put.push(putMs), get.push(performance.now() - start));
-    }
+    const { put, get } = await putAndGetSamples(iterations);
 
     const log = new S3CommitLog(store, 'doc');
     await log.open();
@@ -48,8 +35,33 @@ export async function s3Latency(iterations: number): Promise<BenchResult[]> {
       result('s3_append_p50_ms', percentile(append, 50), 'ms', putP50),
     ];
   } finally {
-    client.destroy();
     store.close();
+  }
+}
+
+/** Sequential PUTs of a 4 KiB object with the AWS SDK, each followed by a GET of it, after 20 for warm-up. */
+export async function putAndGetSamples(iterations: number): Promise<{ put: number[]; get: number[] }> {
+  const { endpoint, credentials } = await rgw();
+  const prefix = `bench-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}/raw/`;
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  try {
+    const body = randomBytes(4096);
+    const warmUp = 20;
+    const put: number[] = [];
+    const get: number[] = [];
+    for (let i = 0; i < warmUp + iterations; i++) {
+      const Key = `${prefix}${i}`;
+      let start = performance.now();
+      await client.send(new PutObjectCommand({ Bucket: BENCH_BUCKET, Key, Body: body }));
+      const putMs = performance.now() - start;
+      start = performance.now();
+      const answer = await client.send(new GetObjectCommand({ Bucket: BENCH_BUCKET, Key }));
+      await answer.Body!.transformToByteArray();
+      if (i >= warmUp) (put.push(putMs), get.push(performance.now() - start));
+    }
+    return { put, get };
+  } finally {
+    client.destroy();
   }
 }
 

@@ -167,7 +167,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const reducerTime = { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs };
   if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
   const s3 = options.s3 && new S3Store(options.s3);
-  const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId) : options.commitLog;
+  const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId, options.s3) : options.commitLog;
   if (options.cluster && !options.s3) throw new TypeError('createSyncServer: `cluster` needs `s3`: the nodes share documents through the bucket');
   // Without an advertiseUrl, other nodes are told the URL `listen()` returns.
   const self = { nodeId: options.cluster?.nodeId ?? randomUUID(), address: options.cluster?.advertiseUrl ?? '' };

@@ -1,7 +1,9 @@
 // Needs a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type CommitLog, RECENT_COMMITS } from '../../src/log/commit-log.js';
 import { checkpoint, checkpointPages, record, runCommitLogContract } from '../../src/log/commit-log.contract.js';
+import type { Clock } from '../../src/log/s3/compaction-grace.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
@@ -31,7 +33,8 @@ function lazyLog(key: string): CommitLog {
     if (!log) {
       let s = prefixes.get(key);
       if (!s) prefixes.set(key, (s = await store()));
-      log = new S3CommitLog(s, 'doc');
+      // The contract compacts at once: no grace period.
+      log = new S3CommitLog(s, 'doc', { compactionGraceMs: 0 });
     }
     return log;
   };
@@ -98,7 +101,7 @@ describe('S3CommitLog layout', () => {
 describe('checkpoints and compaction on S3', () => {
   test('a checkpoint is one object keyed by its inverted LSN; compaction deletes covered commit objects and older checkpoints', async () => {
     const s = await store();
-    const log = new S3CommitLog(s, 'doc');
+    const log = new S3CommitLog(s, 'doc', { compactionGraceMs: 0 });
     await log.open();
     await log.append([record(1), record(2)]);
     await log.writeCheckpoint(checkpoint(2, 3), checkpointPages(2, 3));
@@ -117,14 +120,18 @@ describe('checkpoints and compaction on S3', () => {
 
   test('a writer whose next key compaction removed is fenced: the chain went on without it', async () => {
     const options = await rgwOptions();
-    const live = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+    const graceMs = 300;
+    const live = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc', { compactionGraceMs: graceMs });
     await live.open();
     await live.append([record(1)]);
-    const stale = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+    const stale = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc', { compactionGraceMs: graceMs });
     expect((await stale.open()).last?.lsn).toBe(1);
     await live.append([record(2)]);
     await live.append([record(3)]);
     await live.writeCheckpoint(checkpoint(3, 4), checkpointPages(3, 4));
+    // Within the grace period nothing is deleted; after it, the commits under the checkpoint are.
+    expect(await live.compact(3)).toEqual({ commitsRemoved: 0, checkpointsRemoved: 0 });
+    await sleep(graceMs);
     expect(await live.compact(3)).toEqual({ commitsRemoved: 2, checkpointsRemoved: 0 });
 
     // The key of LSN 2 is free again; the stale writer's PUT lands there, and it must not take that for durable.
@@ -138,6 +145,86 @@ describe('checkpoints and compaction on S3', () => {
     expect([summary.checkpoint?.lsn, summary.last?.lsn]).toEqual([3, 4]);
     expect((await collect(reader.readAfter(3))).map((r) => r.lsn)).toEqual([4]);
     await reader.close();
+  });
+});
+
+describe('the compaction grace period', () => {
+  /** Clocks the test moves by hand: `monotonicMs` stands still while the machine sleeps, `wallMs` may jump. */
+  function manualClock(): Clock & { monotonicMs: number; wallMs: number } {
+    const clock = { monotonicMs: 0, wallMs: 1_000_000, now: () => ({ monotonicMs: clock.monotonicMs, wallMs: clock.wallMs }) };
+    return clock;
+  }
+  const requests = (proxy: FaultyS3Proxy) => proxy.seen.map((r) => (r.path.includes('list-type') ? 'LIST' : r.method));
+
+  test('a writer appending more often than half the grace period sends one PUT per append and no LIST; after a longer pause, on either clock, it LISTs once', async () => {
+    const proxy = await FaultyS3Proxy.start((await rgw()).endpoint);
+    try {
+      const clock = manualClock();
+      const log = new S3CommitLog(await store({ endpoint: proxy.endpoint }), 'doc', { compactionGraceMs: 1000, clock });
+      await log.open();
+      proxy.seen.length = 0;
+      for (let lsn = 1; lsn <= 20; lsn++) {
+        clock.monotonicMs += 100;
+        clock.wallMs += 100;
+        await log.append([record(lsn)]);
+      }
+      expect(requests(proxy)).toEqual(Array.from({ length: 20 }, () => 'PUT'));
+
+      const afterPause = async (lsn: number) => {
+        proxy.seen.length = 0;
+        await log.append([record(lsn)]);
+        return requests(proxy);
+      };
+      clock.monotonicMs += 501;
+      clock.wallMs += 501;
+      expect(await afterPause(21)).toEqual(['PUT', 'LIST']);
+      // The machine slept: the monotonic clock stood still, the wall clock went on.
+      clock.wallMs += 501;
+      expect(await afterPause(22)).toEqual(['PUT', 'LIST']);
+      // The wall clock was set back while time went on.
+      clock.monotonicMs += 501;
+      clock.wallMs -= 60_000;
+      expect(await afterPause(23)).toEqual(['PUT', 'LIST']);
+      clock.monotonicMs += 499;
+      clock.wallMs += 499;
+      expect(await afterPause(24)).toEqual(['PUT']);
+      await log.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test('compaction deletes only commits under a checkpoint this node has known for the grace period', async () => {
+    const clock = manualClock();
+    const s = await store();
+    const log = new S3CommitLog(s, 'doc', { compactionGraceMs: 1000, clock });
+    await log.open();
+    for (let lsn = 1; lsn <= 3; lsn++) await log.append([record(lsn)]);
+    await log.writeCheckpoint(checkpoint(3, 4), checkpointPages(3, 4));
+    clock.monotonicMs += 999;
+    expect(await log.compact(10)).toEqual({ commitsRemoved: 0, checkpointsRemoved: 0 });
+    for (let lsn = 4; lsn <= 5; lsn++) await log.append([record(lsn)]);
+    await log.writeCheckpoint(checkpoint(5, 4), checkpointPages(5, 4));
+    // The checkpoint at 3 is old enough now, the one at 5 not yet: commits 1 to 3 go.
+    clock.monotonicMs += 1;
+    expect(await log.compact(10)).toEqual({ commitsRemoved: 3, checkpointsRemoved: 1 });
+    expect((await collect(log.readAfter(3))).map((r) => r.lsn)).toEqual([4, 5]);
+    await expect(collect(log.readAfter(2))).rejects.toMatchObject({ code: 'log_compacted' });
+    clock.monotonicMs += 1000;
+    // Commit 5 is the newest object, which compaction always keeps.
+    expect(await log.compact(10)).toEqual({ commitsRemoved: 1, checkpointsRemoved: 0 });
+
+    // A node that opens the log counts the grace period from when it found the checkpoint.
+    const other = new S3CommitLog(s, 'doc', { compactionGraceMs: 1000, clock });
+    await other.open();
+    await other.append([record(6)]);
+    await other.append([record(7)]);
+    await other.writeCheckpoint(checkpoint(7, 4), checkpointPages(7, 4));
+    expect(await other.compact(10)).toEqual({ commitsRemoved: 0, checkpointsRemoved: 1 });
+    clock.monotonicMs += 1000;
+    expect(await other.compact(10)).toEqual({ commitsRemoved: 2, checkpointsRemoved: 0 });
+    await log.close();
+    await other.close();
   });
 });
 

@@ -3,7 +3,9 @@ import type { PageImage } from '@quire/core/internal';
 import { type ByteSource, encodeCheckpoint, readCheckpointFooter, readCheckpointPages } from '../checkpoint-codec.js';
 import { type Checkpoint, type CheckpointInfo, type CommitLog, type CommitLogSummary, type CommitRecord, RECENT_COMMITS } from '../commit-log.js';
 import { type DecodedCommit, decodeCommitObject, encodeCommitObject } from './commit-object.js';
+import { type Clock, CompactionGrace, type Instant } from './compaction-grace.js';
 import { ObjectKeys } from './object-keys.js';
+import { type S3LogOptions, S3_DEFAULTS } from './s3-log-options.js';
 import type { S3Store } from './s3-store.js';
 
 /** Commit objects fetched at once when opening. */
@@ -27,9 +29,10 @@ interface ListedObject {
  * before the previous has resolved.
  *
  * Checkpoints are objects of their own (the checkpoint codec's bytes), and
- * compaction deletes whole commit objects the newest checkpoint covers. A
- * deleted key could be taken again by a writer whose view ended before it,
- * so after each PUT a writer looks at the newest key: a newer object than
+ * compaction deletes whole commit objects under a checkpoint this node has
+ * known for the grace period. A deleted key could be taken again by a writer
+ * whose view ended before it, so a writer whose view is older than half the
+ * grace period looks at the newest key after its PUT: a newer object than
  * its own means the chain went on without it (`log_fenced`).
  */
 export class S3CommitLog implements CommitLog {
@@ -45,12 +48,20 @@ export class S3CommitLog implements CommitLog {
   private checkpoint: Checkpoint | null = null;
   /** The oldest commit compaction left. */
   private firstLsn = 1;
+  private readonly grace: CompactionGrace;
+  /** When the request that last confirmed `lastLsn` as the chain's end was sent (a PUT, or open's LIST). */
+  private confirmedAt: Instant;
 
   constructor(
     private readonly store: S3Store,
     private readonly docId: string,
+    options: Pick<S3LogOptions, 'compactionGraceMs'> & { clock?: Clock } = {},
   ) {
     this.keys = new ObjectKeys(store.prefix, docId);
+    const graceMs = options.compactionGraceMs ?? S3_DEFAULTS.compactionGraceMs;
+    if (!(graceMs >= 0)) throw new TypeError(`compactionGraceMs must be a number of ms >= 0, got ${graceMs}`);
+    this.grace = new CompactionGrace(graceMs, options.clock);
+    this.confirmedAt = this.grace.now();
   }
 
   /**
@@ -60,10 +71,13 @@ export class S3CommitLog implements CommitLog {
    */
   async open(): Promise<CommitLogSummary> {
     this.checkpoint = await this.newestCheckpoint();
+    if (this.checkpoint) this.grace.checkpointKnown(this.checkpoint.lsn);
     const base = this.checkpoint?.lsn ?? 0;
     const summary: CommitLogSummary = { last: null, checkpoint: this.checkpoint, firstLsn: base + 1, rejections: [], recent: [] };
     this.lastLsn = this.queuedLsn = base;
     const listing = this.newestFirst(1000)[Symbol.asyncIterator]();
+    // The newest object this LIST finds was the chain's end when it was sent, or later.
+    this.confirmedAt = this.grace.now();
     const newest = await listing.next();
     if (newest.done) return this.opened(summary);
 
@@ -148,6 +162,7 @@ export class S3CommitLog implements CommitLog {
     for await (const chunk of encodeCheckpoint(checkpoint, pages)) chunks.push(chunk);
     // A PUT is whole or absent: a failure above writes nothing.
     await this.store.putIfAbsent(this.keys.checkpoint(checkpoint.lsn), Buffer.concat(chunks));
+    this.grace.checkpointKnown(checkpoint.lsn);
     if (!this.checkpoint || checkpoint.lsn >= this.checkpoint.lsn) this.checkpoint = checkpoint;
   }
 
@@ -162,14 +177,15 @@ export class S3CommitLog implements CommitLog {
 
   /**
    * Deletes the commit objects whose commits are all at or before
-   * `min(keepAfterLsn, newest checkpoint)`, oldest first (a crash leaves the
-   * chain whole from its new first commit), never the newest object; then
-   * every checkpoint but the newest.
+   * `min(keepAfterLsn, newest checkpoint this node has known for
+   * compactionGraceMs)`, oldest first (a crash leaves the chain whole from
+   * its new first commit), never the newest object; then every checkpoint
+   * but the newest. Commits under a younger checkpoint wait for a later call.
    */
   async compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }> {
     this.requireOpen();
     if (!this.checkpoint) return { commitsRemoved: 0, checkpointsRemoved: 0 };
-    const cutoff = Math.min(keepAfterLsn, this.checkpoint.lsn);
+    const cutoff = Math.min(keepAfterLsn, this.grace.agedCheckpointLsn());
     const objects: ListedObject[] = [];
     for await (const object of this.newestFirst(1000)) objects.push(object);
     let commitsRemoved = 0;
@@ -197,6 +213,7 @@ export class S3CommitLog implements CommitLog {
   private async write(first: number, last: number, body: Uint8Array): Promise<void> {
     if (this.refusal) throw this.refusal;
     const key = this.keys.commit(first);
+    const sentAt = this.grace.now();
     try {
       const result = await this.store.putIfAbsent(key, body);
       if (!result.written && !sameBytes(result.existing, body)) {
@@ -205,9 +222,11 @@ export class S3CommitLog implements CommitLog {
           `another node wrote LSN ${first} of document "${this.docId}" (s3://${this.store.bucket}/${key}); this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
         );
       }
-      // The key may have been free because compaction removed it: the chain then went on without this writer.
-      const newest = await this.newestFirst(1)[Symbol.asyncIterator]().next();
-      if (!newest.done && newest.value.firstLsn > first) {
+      // The key may have been free because compaction removed it: the chain then went on without this
+      // writer. Compaction waits out a grace period first, so only a writer whose view is older than
+      // half of it (measured now that the PUT has landed) can be in that case (docs/STORAGE.md).
+      const newest = this.grace.mustCheck(this.confirmedAt) ? await this.newestFirst(1)[Symbol.asyncIterator]().next() : undefined;
+      if (newest && !newest.done && newest.value.firstLsn > first) {
         throw new QuireError(
           'log_fenced',
           `the commits of document "${this.docId}" go on past LSN ${first} (s3://${this.store.bucket}/${newest.value.key}), written by another node; this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
@@ -218,6 +237,7 @@ export class S3CommitLog implements CommitLog {
       throw error;
     }
     this.lastLsn = last;
+    this.confirmedAt = sentAt;
   }
 
   /** The newest checkpoint's LSN, page count and state (its footer, by range GETs), or null. */

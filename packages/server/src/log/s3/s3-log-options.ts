@@ -25,12 +25,22 @@ export interface S3LogOptions {
   retryForMs?: number;
   /** A connection that moves no bytes for this long counts as a network error (and is retried): a store that hangs. Default 5 s. */
   idleTimeoutMs?: number;
+  /**
+   * Compaction deletes commits only under a checkpoint this node has known
+   * this long; in exchange a writer that appended less than half of it ago
+   * needs no LIST after its PUT (docs/STORAGE.md, "Compaction frees keys").
+   * Longer keeps more commits in the bucket; shorter makes more appends after
+   * a pause pay for a LIST. 0 compacts at once and LISTs after every PUT.
+   * Default 10 minutes.
+   */
+  compactionGraceMs?: number;
 }
 
 export const S3_DEFAULTS = {
   region: 'us-east-1',
   retryForMs: 20_000,
   idleTimeoutMs: 5_000,
+  compactionGraceMs: 600_000,
   connectTimeoutMs: 3_000,
   /** First wait between attempts; it doubles up to {@link S3_DEFAULTS.maxBackoffMs}. */
   firstBackoffMs: 25,
