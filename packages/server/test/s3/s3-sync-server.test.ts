@@ -102,3 +102,16 @@ test('createSyncServer refuses `s3` together with `commitLog`', async () => {
   const s3 = await rgwOptions();
   expect(() => createSyncServer({ reducers, dataDir: '/nonexistent', s3, commitLog: () => ({}) as never })).toThrow(/either `s3` or `commitLog`/);
 });
+
+test('with the default retry budget, a client whose document cannot open because the store is down is told so before its handshake times out', async () => {
+  // A port nobody listens on: connections are refused, and the store retries until its budget runs out.
+  const s3: S3LogOptions = { bucket: 'quire-tests', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, credentials: { accessKeyId: 'x', secretAccessKey: 'y' } };
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { server, url } = await serve(dataDir, s3);
+  cleanup.push(() => server.close());
+  // The clients' default handshake timeout (15 s).
+  const c = createClient({ url, docId: 'doc', reducers });
+  cleanup.push(() => c.close());
+  await expect.poll(() => c.status().lastError?.code, { timeout: 14_000, interval: 100 }).toBe('storage_unreachable');
+}, 20_000);

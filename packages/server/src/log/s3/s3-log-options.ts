@@ -20,7 +20,9 @@ export interface S3LogOptions {
   forcePathStyle?: boolean;
   /**
    * How long one operation keeps retrying network errors and 5xx answers
-   * before it fails with `storage_unreachable`. Default 20 s.
+   * before it fails with `storage_unreachable`. Default 8 s: under the
+   * clients' 15 s handshake timeout, so a client whose document cannot open
+   * hears why instead of giving up on the server.
    */
   retryForMs?: number;
   /** A connection that moves no bytes for this long counts as a network error (and is retried): a store that hangs. Default 5 s. */
@@ -38,7 +40,7 @@ export interface S3LogOptions {
 
 export const S3_DEFAULTS = {
   region: 'us-east-1',
-  retryForMs: 20_000,
+  retryForMs: 8_000,
   idleTimeoutMs: 5_000,
   compactionGraceMs: 600_000,
   connectTimeoutMs: 3_000,
