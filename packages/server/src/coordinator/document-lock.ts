@@ -17,7 +17,7 @@ export class DocumentLock {
   private constructor(private readonly db: Database.Database) {}
 
   /** Takes the lock, or throws `document_locked` at once if another holds it. */
-  static acquire(dir: string, who = 'a Quire server'): DocumentLock {
+  static acquire(dir: string): DocumentLock {
     const db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
     try {
       db.pragma('journal_mode = DELETE');
@@ -25,7 +25,7 @@ export class DocumentLock {
     } catch (error) {
       db.close();
       if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new QuireError('document_locked', `the document in ${dir} is open in another process (it holds ${LOCK_FILE}) — stop that server, or wait until it has closed the document (30 s after its last client left), then run ${who} again`, { cause: error });
+        throw new QuireError('document_locked', `the document in ${dir} is open in another process (it holds ${LOCK_FILE}) — stop that server, or wait until it has closed the document (30 s after its last client left), then try again`, { cause: error });
       }
       throw error;
     }
