@@ -46,6 +46,16 @@ export class SeqModel {
     return { queued, gap: undefined };
   }
 
+  /**
+   * A hello says the client's seqs below `fromSeq` are settled; past what the
+   * server has, it skips to there (`ClientSeqs.settledBelow`): later pushes
+   * below `fromSeq` are resends.
+   */
+  hello(clientId: string, fromSeq: number): void {
+    const state = this.state(clientId);
+    if (fromSeq > state.high + 1) state.high = fromSeq - 1;
+  }
+
   /** The next seq the server expects from `clientId`. */
   next(clientId: string): number {
     return this.state(clientId).high + 1;
@@ -119,6 +129,7 @@ export class SessionModel {
       if (message.protocolVersion !== PROTOCOL_VERSION) return { kind: 'fatal', code: 'unsupported_version' };
       if (!isValidClientId(message.clientId)) return { kind: 'fatal', code: 'invalid_client_id' };
       this.clientId = message.clientId;
+      this.seqs.hello(message.clientId, message.fromSeq);
       return { kind: 'hello', clientId: message.clientId };
     }
     if (this.clientId === undefined) return { kind: 'fatal', code: 'unexpected_message' };

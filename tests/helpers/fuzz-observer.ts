@@ -51,19 +51,24 @@ export class RejectionObserver {
   }
 
   /**
-   * Reads every rejection from the document's commit log. Only while the
-   * server is idle (nothing is being appended): a second reader of the file
-   * would cut what looks like a torn tail.
+   * Reads every rejection from the document's commits (the server must not
+   * compact them: a checkpoint keeps only the newest rejections). Only while
+   * the server is idle (nothing is being appended): a second reader of the
+   * file would cut what looks like a torn tail.
    */
   async collect(dataDir: string, docId: string): Promise<void> {
     const log = new FileCommitLog(join(dataDir, docId));
     try {
-      for (const r of (await log.open()).rejections) {
-        if (r.seq === 0) continue;
-        let forClient = this.rejections.get(r.clientId);
-        if (!forClient) this.rejections.set(r.clientId, (forClient = new Map()));
-        if (forClient.has(r.seq)) this.problems.push(`${r.clientId} seq ${r.seq} rejected twice`);
-        forClient.set(r.seq, r.code);
+      const { firstLsn } = await log.open();
+      if (firstLsn > 1) this.problems.push(`the log was compacted (it starts at LSN ${firstLsn}): rejections before it cannot be checked`);
+      for await (const commit of log.readAfter(firstLsn - 1)) {
+        for (const r of commit.rejections) {
+          if (r.seq === 0) continue;
+          let forClient = this.rejections.get(r.clientId);
+          if (!forClient) this.rejections.set(r.clientId, (forClient = new Map()));
+          if (forClient.has(r.seq)) this.problems.push(`${r.clientId} seq ${r.seq} rejected twice`);
+          forClient.set(r.seq, r.code);
+        }
       }
     } finally {
       await log.close();
