@@ -57,7 +57,11 @@ export class DocumentVolume {
     const db = new Database(dbPath);
     db.pragma('page_size = 4096');
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
+    // No fsync per commit: the commit log is the durable record, and a WAL
+    // that lost commits the log has is rebuilt from it at open (see
+    // `volumeState`). NORMAL, not OFF: in WAL mode it still syncs the WAL
+    // before a checkpoint and the db file after it, which `document.mark` relies on.
+    db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
     // The same rules the client's SQLite runs reducers with.
     for (const pragma of PARITY_PRAGMAS) db.pragma(pragma);
@@ -197,6 +201,7 @@ export class DocumentVolume {
   /** The db file now holds every captured commit: say so in the sidecar, so a later open can trust it without the WAL. */
   private markCheckpointed(): void {
     if (!this.unmarked) return;
+    // SQLite synced the db file at the end of the checkpoint (synchronous=NORMAL), so the mark never names pages not on disk.
     writeVolumeMark(this.dir, this.wal.position());
     this.unmarked = false;
   }
