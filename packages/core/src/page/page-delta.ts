@@ -19,14 +19,18 @@ export const PageEncoding = {
 } as const;
 export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
 
+const COPY_MIN_CHANGED = 64;
+
 /** The cheapest encoding of `after` for a receiver that holds `before` (if any); `copy: false` skips the costlier copy/insert delta. */
 export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true): { encoding: PageEncoding; data: Uint8Array } {
   if (!before) return { encoding: PageEncoding.image, data: after };
   const xor = xorPages(before, after);
   const changed = nonZeroBytes(xor);
   // Changed bytes are what deflate cannot remove from an XOR delta; a
-  // copy/insert delta is already about as small as it gets.
-  if (changed <= 16 || !copy) return { encoding: PageEncoding.xor, data: xor };
+  // copy/insert delta is already about as small as it gets. Its commands
+  // and checksum take ~30 bytes: below COPY_MIN_CHANGED it saves too little
+  // to be worth its CPU time, on the path from a commit to its broadcast.
+  if (changed <= COPY_MIN_CHANGED || !copy) return { encoding: PageEncoding.xor, data: xor };
   const delta = copyDelta(before, after);
   return delta.length < changed ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.xor, data: xor };
 }

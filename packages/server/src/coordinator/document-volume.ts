@@ -144,7 +144,9 @@ export class DocumentVolume {
   pages(pgnos: Iterable<number>): PageImage[] {
     const wanted = [...pgnos].filter((p) => p >= 1 && p <= this.pageCount).sort((a, b) => a - b);
     if (wanted.length === 0) return [];
-    const fromFile = readDbFilePagesAt(this.dbPath, wanted.filter((p) => !this.walPages.has(p)), PAGE_SIZE);
+    const missing = wanted.filter((p) => !this.walPages.has(p));
+    // Most commits change pages changed since the last checkpoint: no file access then.
+    const fromFile = missing.length > 0 ? readDbFilePagesAt(this.dbPath, missing, PAGE_SIZE) : new Map<number, Uint8Array>();
     return wanted.map((pgno) => ({ pgno, data: this.walPages.get(pgno) ?? fromFile.get(pgno)! }));
   }
 
