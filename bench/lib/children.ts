@@ -64,7 +64,9 @@ export function removeTempDir(dir: string): void {
  */
 export async function startChild(script: string, args: string[] = [], options: { exposeGc?: boolean; startTimeoutMs?: number } = {}): Promise<Child> {
   const name = `${script}${args.length ? ` ${args.join(' ')}` : ''}`;
-  const child = spawn(process.execPath, [...(options.exposeGc ? ['--expose-gc'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args], {
+  // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children (NODE_OPTIONS refuses --cpu-prof).
+  const extra = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, ...(options.exposeGc ? ['--expose-gc'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args], {
     cwd: benchDir,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

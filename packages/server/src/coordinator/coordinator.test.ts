@@ -154,3 +154,36 @@ test('a rejection that left the bounded window reaches its client, even after a 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a commit goes to the clients that did not write it before its writers: they have yet to see it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
+  const reducers = defineReducers({
+    add: (tx, { n }: { n: number }) => {
+      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
+      tx.exec('INSERT INTO items VALUES (?)', [n]);
+    },
+  });
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
+  const sent: string[] = [];
+  const peer = (clientId: string): Peer => ({
+    clientId,
+    userId: undefined,
+    maxMessageBytes: 1 << 20,
+    send: (frame) => void (frame.type === 'commit' && sent.push(`${clientId} ${(decodeServerMessage(frame.bytes) as { lsn: number }).lsn}`)),
+    sendError: () => {},
+  });
+  const [a, b, c] = [peer('a'), peer('b'), peer('c')];
+  try {
+    // a joins first, so a plain walk over the members would serve it first.
+    for (const p of [a, b, c]) coordinator.join(p, 0, 1);
+    await coordinator.snapshot();
+    coordinator.push(a, [{ seq: 1, name: 'add', args: JSON.stringify({ json: { n: 1 } }) }]);
+    await coordinator.snapshot();
+    coordinator.push(c, [{ seq: 1, name: 'add', args: JSON.stringify({ json: { n: 2 } }) }]);
+    await coordinator.snapshot();
+    expect(sent).toEqual(['b 1', 'c 1', 'a 1', 'a 2', 'b 2', 'c 2']);
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -509,10 +509,12 @@ export class Coordinator {
       if (!list) rejected.set(r.clientId, (list = []));
       list.push(r);
     }
-    for (const peer of this.members) {
+    // Other clients first: they have yet to see the change, while its writers applied it already.
+    const order = [...this.members].sort((a, b) => Number(writers.has(a.clientId)) - Number(writers.has(b.clientId)));
+    for (const peer of order) {
       // A client's own rejections only, right before the commit it settles them with.
-      const own = rejected.get(peer.clientId);
-      if (own) peer.send(serverFrame({ type: 'rejections', lsn: record.lsn, rejections: own }));
+      const rejections = rejected.get(peer.clientId);
+      if (rejections) peer.send(serverFrame({ type: 'rejections', lsn: record.lsn, rejections }));
       const held = this.held.get(peer);
       if (!held) {
         peer.send(frame);

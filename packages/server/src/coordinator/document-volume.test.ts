@@ -39,3 +39,15 @@ test('discard() closes without checkpointing: a commit the log never got is roll
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the volume does not fsync its WAL per commit, but its checkpoints do sync (synchronous=NORMAL, never OFF)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  const volume = DocumentVolume.open(dir, null);
+  try {
+    // OFF would skip the syncs of a checkpoint too, and document.mark could then name pages the disk never got.
+    expect(volume.db.pragma('synchronous', { simple: true })).toBe(1);
+  } finally {
+    volume.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
