@@ -2,6 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 
+// As S3Store does: the SDK's Node 22 notice is noise for a pinned release that runs on Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 const SCRIPT = fileURLToPath(new URL('../../scripts/s3-server.sh', import.meta.url));
 export const BENCH_BUCKET = 'quire-bench';
 

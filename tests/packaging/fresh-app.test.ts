@@ -10,7 +10,7 @@ import { packPackages, repoRoot, sh, startProcess } from './outside-workspace.js
 // install the tarballs with plain npm from the registry, and run the app.
 const here = new URL('.', import.meta.url);
 const app = mkdtempSync(join(tmpdir(), 'quire-fresh-app-'));
-const stops: Array<() => void> = [];
+const stops: Array<() => Promise<void>> = [];
 let installSeconds = 0;
 let packs: string | undefined;
 
@@ -25,8 +25,8 @@ beforeAll(async () => {
   cpSync(new URL('fixtures', here), app, { recursive: true });
 });
 
-afterAll(() => {
-  for (const stop of stops) stop();
+afterAll(async () => {
+  await Promise.all(stops.map((stop) => stop()));
   console.log(`packaging: packed and installed in ${installSeconds.toFixed(0)} s`);
   rmSync(app, { recursive: true, force: true });
   if (packs) rmSync(packs, { recursive: true, force: true });

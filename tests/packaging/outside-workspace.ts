@@ -51,14 +51,21 @@ export async function sh(cwd: string, command: string, args: string[]): Promise<
 
 /**
  * Starts a long-running command (a server) in its own process group, so
- * stopping it also stops what `npx` started; resolves with its output once
- * `ready` matches.
+ * stopping it also stops what `npx` started (and waits for it to exit);
+ * resolves with its output once `ready` matches.
  */
-export function startProcess(cwd: string, command: string, args: string[], ready: RegExp): Promise<{ output: string; stop: () => void }> {
+export function startProcess(cwd: string, command: string, args: string[], ready: RegExp): Promise<{ output: string; stop: () => Promise<void> }> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(command, args, { cwd, env: userEnv(), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const stop = () => {
-      if (child.exitCode === null && child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
+    const exited = new Promise<void>((done) => child.once('exit', () => done()));
+    // Resolves once it has exited: a server still closing its documents writes into their folders.
+    const stop = async () => {
+      const group = child.pid;
+      if (group === undefined) return;
+      if (child.exitCode === null && child.signalCode === null) process.kill(-group, 'SIGTERM');
+      await exited;
+      // npx may exit before the server it started: wait for the whole group (bounded).
+      for (let i = 0; i < 200 && groupAlive(group); i++) await new Promise((r) => setTimeout(r, 50));
     };
     let output = '';
     const onData = (data: Buffer) => {
@@ -70,4 +77,13 @@ export function startProcess(cwd: string, command: string, args: string[], ready
     child.on('error', reject);
     child.on('exit', (code) => reject(new Error(`${command} ${args.join(' ')} exited ${code} before it was ready:\n${output}`)));
   });
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
