@@ -11,6 +11,8 @@ import { createClient, type QuireClient } from '@quire/core';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from '../../packages/server/test/s3/rgw.js';
 import { Balancer } from '../helpers/balancer.js';
 import { ledgerReducers, type LedgerReducers } from '../helpers/ledger-reducers.js';
+import { startLedgerWriters } from '../helpers/ledger-writers.js';
+import { s3ServeOptions } from '../helpers/s3-serve.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const REDUCERS = join(dirname(fileURLToPath(import.meta.url)), '../helpers/ledger-reducers.ts');
@@ -40,7 +42,7 @@ async function documentsOpen(node: Node): Promise<number> {
 
 test(`the coordinating node is SIGKILLed and its disk deleted, ${ROUNDS} times: clients carry on through the other nodes and nothing confirmed is lost`, async () => {
   const s3 = await rgwOptions();
-  const { credentials } = await rgw();
+  const serve = await s3ServeOptions(s3);
   let started = 0;
   const startNode = async (): Promise<Node> => {
     const nodeId = `node${++started}`;
@@ -49,8 +51,8 @@ test(`the coordinating node is SIGKILLed and its disk deleted, ${ROUNDS} times: 
     const proc = await startServerProcess({
       reducers: REDUCERS,
       dataDir,
-      args: ['--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint!, '--s3-prefix', s3.prefix!, '--cluster', '--node-id', nodeId, '--lease-ttl-ms', String(LEASE_TTL_MS)],
-      env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      args: [...serve.args, '--cluster', '--node-id', nodeId, '--lease-ttl-ms', String(LEASE_TTL_MS)],
+      env: serve.env,
     });
     return { nodeId, dataDir, proc };
   };
@@ -62,21 +64,8 @@ test(`the coordinating node is SIGKILLed and its disk deleted, ${ROUNDS} times: 
   );
   try {
     await clients[0]!.mutate.init().server;
-    const confirmed = new Map<string, number>();
-    const failures: unknown[] = [];
-    let writing = true;
-    const writers = clients.map(async (c) => {
-      for (let n = 1; writing; n++) {
-        const id = `${c.clientId}-${n}`;
-        c.mutate.append({ id, client: c.clientId, n, padBytes: 0 }).server.then(
-          ({ lsn }) => confirmed.set(id, lsn),
-          (error: unknown) => failures.push(error),
-        );
-        // A few calls in flight per client, not an unbounded queue while the document moves.
-        while (writing && c.status().pending > 20) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, 15));
-      }
-    });
+    const writers = startLedgerWriters(clients);
+    const { confirmed, failures } = writers;
 
     const progress = async (what: string, more: number) => {
       const target = confirmed.size + more;
@@ -99,8 +88,7 @@ test(`the coordinating node is SIGKILLed and its disk deleted, ${ROUNDS} times: 
       await progress(`after round ${round} killed ${victim.nodeId}`, 3 * CLIENTS);
     }
 
-    writing = false;
-    await Promise.all(writers);
+    await writers.stop();
     await Promise.all(clients.map((c) => c.synced()));
     expect(failures).toEqual([]);
     // Every client sees the same rows, and every confirmed call exactly once.

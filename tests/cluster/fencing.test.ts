@@ -16,6 +16,8 @@ import { S3Store } from '../../packages/server/src/log/s3/s3-store.js';
 import type { S3LogOptions } from '../../packages/server/src/log/s3/s3-log-options.js';
 import { Balancer } from '../helpers/balancer.js';
 import { ledgerReducers, type LedgerReducers } from '../helpers/ledger-reducers.js';
+import { startLedgerWriters } from '../helpers/ledger-writers.js';
+import { s3ServeOptions } from '../helpers/s3-serve.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 const REDUCERS = join(dirname(fileURLToPath(import.meta.url)), '../helpers/ledger-reducers.ts');
@@ -55,15 +57,15 @@ async function bucketCommits(s3: S3LogOptions): Promise<ChainCommit[]> {
 
 test(`two nodes that both coordinate one document write for ${WRITE_MS / 1000} s: each LSN is won once, the loser steps down, nothing confirmed is lost`, async () => {
   const s3 = await rgwOptions();
-  const { credentials } = await rgw();
+  const serve = await s3ServeOptions(s3);
   const start = async (name: string): Promise<ServerProcess> => {
     const dataDir = mkdtempSync(join(tmpdir(), `quire-fencing-${name}-`));
     dirs.push(dataDir);
     return startServerProcess({
       reducers: REDUCERS,
       dataDir,
-      args: ['--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint!, '--s3-prefix', s3.prefix!, '--log-level', 'info'],
-      env: { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      args: [...serve.args, '--log-level', 'info'],
+      env: serve.env,
     });
   };
   const nodes = { a: await start('a'), b: await start('b') };
@@ -78,24 +80,11 @@ test(`two nodes that both coordinate one document write for ${WRITE_MS / 1000} s
   const dump = () => Object.entries(nodes).map(([name, n]) => `--- node ${name}\n${n.output().slice(-4000)}`).join('\n');
   try {
     await clients[0]!.mutate.init().server;
-    const confirmed = new Map<string, number>();
-    const failures: unknown[] = [];
-    let writing = true;
     const started = Date.now();
-    const writers = clients.map(async (c) => {
-      for (let n = 1; writing; n++) {
-        const id = `${c.clientId}-${n}`;
-        c.mutate.append({ id, client: c.clientId, n, padBytes: 0 }).server.then(
-          ({ lsn }) => confirmed.set(id, lsn),
-          (error: unknown) => failures.push(error),
-        );
-        while (writing && c.status().pending > 20) await new Promise((r) => setTimeout(r, 20));
-        await new Promise((r) => setTimeout(r, 15));
-      }
-    });
+    const writers = startLedgerWriters(clients);
+    const { confirmed, failures } = writers;
     await new Promise((r) => setTimeout(r, WRITE_MS));
-    writing = false;
-    await Promise.all(writers);
+    await writers.stop();
     const settleStart = Date.now();
     // Bounded: a node backing off after repeated fencing reopens within a minute.
     await Promise.race([

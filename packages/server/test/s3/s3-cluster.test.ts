@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { createClient, defineReducers, type QuireClient } from '@quire/core';
-import { createSyncServer, type SyncServer } from '../../src/sync-server.js';
+import { type Authorize, createSyncServer, type SyncServer } from '../../src/sync-server.js';
+import { ObjectKeys } from '../../src/log/s3/object-keys.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
-import { type LogLine, memoryLogger, silentLogger } from '../memory-logger.js';
+import { type LogLine, memoryLogger } from '../memory-logger.js';
 import { RGW_SETUP_TIMEOUT_MS, overwrite, rgw, rgwOptions } from './rgw.js';
 
 const reducers = defineReducers({
@@ -29,10 +30,11 @@ interface Node {
   lines: LogLine[];
 }
 
-async function node(nodeId: string, s3: S3LogOptions, leaseTtlMs = 2000): Promise<Node> {
+async function node(nodeId: string, s3: S3LogOptions, options: { leaseTtlMs?: number; authorize?: Authorize } = {}): Promise<Node> {
   const dataDir = mkdtempSync(join(tmpdir(), `quire-cluster-${nodeId}-`));
   const { logger, lines } = memoryLogger();
-  const server = createSyncServer({ reducers, dataDir, logger, s3, cluster: { nodeId, leaseTtlMs } });
+  const authorize = options.authorize;
+  const server = createSyncServer({ reducers, dataDir, logger, s3, ...(authorize && { authorize }), cluster: { nodeId, leaseTtlMs: options.leaseTtlMs ?? 2000 } });
   cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
   cleanup.push(() => server.close());
   const { url } = await server.listen(0);
@@ -90,7 +92,7 @@ async function expectConverged(clients: Array<QuireClient<typeof reducers>>, con
   expect([...confirmed].filter((id) => !present.has(id))).toEqual([]);
 }
 
-const leaseKey = (s3: S3LogOptions) => `${s3.prefix}docs/doc/lease`;
+const leaseKey = (s3: S3LogOptions) => new ObjectKeys(s3.prefix ?? '', 'doc').lease;
 
 test('a client of a node that does not coordinate the document is relayed to the one that does', async () => {
   const s3 = await rgwOptions();
@@ -116,24 +118,17 @@ test('a client of a node that does not coordinate the document is relayed to the
 
 test('a client id stays bound to its first user when the document moves to another node', async () => {
   const s3 = await rgwOptions();
-  const authorize = ({ request }: { request: import('node:http').IncomingMessage }) => {
+  const authorize: Authorize = ({ request }) => {
     const user = new URL(request.url ?? '/', 'http://x').searchParams.get('user');
     return user ? { userId: user } : null;
   };
-  const start = async (nodeId: string) => {
-    const dataDir = mkdtempSync(join(tmpdir(), `quire-cluster-${nodeId}-`));
-    const server = createSyncServer({ reducers, dataDir, logger: silentLogger, s3, authorize, cluster: { nodeId, leaseTtlMs: 2000 } });
-    cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    cleanup.push(() => server.close());
-    return { server, url: (await server.listen(0)).url };
-  };
-  const a = await start('a');
+  const a = await node('a', s3, { authorize });
   const alice = createClient({ url: a.url, docId: 'doc', reducers, clientId: 'shared-id', params: { user: 'alice' }, reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
   await alice.mutate.init().server;
   await alice.close();
   // Node a closes and hands the document over; node b has never seen this client id.
   await a.server.close();
-  const b = await start('b');
+  const b = await node('b', s3, { authorize });
   const mallory = createClient({ url: b.url, docId: 'doc', reducers, clientId: 'shared-id', params: { user: 'mallory' }, reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
   cleanup.push(() => mallory.close());
   await expect.poll(() => mallory.status().lastError?.code, { timeout: 10_000 }).toBe('client_id_taken');
@@ -180,8 +175,8 @@ test('a node whose lease another node took over steps down at its next renewal; 
 test('server.close() on the coordinating node hands its lease back: another node takes the document at once, not after the TTL', async () => {
   const TTL = 10_000;
   const s3 = await rgwOptions();
-  const a = await node('a', s3, TTL);
-  const b = await node('b', s3, TTL);
+  const a = await node('a', s3, { leaseTtlMs: TTL });
+  const b = await node('b', s3, { leaseTtlMs: TTL });
   const alice = client(a.url, 'alice');
   await alice.mutate.init().server;
   const bob = client(b.url, 'bob');
