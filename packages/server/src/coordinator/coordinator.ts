@@ -126,6 +126,8 @@ export class Coordinator {
   // After a failure: resolves once the files are closed (see onFailure).
   private stopped: Promise<boolean> | undefined;
   private closed = false;
+  // The log's LSN when this coordinator read it.
+  private readonly openedLsn: number;
 
   private constructor(
     private readonly options: CoordinatorOptions,
@@ -136,6 +138,7 @@ export class Coordinator {
     policy: CheckpointPolicy,
   ) {
     this.lsn = lsn;
+    this.openedLsn = lsn;
     this.policy = policy;
     this.writer = new DurableWriter(options.log, lsn, { durable: (records) => this.durable(records), failed: (error) => this.fail(error) });
     this.tx = new ServerTx(volume.db);
@@ -239,6 +242,12 @@ export class Coordinator {
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
   join(peer: Peer, lastLsn: number, fromSeq: number, partial = false, held: readonly number[] = []): void {
     this.assertOpen();
+    if (this.behindSharedLog(peer.clientId, lastLsn, fromSeq)) {
+      // Told with the others in `fail`: it reconnects to the reopened document.
+      this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
+      this.fail(new QuireError('log_fenced', `client "${peer.clientId}" saw LSN ${lastLsn} of document "${this.options.docId}" but this node is at LSN ${this.lsn}: another node wrote to the shared log; this node stepped down and reopens from it — clients will reconnect`));
+      return;
+    }
     // Before any push of this connection is judged by the seq rule.
     const expected = this.seqs.settledBelow(peer.clientId, fromSeq);
     if (expected !== undefined) {
@@ -253,6 +262,18 @@ export class Coordinator {
       this.between.push({ kind: 'join', join: { peer, lastLsn, fromSeq, partial, held } });
     }
     this.kick();
+  }
+
+  /**
+   * A hello from a client that saw commits this coordinator lacks, with seqs
+   * settled past what it has. On a log other nodes write, this node is most
+   * likely behind, not the log short of commits: it must reopen from the log
+   * rather than take them for lost. Once it has applied nothing since it read
+   * the log, it trusts what it read (else a log that really lost commits
+   * would make it reopen forever).
+   */
+  private behindSharedLog(clientId: string, lastLsn: number, fromSeq: number): boolean {
+    return this.options.log.shared === true && lastLsn > this.lsn && this.lsn !== this.openedLsn && fromSeq > this.seqs.expected(clientId);
   }
 
   /** A partial client dropped these pages: their changes no longer go to it. */

@@ -6,7 +6,7 @@ import { defineReducers } from '@quire/core';
 import { decodeServerMessage, type Mutation, type ServerMessage } from '@quire/core/protocol';
 import type { CommitRecord } from '../log/commit-log.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
-import { silentLogger } from '../../test/memory-logger.js';
+import { memoryLogger, silentLogger } from '../../test/memory-logger.js';
 import { Coordinator, type Peer } from './coordinator.js';
 
 const reducers = defineReducers({
@@ -151,4 +151,27 @@ test('an append that fails stops the document: clients get server_error, a serve
   } finally {
     await reopened.close();
   }
+});
+
+test('on a shared log, a hello from a client that saw commits this node lacks steps the node down to reopen from the log, instead of taking them for lost', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-durable-'));
+  dirs.push(dir);
+  const log = new FileCommitLog(join(dir, 'log'));
+  // As an S3 log is: other nodes may append to it.
+  Object.defineProperty(log, 'shared', { value: true });
+  const { logger, lines } = memoryLogger();
+  const failures: Error[] = [];
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log, logger, onFailure: (error) => void failures.push(error) });
+  const [a, b] = [peer('a'), peer('b')];
+  coordinator.join(a.p, 0, 0);
+  coordinator.push(a.p, [add(1)]);
+  await until(() => coordinator.durableLsn === 1);
+  // b saw LSN 5 and had seqs 1 to 3 settled there: commits another node wrote.
+  coordinator.join(b.p, 5, 4);
+  await until(() => failures.length === 1);
+  expect(failures[0]).toMatchObject({ code: 'log_fenced', message: expect.stringContaining('saw LSN 5') });
+  expect(b.errors).toEqual(['server_error']);
+  expect(a.errors).toEqual(['server_error']);
+  expect(lines.filter((l) => l.msg.includes('lost commits'))).toEqual([]);
+  await coordinator.close();
 });

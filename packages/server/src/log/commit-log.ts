@@ -110,6 +110,12 @@ export const RECENT_COMMITS = 1024;
  * passes `runCommitLogContract`.
  */
 export interface CommitLog {
+  /**
+   * Other processes may append to this log (a bucket several nodes share), so
+   * a coordinator can fall behind it. Default false: a file log is locked to
+   * one process.
+   */
+  readonly shared?: boolean;
   /** Recovers the log (dropping a torn tail) and summarises it, reading only what the summary needs. */
   open(): Promise<CommitLogSummary>;
   /** Appends commits; resolves once they are durable. LSNs must continue the log without gaps. */

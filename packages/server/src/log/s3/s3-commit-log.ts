@@ -36,6 +36,7 @@ interface ListedObject {
  * its own means the chain went on without it (`log_fenced`).
  */
 export class S3CommitLog implements CommitLog {
+  readonly shared = true;
   private readonly keys: ObjectKeys;
   private state: 'new' | 'open' | 'closed' = 'new';
   /** The end of the chain as this log last read or wrote it: its next object goes at this + 1. */
