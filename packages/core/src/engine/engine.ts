@@ -183,6 +183,10 @@ export class Engine {
       return mutation;
     };
     const queued = this.seqs.ready ? enqueue() : undefined;
+    // Listeners hear of the call before it applies here: the client sends it
+    // in a microtask queued now, ahead of the local apply, which then runs
+    // while the server works on it.
+    if (queued) this.emitState();
     let local!: Deferred;
     handle.local = new Promise<void>((resolve, reject) => (local = { resolve, reject }));
     this.replica
@@ -196,7 +200,6 @@ export class Engine {
     // crash the process. Callers that attach handlers still see it.
     handle.local.catch(() => {});
     server.catch(() => {});
-    if (queued) this.emitState();
     return handle;
   }
 
@@ -212,7 +215,9 @@ export class Engine {
         this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
         this.pageSupply.learn(pages);
         this.replay.restart(this.queue.list());
-        this.replay.coverLater();
+        // With nothing pending the commit holds no call of this client:
+        // no need to read its last_seq (a query on pages just replaced).
+        if (this.queue.size > 0) this.replay.coverLater();
         this.repair(db);
         this.emitState();
         return;
@@ -241,7 +246,9 @@ export class Engine {
       const folded = db.pages.foldLayers(lsn);
       if (!folded) return;
       const layers = this.speculative.splice(0, folded.layers);
-      this.replay.settleLater(layers.flatMap((layer) => layer.rejections));
+      // Rejections come only for this client's own calls, which stay pending until settled here.
+      const settles = this.queue.size > 0 || this.replay.settlementDue !== undefined;
+      if (settles) this.replay.settleLater(layers.flatMap((layer) => layer.rejections));
       const lastSeq = layers.at(-1)!.lastSeq;
       if (lastSeq !== undefined) {
         const rejections = this.replay.settlementDue!;
@@ -251,8 +258,9 @@ export class Engine {
         this.replay.settled(this.queue.list());
       }
       this.store.putBase({ kind: 'commit', lsn: folded.lsn, pageCount: folded.pageCount, pages: folded.pages, dropped: folded.dropped, settledThroughSeq: lastSeq ?? 0 });
-      // The last_seq was never read (a partial replica lacked its page): it is read from the base once no layer lies over it.
-      if (lastSeq === undefined) this.repair(db);
+      // The last_seq was never read (a partial replica lacked its page, or
+      // nothing was pending then): it is read from the base once no layer lies over it.
+      if (lastSeq === undefined && settles) this.repair(db);
       this.emitState();
     });
   }

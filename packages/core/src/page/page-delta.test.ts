@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PageEncoding, decodePageChange, encodePageChange, xorPages } from './page-delta.js';
+import { PageEncoding, decodePageChange, encodePageChange } from './page-delta.js';
 
 const page = (fill = 0) => new Uint8Array(4096).fill(fill);
 /** A page whose first bytes vary, like a cell-pointer array. */
@@ -36,11 +36,17 @@ describe('page deltas', () => {
     );
   });
 
-  it('a byte flipped in place goes as XOR; a shifted pointer array goes as copy/insert, in a few dozen bytes', () => {
+  it('bytes changed in place go as a patch of just those bytes; a shifted pointer array goes as copy/insert, in a few dozen bytes', () => {
     const before = varied(0);
     const flipped = before.slice();
     flipped[2000] = flipped[2000]! ^ 1;
-    expect(encodePageChange(before, flipped).encoding).toBe(PageEncoding.xor);
+    // Two changes closer than a range header share one range.
+    flipped[2003] = flipped[2003]! ^ 1;
+    flipped[4095] = flipped[4095]! ^ 1;
+    const patch = encodePageChange(before, flipped);
+    expect(patch).toEqual({ encoding: PageEncoding.patch, data: new Uint8Array([0x07, 0xd0, 0, 4, ...flipped.subarray(2000, 2004), 0x0f, 0xff, 0, 1, flipped[4095]!]) });
+    expect(decodePageChange(before, patch.encoding, patch.data)).toEqual(flipped);
+    expect(encodePageChange(before, before.slice())).toEqual({ encoding: PageEncoding.patch, data: new Uint8Array(0) });
 
     const inserted = insertCell(before, 10, 608, new Uint8Array(40).fill(7));
     const change = encodePageChange(before, inserted);
@@ -63,22 +69,24 @@ describe('page deltas', () => {
     expect(encodePageChange(undefined, after)).toEqual({ encoding: PageEncoding.image, data: after });
   });
 
-  it('xorPages: applied twice gives the page back, and refuses pages of different sizes', () => {
-    const a = page(3);
-    const b = page(5);
-    expect(xorPages(a, xorPages(a, b))).toEqual(b);
-    expect(() => xorPages(new Uint8Array(4), new Uint8Array(8))).toThrow(RangeError);
+  it('a patch that runs past the page or its own end does not decode', () => {
+    const before = varied(0);
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x0f, 0xff, 0, 2, 1, 2]))).toBeUndefined();
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0, 0, 0, 3, 1, 2]))).toBeUndefined();
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0, 0, 0]))).toBeUndefined();
+    expect(decodePageChange(undefined, PageEncoding.patch, new Uint8Array(0))).toBeUndefined();
   });
 });
 
-describe('xorPages on unaligned views', () => {
-  it('gives the same bytes whether the pages are word-aligned or not', () => {
+describe('patches on unaligned views', () => {
+  it('give the same bytes whether the pages are word-aligned or not', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (a, b) => {
-        const shifted = new Uint8Array(65).subarray(1);
+      fc.property(fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), fc.nat(3), (a, b, offset) => {
+        const shifted = new Uint8Array(64 + offset).subarray(offset);
         shifted.set(b);
-        expect(xorPages(a, shifted)).toEqual(xorPages(a, b));
-        expect(xorPages(a, xorPages(a, shifted))).toEqual(b);
+        const aligned = encodePageChange(a, b, false);
+        expect(encodePageChange(a, shifted, false)).toEqual(aligned);
+        expect(decodePageChange(a, aligned.encoding, aligned.data)).toEqual(b);
       }),
     );
   });

@@ -5,34 +5,37 @@ import { encodeFossilDelta } from './fossil-delta.js';
 export const PageEncoding = {
   /** The whole new image. */
   image: 0,
-  /** New XOR old: zeros where nothing changed, which the frame's deflate removes. */
-  xor: 1,
+  // 1 was an XOR of the two images (protocol 6 and before): 4 KB per page for the frame's deflate to squeeze, on every commit.
   /**
    * A copy/insert delta: u16 length of the unchanged prefix, u16 length of
    * the unchanged suffix, then a Fossil delta (with a checksum of its
    * result) of the middle. An insert into a b-tree page shifts its
-   * cell-pointer array by two bytes, which XOR turns into noise;
+   * cell-pointer array by two bytes, which a patch would have to resend;
    * copy/insert describes it in a few bytes. Trimming first keeps the
    * server's CPU cost per page low.
    */
   copy: 2,
+  /** The changed byte ranges: u16 offset, u16 length, then that many new bytes; repeated. */
+  patch: 3,
 } as const;
 export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
 
 const COPY_MIN_CHANGED = 64;
+// Unchanged bytes shorter than a range's header are sent rather than split around.
+const RANGE_HEADER = 4;
 
 /** The cheapest encoding of `after` for a receiver that holds `before` (if any); `copy: false` skips the costlier copy/insert delta. */
 export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true): { encoding: PageEncoding; data: Uint8Array } {
-  if (!before) return { encoding: PageEncoding.image, data: after };
-  const xor = xorPages(before, after);
-  const changed = nonZeroBytes(xor);
-  // Changed bytes are what deflate cannot remove from an XOR delta; a
-  // copy/insert delta is already about as small as it gets. Its commands
+  if (!before || before.length !== after.length) return { encoding: PageEncoding.image, data: after };
+  const ranges = changedRanges(before, after);
+  const patch = encodePatch(after, ranges);
+  // A patch is bytes the receiver lacks plus a few headers; a copy/insert
+  // delta is smaller only when an insert shifted many bytes. Its commands
   // and checksum take ~30 bytes: below COPY_MIN_CHANGED it saves too little
   // to be worth its CPU time, on the path from a commit to its broadcast.
-  if (changed <= COPY_MIN_CHANGED || !copy) return { encoding: PageEncoding.xor, data: xor };
+  if (patch.length <= COPY_MIN_CHANGED || !copy) return { encoding: PageEncoding.patch, data: patch };
   const delta = copyDelta(before, after);
-  return delta.length < changed ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.xor, data: xor };
+  return delta.length < patch.length ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.patch, data: patch };
 }
 
 /**
@@ -42,7 +45,7 @@ export function encodePageChange(before: Uint8Array | undefined, after: Uint8Arr
 export function decodePageChange(before: Uint8Array | undefined, encoding: number, data: Uint8Array): Uint8Array | undefined {
   if (encoding === PageEncoding.image) return data;
   if (!before) return undefined;
-  if (encoding === PageEncoding.xor) return before.length === data.length ? xorPages(before, data) : undefined;
+  if (encoding === PageEncoding.patch) return applyPatch(before, data);
   if (encoding === PageEncoding.copy) return applyCopyDelta(before, data);
   return undefined;
 }
@@ -82,34 +85,69 @@ function applyCopyDelta(before: Uint8Array, data: Uint8Array): Uint8Array | unde
   return out;
 }
 
-/** XOR of two page images; applied to one, gives the other back. */
-export function xorPages(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length !== b.length) throw new RangeError(`cannot XOR pages of ${a.length} and ${b.length} bytes`);
-  const out = new Uint8Array(a.length);
-  const x = words(a);
-  const y = words(b);
-  if (x && y) {
-    // A word at a time: this runs for every changed page on the server and on each client.
-    const o = new Int32Array(out.buffer);
-    for (let i = 0; i < o.length; i++) o[i] = x[i]! ^ y[i]!;
-    return out;
+/**
+ * The byte ranges [start, end) where the images differ, merged across gaps
+ * shorter than a range header. Compared a word at a time where aligned:
+ * this runs for every changed page of every commit, on the server.
+ */
+function changedRanges(before: Uint8Array, after: Uint8Array): number[] {
+  const ranges: number[] = [];
+  const n = after.length;
+  const x = words(before);
+  const y = words(after);
+  let i = 0;
+  while (i < n) {
+    if (x && y && i % 4 === 0) {
+      let w = i / 4;
+      while (w < x.length && x[w] === y[w]) w++;
+      i = w * 4;
+      if (i >= n) break;
+    }
+    if (before[i] === after[i]) {
+      i++;
+      continue;
+    }
+    const start = i;
+    let end = i + 1;
+    // Extend across unchanged gaps shorter than a header.
+    for (let j = end; j < n && j - end < RANGE_HEADER; j++) if (before[j] !== after[j]) end = j + 1;
+    ranges.push(start, end);
+    i = end;
   }
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return ranges;
+}
+
+function encodePatch(after: Uint8Array, ranges: readonly number[]): Uint8Array {
+  let size = 0;
+  for (let r = 0; r < ranges.length; r += 2) size += RANGE_HEADER + ranges[r + 1]! - ranges[r]!;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (let r = 0; r < ranges.length; r += 2) {
+    const start = ranges[r]!;
+    const length = ranges[r + 1]! - start;
+    out[at] = start >> 8;
+    out[at + 1] = start & 0xff;
+    out[at + 2] = length >> 8;
+    out[at + 3] = length & 0xff;
+    out.set(after.subarray(start, start + length), at + RANGE_HEADER);
+    at += RANGE_HEADER + length;
+  }
   return out;
 }
 
-function nonZeroBytes(data: Uint8Array): number {
-  const w = words(data);
-  let count = 0;
-  if (!w) {
-    for (let i = 0; i < data.length; i++) if (data[i] !== 0) count++;
-    return count;
+function applyPatch(before: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  const out = new Uint8Array(before);
+  let at = 0;
+  while (at < data.length) {
+    if (at + RANGE_HEADER > data.length) return undefined;
+    const start = (data[at]! << 8) | data[at + 1]!;
+    const length = (data[at + 2]! << 8) | data[at + 3]!;
+    at += RANGE_HEADER;
+    if (start + length > out.length || at + length > data.length) return undefined;
+    out.set(data.subarray(at, at + length), start);
+    at += length;
   }
-  for (let i = 0; i < w.length; i++) {
-    const word = w[i]!;
-    if (word !== 0) count += (word & 0xff ? 1 : 0) + (word & 0xff00 ? 1 : 0) + (word & 0xff0000 ? 1 : 0) + (word & 0xff000000 ? 1 : 0);
-  }
-  return count;
+  return out;
 }
 
 /** The bytes as 32-bit words, when they are aligned and a whole number of them. */

@@ -92,7 +92,7 @@ describe('framing', () => {
   it('refuses deflated frames from clients, bad deflate streams, and nested deflated frames', () => {
     expectError(() => decodeClientMessage(frame(0, 1, 2, 3)), 'unexpected_message', 'clients may not send deflated frames');
     expectError(() => decodeServerMessage(frame(0, 0xff, 0xff, 0xff)), 'malformed_frame', /^a deflated frame does not inflate/);
-    const inner = compressFrame(encodeMessage({ type: 'error', code: 'x', message: 'y'.repeat(200), seq: 0, fatal: false }));
+    const inner = compressFrame(encodeMessage({ type: 'error', code: 'x', message: 'y'.repeat(1000), seq: 0, fatal: false }));
     expect(inner[0]).toBe(0);
     expectError(() => decodeServerMessage(new Uint8Array([0, ...deflateSync(inner)])), 'malformed_frame', 'a deflated frame holds another deflated frame');
   });

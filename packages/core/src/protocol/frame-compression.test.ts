@@ -7,15 +7,15 @@ import type { ServerMessage } from './messages.js';
 const zeros = (n: number) => new Uint8Array(n);
 
 describe('deflated frames', () => {
-  it('a commit of mostly-zero deltas shrinks to a small fraction, and decodes to the same message', () => {
-    const delta = zeros(4096);
-    delta.set([1, 2, 3, 4, 5], 3000);
+  it('a commit of mostly-zero page images shrinks to a small fraction, and decodes to the same message', () => {
+    const image = zeros(4096);
+    image.set([1, 2, 3, 4, 5], 3000);
     const commit: ServerMessage = {
       type: 'commit',
       baseLsn: 4,
       lsn: 5,
       pageCount: 9,
-      pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 1, data: delta })),
+      pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 0, data: image })),
       forgotten: [],
     };
     const plain = encodeMessage(commit);

@@ -27,12 +27,15 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       commit once it is applied, and a new `durable` message (tag 22)
  *       says, in order on the same socket, up to which LSN the log is
  *       durable. A client keeps non-durable commits apart from its base.
+ *   7 — commit v5: a changed page goes as a patch of its changed byte ranges
+ *       (encoding 3) instead of an XOR of two 4 KB images (encoding 1,
+ *       retired); frames under 512 bytes are no longer deflated.
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
-// encoding: 0 = data is the new image; 1 = new XOR the image at the commit's
-// baseLsn; 2 = a copy/insert delta from that image (PageEncoding).
+// encoding: 0 = data is the new image; 2 = a copy/insert delta from the
+// image at the commit's baseLsn; 3 = a patch of that image (PageEncoding).
 const pageChange = t.struct({ pgno: t.varuint, encoding: t.varuint, data: t.bytes });
 const pageNumber = t.struct({ pgno: t.varuint });
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
@@ -104,7 +107,7 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 4,
+  version: 5,
   name: 'commit',
   from: 'server',
   // pages: the changed pages the receiver holds (all, for a full replica),
