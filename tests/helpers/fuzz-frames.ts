@@ -28,6 +28,7 @@ export function helloFrame(clientId: string, options: { partial?: boolean; lastL
   return encodeMessage({
     type: 'hello',
     protocolVersion: PROTOCOL_VERSION,
+    appVersion: 0,
     clientId,
     lastLsn: options.lastLsn ?? 0,
     fromSeq: options.fromSeq ?? 0,
@@ -249,10 +250,10 @@ const wrongButValid: fc.Arbitrary<Recipe> = fc.oneof(
     }),
   ),
   fc.constantFrom(0, 1, 2, 3, 5, 127, 128, 2 ** 32, Number.MAX_SAFE_INTEGER).map((protocolVersion) =>
-    recipe('wrong protocol version', (ctx) => ({ bytes: encodeMessage({ type: 'hello', protocolVersion, clientId: ctx.clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }), label: String(protocolVersion) })),
+    recipe('wrong protocol version', (ctx) => ({ bytes: encodeMessage({ type: 'hello', protocolVersion, appVersion: 0, clientId: ctx.clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }), label: String(protocolVersion) })),
   ),
   fc.oneof(fc.constantFrom('', ' ', '__server', 'a/b', '../x', 'ünï', 'x'.repeat(129), 'a\u0000b'), binaryText).map((clientId) =>
-    recipe('invalid client id', () => ({ bytes: encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }) })),
+    recipe('invalid client id', () => ({ bytes: encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }) })),
   ),
   fc.boolean().map((partial) => recipe('second hello', (ctx) => ({ bytes: helloFrame(ctx.clientId, { partial }) }))),
   fc.tuple(fc.constantFrom(2, 3, 4), fc.constantFrom([0xff, 0xff, 0xff, 0x7f], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f], [0x80, 0x80, 0x01]), fc.uint8Array({ maxLength: 12 })).map(([tag, count, rest]) =>

@@ -74,7 +74,7 @@ export async function openRaw(url: string, docId: string | null): Promise<RawSoc
     },
     async hello(clientId, options = {}) {
       const from = received.length;
-      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: options.lastLsn ?? 0, fromSeq: options.fromSeq ?? 0, partial: options.partial ?? false, held: [] });
+      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId, lastLsn: options.lastLsn ?? 0, fromSeq: options.fromSeq ?? 0, partial: options.partial ?? false, held: [] });
       const welcome = await socket.next('welcome', from, `welcome for ${clientId}`);
       if (!options.lastLsn || options.lastLsn !== welcome.lsn) {
         // Brought up to date by a snapshot (done = true) or a catch-up commit.

@@ -117,7 +117,7 @@ describe('authorize', () => {
       const query = token ? `&token=${token}` : '';
       const socket = await openRaw(`${h.url}/?doc=${docId}${query}`, null);
       // Sent the moment the socket opens: they must not reach the document.
-      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: 'intruder', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+      socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId: 'intruder', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
       socket.sendBytes(
         encodeMessage({ type: 'push', mutations: [{ seq: 1, name: 'addTodo', args: JSON.stringify({ json: { id: 'intrusion', title: 'x' } }) }] }),
       );
@@ -191,7 +191,7 @@ describe('authorize', () => {
 
   test('a refused connection does not open (or create) the document', async () => {
     const socket = await openRaw(`${h.url}/?doc=docZ&token=tok-alice`, null);
-    socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: 'alice_z', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+    socket.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId: 'alice_z', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
     expect((await socket.waitClosed()).code).toBe(CLOSE_UNAUTHORIZED);
     expect(existsSync(join(h.dataDir, 'docZ'))).toBe(false);
     // Control: an allowed document does get its folder.

@@ -87,12 +87,12 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
     });
 
     test('a truncated hello: malformed_frame', async () => {
-      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: freshId('trunc'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId: freshId('trunc'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
       await expectFatal('malformed_frame', (s) => s.sendBytes(hello.subarray(0, hello.length - 1)));
     });
 
     test('a valid hello with a trailing byte: malformed_frame', async () => {
-      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: freshId('trail'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId: freshId('trail'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
       await expectFatal('malformed_frame', (s) => s.sendBytes(Uint8Array.from([...hello, 0])));
     });
 
@@ -164,25 +164,25 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
     });
 
     test('a server-only message sent by a client: unexpected_message', async () => {
-      await expectFatal('unexpected_message', (s) => s.sendBytes(encodeMessage({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections: [], lsn: 1, maxMessageBytes: 1024 })));
+      await expectFatal('unexpected_message', (s) => s.sendBytes(encodeMessage({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 1, maxMessageBytes: 1024 })));
     });
 
     test('a second hello on one connection: unexpected_message', async () => {
       await expectFatal('unexpected_message', async (s) => {
         const clientId = freshId('twice');
         await s.hello(clientId);
-        s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+        s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] });
       });
     });
 
     test('a hello with the wrong protocol version: unsupported_version', async () => {
       await expectFatal('unsupported_version', (s) =>
-        s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION + 1, clientId: freshId('future'), lastLsn: 0, fromSeq: 0, partial: false, held: [] }),
+        s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION + 1, appVersion: 0, clientId: freshId('future'), lastLsn: 0, fromSeq: 0, partial: false, held: [] }),
       );
     });
 
     test('a hello frame with an unknown message version byte: unsupported_version', async () => {
-      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: freshId('v9'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+      const hello = encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId: freshId('v9'), lastLsn: 0, fromSeq: 0, partial: false, held: [] });
       hello[1] = 9;
       await expectFatal('unsupported_version', (s) => s.sendBytes(hello));
     });
@@ -207,7 +207,7 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
       ['129 characters', 'x'.repeat(129)],
       ['the reserved server id', '__server'],
     ])('a hello with an invalid clientId (%s): invalid_client_id', async (_label, clientId) => {
-      await expectFatal('invalid_client_id', (s) => s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }));
+      await expectFatal('invalid_client_id', (s) => s.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId, lastLsn: 0, fromSeq: 0, partial: false, held: [] }));
     });
 
     // Refused up front: a client made with a bad id would be refused by the

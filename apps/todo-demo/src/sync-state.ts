@@ -6,9 +6,10 @@ import type { SyncStatus } from '@quire/core';
  * - `reconnecting`: they want to be online, but the server cannot be reached
  *   (an attempt failed or the connection dropped); the client keeps retrying.
  * - `connecting`: the first attempt, nothing has failed yet.
- * - `connected`, `unauthorized`, `closed`: as the connection says.
+ * - `connected`, `update_required`, `waiting_for_server`, `unauthorized`,
+ *   `closed`: as the connection says.
  */
-export type SyncState = 'connected' | 'connecting' | 'reconnecting' | 'offline-by-choice' | 'unauthorized' | 'closed';
+export type SyncState = 'connected' | 'connecting' | 'reconnecting' | 'offline-by-choice' | 'update_required' | 'waiting_for_server' | 'unauthorized' | 'closed';
 
 export function syncStateOf(status: Pick<SyncStatus, 'connection' | 'offlineByChoice' | 'lastError'>): SyncState {
   const { connection, offlineByChoice, lastError } = status;
@@ -25,6 +26,8 @@ export const SYNC_STATE_LABELS: Record<SyncState, string> = {
   connecting: 'Connecting…',
   reconnecting: 'Reconnecting: server unreachable',
   'offline-by-choice': 'Offline by choice',
+  update_required: 'Connected, but this version of the app is out of date',
+  waiting_for_server: 'Waiting for the server to be updated',
   unauthorized: 'Not allowed to open this list',
   closed: 'Sync stopped',
 };

@@ -22,6 +22,11 @@ export const QUIRE_ERROR_CODES = [
   'mutation_too_large',
   'reducer_too_slow',
   'outcome_unknown',
+  // app versions and migrations
+  'update_required',
+  'server_outdated',
+  'migration_failed',
+  'schema_too_new',
   // connections
   'unauthorized',
   'invalid_doc_id',

@@ -5,7 +5,8 @@
 export { encodeArgs, decodeArgs } from './reducers/args-codec.js';
 export { prepareCall, errorCode, errorMessage } from './reducers/invoke-reducer.js';
 export type { PreparedCall } from './reducers/invoke-reducer.js';
-export { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PARITY_PRAGMAS, assertReducerSql } from './reducers/sql-dialect.js';
+export { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PARITY_PRAGMAS, SCHEMA_TABLE, assertReducerSql } from './reducers/sql-dialect.js';
+export { appVersionOf, migrationsOf } from './reducers/define-app.js';
 export { reducerTx } from './reducers/reducer-tx.js';
 export { bareParamName, isNamedParams, normalizeParam } from './reducers/sql-params.js';
 export { PAGE_SIZE } from './page/page.js';

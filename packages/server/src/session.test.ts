@@ -71,7 +71,7 @@ async function open(clientId: string, options: { partial?: boolean } = {}): Prom
   ws.on('close', (code, reason) => (raw.closed = { code, reason: reason.toString() }));
   ws.on('error', () => {});
   await new Promise((resolve) => ws.once('open', resolve));
-  raw.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId, lastLsn: 0, fromSeq: 0, partial: options.partial ?? false, held: [] });
+  raw.send({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: 0, clientId, lastLsn: 0, fromSeq: 0, partial: options.partial ?? false, held: [] });
   await raw.until((r) => r.some((m) => m.type === 'snapshot' && m.done), `the snapshot for ${clientId}`);
   return raw;
 }

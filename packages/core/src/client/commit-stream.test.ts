@@ -4,6 +4,8 @@ import { CommitStream } from './commit-stream.js';
 const welcome = (lsn: number, rejections: { clientId: string; seq: number }[] = []) => ({
   type: 'welcome' as const,
   protocolVersion: 5,
+  appVersion: 0,
+  schemaVersion: 0,
   lsn,
   maxMessageBytes: 1 << 20,
   rejections: rejections.map((r) => ({ ...r, code: 'reducer_error', message: 'no' })),

@@ -26,7 +26,7 @@ test('stop() during the handshake closes quietly: no uncaught error, state offli
   const states: ConnectionState[] = [];
   const conn = new Connection(
     { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never },
-    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s) => states.push(s) },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, appVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s) => states.push(s) },
   );
   try {
     conn.start();
@@ -47,7 +47,7 @@ test('a server that accepts and never answers is given up on after handshakeTime
   const events: string[] = [];
   const conn = new Connection(
     { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never, handshakeTimeoutMs: 80, minDelayMs: 1, maxDelayMs: 1 },
-    { onOpen: () => ({ type: 'hello', protocolVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s, e) => events.push(e ? `${s}:${e.code}` : s) },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, appVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s, e) => events.push(e ? `${s}:${e.code}` : s) },
   );
   try {
     conn.start();

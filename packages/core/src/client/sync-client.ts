@@ -1,6 +1,7 @@
 import { Engine } from '../engine/engine.js';
 import { QuireError } from '../errors.js';
 import { PROTOCOL_VERSION, type ClientMessage, type ServerMessage } from '../protocol/index.js';
+import { appVersionOf } from '../reducers/define-app.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import type { ClientOptions, QuireClient } from './client.js';
 import { CommitStream, type StreamedUpdate } from './commit-stream.js';
@@ -45,10 +46,13 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   // status() returns the same object until something changes (React's
   // useSyncExternalStore relies on that).
   private current: SyncStatus;
+  // The app version this client runs (defineApp), sent in hello.
+  private readonly appVersion: number;
 
   constructor(options: ClientOptions<R>, WebSocket: WebSocketConstructor, clientId: string) {
     this.docId = options.docId;
     this.partial = options.partial === true;
+    this.appVersion = appVersionOf(options.reducers);
     this.offlineByChoice = options.offline === true;
     this.current = { connection: this.connection, pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
     this.engine = new Engine({
@@ -185,7 +189,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     // The new server may not have what the old one never made durable.
     this.engine.dropSpeculative().catch((error) => this.replicaFailed(error));
     const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
-    return { type: 'hello', protocolVersion: PROTOCOL_VERSION, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
+    return { type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: this.appVersion, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
   }
 
   private receive(message: ServerMessage): void {

@@ -1,5 +1,14 @@
 /** Where the sync connection is. */
-export type ConnectionState = 'connecting' | 'connected' | 'offline' | 'unauthorized' | 'closed';
+export type ConnectionState =
+  | 'connecting'
+  | 'connected'
+  /** The server runs a newer app version: calls still sync, but may be refused with `update_required`; ask the user to reload. */
+  | 'update_required'
+  /** The server runs an older app version (a deploy is rolling out): changes stay queued until a server of this version answers. */
+  | 'waiting_for_server'
+  | 'offline'
+  | 'unauthorized'
+  | 'closed';
 
 /** What `client.status()` returns. */
 export interface SyncStatus {

@@ -20,10 +20,10 @@ function roundTrip(message: Message): Message {
 
 describe('round trips', () => {
   const client: ClientMessage[] = [
-    { type: 'hello', protocolVersion: 1, clientId: 'c-1', lastLsn: 0, fromSeq: 0, partial: false, held: [] },
-    { type: 'hello', protocolVersion: MAX, clientId: '', lastLsn: MAX, fromSeq: MAX, partial: false, held: [] },
+    { type: 'hello', protocolVersion: 1, appVersion: 0, clientId: 'c-1', lastLsn: 0, fromSeq: 0, partial: false, held: [] },
+    { type: 'hello', protocolVersion: MAX, appVersion: 0, clientId: '', lastLsn: MAX, fromSeq: MAX, partial: false, held: [] },
     { type: 'push', mutations: [] },
-    { type: 'hello', protocolVersion: 3, clientId: 'p', lastLsn: 9, fromSeq: 2, partial: true, held: [{ pgno: 1 }, { pgno: 77 }] },
+    { type: 'hello', protocolVersion: 3, appVersion: 0, clientId: 'p', lastLsn: 9, fromSeq: 2, partial: true, held: [{ pgno: 1 }, { pgno: 77 }] },
     { type: 'getPages', id: 5, pgnos: [{ pgno: 2 }, { pgno: MAX }] },
     { type: 'forget', pgnos: [{ pgno: 12 }] },
     {
@@ -36,8 +36,8 @@ describe('round trips', () => {
     },
   ];
   const server: ServerMessage[] = [
-    { type: 'welcome', protocolVersion: 1, rejections: [], lsn: 0, maxMessageBytes: 1024 },
-    { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX, maxMessageBytes: 1024 },
+    { type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 0, maxMessageBytes: 1024 },
+    { type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: MAX, maxMessageBytes: 1024 },
     { type: 'snapshot', lsn: 0, pageCount: 0, pages: [], done: false },
     { type: 'pages', id: 5, lsn: 9, pageCount: 80, pages: [page(2)] },
     { type: 'snapshot', lsn: 42, pageCount: 3, pages: [page(1), page(2), page(MAX)], done: true },
@@ -62,13 +62,13 @@ describe('round trips', () => {
   });
 
   it('encodes hello byte for byte as documented', () => {
-    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false, held: [] });
-    expect([...frame]).toEqual([1, 2, 1, 2, 0x61, 0x62, 0xac, 0x02, 0, 0, 0]);
+    const frame = encodeMessage({ type: 'hello', protocolVersion: 1, appVersion: 0, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false, held: [] });
+    expect([...frame]).toEqual([1, 3, 1, 0, 2, 0x61, 0x62, 0xac, 0x02, 0, 0, 0]);
   });
 
   it('encodes MAX_SAFE_INTEGER in 8 bytes', () => {
-    const frame = encodeMessage({ type: 'welcome', protocolVersion: 0, rejections: [], lsn: MAX, maxMessageBytes: 0 });
-    expect([...frame]).toEqual([16, 2, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
+    const frame = encodeMessage({ type: 'welcome', protocolVersion: 0, appVersion: 0, schemaVersion: 0, rejections: [], lsn: MAX, maxMessageBytes: 0 });
+    expect([...frame]).toEqual([16, 3, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
   });
 
   it('returns page data as views into the frame, not copies', () => {
@@ -79,10 +79,10 @@ describe('round trips', () => {
   });
 
   it('decodes a frame that sits at an offset inside a larger buffer', () => {
-    const frame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 9, maxMessageBytes: 1024 });
+    const frame = encodeMessage({ type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 9, maxMessageBytes: 1024 });
     const pool = new Uint8Array(frame.length + 10);
     pool.set(frame, 5);
-    expect(decodeServerMessage(pool.subarray(5, 5 + frame.length))).toEqual({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 9, maxMessageBytes: 1024 });
+    expect(decodeServerMessage(pool.subarray(5, 5 + frame.length))).toEqual({ type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 9, maxMessageBytes: 1024 });
   });
 
   it('writes lone surrogates as U+FFFD, consistently with the precomputed size', () => {
@@ -94,9 +94,9 @@ describe('round trips', () => {
 describe('encoding refuses values that do not fit the schema', () => {
   const bad: [string, unknown, RegExp][] = [
     ['negative varuint', { type: 'push', mutations: [{ seq: -1, name: 'a', args: '' }] }, /push\.mutations\[0\]\.seq: -1 is not a varuint/],
-    ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, rejections: [], lsn: 0, maxMessageBytes: 1024 }, /welcome\.protocolVersion: 1\.5/],
-    ['unsafe varuint', { type: 'welcome', protocolVersion: 1, rejections: [], lsn: MAX + 1, maxMessageBytes: 1024 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
-    ['missing string', { type: 'hello', protocolVersion: 1, lastLsn: 0, fromSeq: 0, partial: false, held: [] }, /hello\.clientId: expected a string, got undefined/],
+    ['fractional varuint', { type: 'welcome', protocolVersion: 1.5, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 0, maxMessageBytes: 1024 }, /welcome\.protocolVersion: 1\.5/],
+    ['unsafe varuint', { type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: MAX + 1, maxMessageBytes: 1024 }, /welcome\.lsn: 9007199254740992 is not a varuint/],
+    ['missing string', { type: 'hello', protocolVersion: 1, appVersion: 0, lastLsn: 0, fromSeq: 0, partial: false, held: [] }, /hello\.clientId: expected a string, got undefined/],
     ['non-bool', { type: 'error', code: '', message: '', seq: 0, fatal: 1 }, /error\.fatal: expected a boolean/],
     ['non-bytes', { type: 'snapshot', lsn: 0, pageCount: 0, pages: [{ pgno: 1, data: [1] }], done: true }, /snapshot\.pages\[0\]\.data: expected a Uint8Array/],
     ['non-array', { type: 'push', mutations: {} }, /push\.mutations: expected an array/],

@@ -21,7 +21,7 @@ function expectError(run: () => unknown, code: ProtocolErrorCode, message: strin
 }
 
 // welcome = tag 16, version 2, protocolVersion varuint, rejections (empty array), lsn varuint, maxMessageBytes varuint
-const welcome = (...lsn: number[]) => frame(16, 2, 1, 0, ...lsn);
+const welcome = (...lsn: number[]) => frame(16, 3, 1, 0, 0, 0, ...lsn);
 
 describe('varuint', () => {
   it('accepts the largest safe integer', () => {
@@ -38,7 +38,7 @@ describe('varuint', () => {
   });
   it('refuses a varuint cut off by the end of the frame', () => {
     expectError(() => decodeServerMessage(welcome(0x80)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
-    expectError(() => decodeServerMessage(frame(16, 2, 1, 0)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
+    expectError(() => decodeServerMessage(frame(16, 3, 1, 0, 0, 0)), 'malformed_frame', 'welcome.lsn: varuint runs past the end of the frame');
   });
 });
 
@@ -60,7 +60,7 @@ describe('lengths and counts', () => {
     expectError(() => decodeServerMessage(frame(21, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /rejections\.rejections: array count 2 needs at least 8 bytes but only 7/);
   });
   it('refuses trailing bytes after the last field', () => {
-    expectError(() => decodeServerMessage(frame(16, 2, 1, 0, 0, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
+    expectError(() => decodeServerMessage(frame(16, 3, 1, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', 'welcome: 2 trailing bytes after the last field');
   });
 });
 
@@ -71,7 +71,7 @@ describe('field values', () => {
     ['encoded surrogate', [0xed, 0xa0, 0x80]],
     ['truncated sequence', [0xe2, 0x82]],
   ])('refuses invalid UTF-8: %s', (_, utf8) => {
-    const bytes = frame(1, 2, 1, utf8.length, ...utf8, 0, 0, 0);
+    const bytes = frame(1, 3, 1, 0, utf8.length, ...utf8, 0, 0, 0);
     expectError(() => decodeClientMessage(bytes), 'malformed_frame', /^hello\.clientId: string of \d bytes is not valid UTF-8$/);
   });
   it('refuses a bool that is neither 0 nor 1', () => {
@@ -82,7 +82,7 @@ describe('field values', () => {
 
 describe('framing', () => {
   it('refuses a known tag with another version', () => {
-    expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 2)');
+    expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 3)');
     expectError(() => decodeServerMessage(frame(18, 0)), 'unsupported_version', /commit version 0/);
   });
   it.each([5, 15, 23, 255])('refuses unknown tag %i', (tag) => {
@@ -104,18 +104,18 @@ describe('framing', () => {
     expectError(() => decodeServerMessage('hi' as unknown as Uint8Array), 'malformed_frame', /Uint8Array/);
   });
   it('enforces maxBytes on the whole frame', () => {
-    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, clientId: 'abc', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
-    expect(bytes.length).toBe(11);
-    expect(decodeClientMessage(bytes, { maxBytes: 11 })).toMatchObject({ type: 'hello' });
-    expectError(() => decodeClientMessage(bytes, { maxBytes: 10 }), 'message_too_large', 'frame of 11 bytes exceeds the limit of 10');
+    const bytes = encodeMessage({ type: 'hello', protocolVersion: 1, appVersion: 0, clientId: 'abc', lastLsn: 0, fromSeq: 0, partial: false, held: [] });
+    expect(bytes.length).toBe(12);
+    expect(decodeClientMessage(bytes, { maxBytes: 12 })).toMatchObject({ type: 'hello' });
+    expectError(() => decodeClientMessage(bytes, { maxBytes: 11 }), 'message_too_large', 'frame of 12 bytes exceeds the limit of 11');
   });
   it('refuses a valid message from the wrong side', () => {
-    const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, rejections: [], lsn: 3, maxMessageBytes: 1024 });
+    const welcomeFrame = encodeMessage({ type: 'welcome', protocolVersion: 1, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 3, maxMessageBytes: 1024 });
     expectError(() => decodeClientMessage(welcomeFrame), 'unexpected_message', "received server message 'welcome' where a client message was expected");
     const pushFrame = encodeMessage({ type: 'push', mutations: [] });
     expectError(() => decodeServerMessage(pushFrame), 'unexpected_message', /client message 'push'/);
   });
   it('reports a malformed frame from the wrong side as malformed', () => {
-    expectError(() => decodeClientMessage(frame(16, 2, 1, 0)), 'malformed_frame', /^welcome\.lsn/);
+    expectError(() => decodeClientMessage(frame(16, 3, 1, 0, 0, 0)), 'malformed_frame', /^welcome\.lsn/);
   });
 });

@@ -26,7 +26,7 @@ describe('deflated frames', () => {
   });
 
   it('small or incompressible frames go as they are', () => {
-    const welcome: ServerMessage = { type: 'welcome', protocolVersion: 4, rejections: [], lsn: 1, maxMessageBytes: 1024 };
+    const welcome: ServerMessage = { type: 'welcome', protocolVersion: 4, appVersion: 0, schemaVersion: 0, rejections: [], lsn: 1, maxMessageBytes: 1024 };
     expect(encodeServerFrame(welcome)).toEqual(encodeMessage(welcome));
     let x = 2_463_534_242;
     const noise = new Uint8Array(4096).map(() => {

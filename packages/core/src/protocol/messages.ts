@@ -30,8 +30,11 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *   7 — commit v5: a changed page goes as a patch of its changed byte ranges
  *       (encoding 3) instead of an XOR of two 4 KB images (encoding 1,
  *       retired); frames under 512 bytes are no longer deflated.
+ *   8 — app versions: hello v3 carries the client's appVersion, welcome v3
+ *       the server's appVersion and the document's schemaVersion (see
+ *       reducers/define-app.ts).
  */
-export const PROTOCOL_VERSION = 7;
+export const PROTOCOL_VERSION = 8;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 2 = a copy/insert delta from the
@@ -43,14 +46,16 @@ const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string,
 
 const hello = message({
   tag: 1,
-  version: 2,
+  version: 3,
   name: 'hello',
   from: 'client',
   // lastLsn 0: no snapshot yet. fromSeq: lowest seq still pending, 0 = none.
   // partial: a snapshot carries page 1 only; the client asks for the rest.
   // held: with partial, the pages it holds at lastLsn (their changes are sent).
+  // appVersion: the app version the client runs (defineApp), 0 = unversioned.
   fields: {
     protocolVersion: t.varuint,
+    appVersion: t.varuint,
     clientId: t.string,
     lastLsn: t.varuint,
     fromSeq: t.varuint,
@@ -87,13 +92,22 @@ const forget = message({
 
 const welcome = message({
   tag: 16,
-  version: 2,
+  version: 3,
   name: 'welcome',
   from: 'server',
   // rejections: this client's rejected mutations with seq >= hello.fromSeq;
   // the client settles them with the snapshot or catch-up commit that follows.
   // maxMessageBytes: the largest frame the server accepts.
-  fields: { protocolVersion: t.varuint, rejections: t.array(rejection), lsn: t.varuint, maxMessageBytes: t.varuint },
+  // appVersion: the app version the server runs; schemaVersion: the
+  // migrations the document ran (both 0 without defineApp).
+  fields: {
+    protocolVersion: t.varuint,
+    appVersion: t.varuint,
+    schemaVersion: t.varuint,
+    rejections: t.array(rejection),
+    lsn: t.varuint,
+    maxMessageBytes: t.varuint,
+  },
 });
 
 const snapshot = message({

@@ -12,6 +12,13 @@ export const PARITY_PRAGMAS = ['foreign_keys = ON', 'recursive_triggers = ON'] a
 /** The name of the table, inside each document, that records what each client has had applied. */
 export const CLIENTS_TABLE = '__quire_clients';
 
+/**
+ * The table, inside each document, that records the migrations it ran
+ * (see define-app.ts): one row per step, its number and the LSN of the
+ * commit that ran it. The document's schema version is the highest number.
+ */
+export const SCHEMA_TABLE = '__quire_schema';
+
 export const CLIENTS_TABLE_DDL = `CREATE TABLE IF NOT EXISTS ${CLIENTS_TABLE} (client_id TEXT PRIMARY KEY NOT NULL, last_seq INTEGER NOT NULL) WITHOUT ROWID`;
 
 const TRANSACTION_CONTROL = /^\s*(BEGIN|COMMIT|END|ROLLBACK(?!\s+(TRANSACTION\s+)?TO\b))\b/i;

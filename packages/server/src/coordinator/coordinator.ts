@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
-import { CLIENTS_TABLE, PageEncoding, type PageImage, encodePageChange } from '@quire/core/internal';
+import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
@@ -563,7 +563,7 @@ export class Coordinator {
     if (held) this.held.set(peer, held);
     const send = (message: ServerMessage) => peer.send(serverFrame(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
-    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
+    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, appVersion: appVersionOf(this.options.reducers), schemaVersion: 0, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
     if (changed) {
       if (lastLsn < this.lsn) {
