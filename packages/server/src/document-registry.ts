@@ -57,6 +57,8 @@ export class DocumentRegistry {
   /** Documents whose coordinator is still closing: a reopen waits for it. */
   private readonly closingDocs = new Map<string, Promise<void>>();
   private readonly backoff = new ReopenBackoff();
+  /** Documents refused because a newer app migrated them: while backing off, clients still hear `schema_too_new`. */
+  private readonly tooNew = new Map<string, QuireError>();
   private readonly logger: Logger;
   private closing: Promise<void> | undefined;
 
@@ -159,6 +161,7 @@ export class DocumentRegistry {
         return Coordinator.open({ ...this.options, docId, dir, log, logger, onFailure });
       })
       .then((coordinator) => {
+        this.tooNew.delete(docId);
         entry.coordinator = coordinator;
         logger.info({ lsn: coordinator.lsn }, 'document opened');
         return coordinator;
@@ -172,6 +175,12 @@ export class DocumentRegistry {
       void this.options.placement?.release(docId);
       if (code === 'document_unavailable') return;
       const failure = this.backoff.fail(docId);
+      if (code === 'schema_too_new') {
+        // Expected for a while in a rolling deploy: this is the older node.
+        this.tooNew.set(docId, error as QuireError);
+        logger.warn({ failures: failure.count, retryInMs: failure.retryAt - Date.now() }, (error as Error).message);
+        return;
+      }
       logger.error({ err: error, failures: failure.count, retryInMs: failure.retryAt - Date.now() }, 'document failed to open');
     });
     return entry;
@@ -219,6 +228,8 @@ export class DocumentRegistry {
     const failure = this.backoff.blocking(docId);
     if (!failure) return;
     const when = failure.retryAt === Infinity ? 'after the server process restarts' : `in ${Math.ceil((failure.retryAt - Date.now()) / 1000)} s`;
+    const tooNew = this.tooNew.get(docId);
+    if (tooNew) throw new QuireError('schema_too_new', `${tooNew.message} (this server looks again ${when})`);
     throw new QuireError(
       'document_unavailable',
       `document "${docId}" failed ${failure.count} time(s) in a row; the server tries to open it again ${when} — reconnect later, and check the server log for the cause`,

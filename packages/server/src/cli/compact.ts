@@ -10,7 +10,8 @@ import { documentFolders } from './document-folders.js';
  * its last commit, then compaction to the retention window. It opens each
  * document as the server does (so a stale or missing database file is
  * rebuilt first), which takes the document's lock: a document a running
- * server holds is refused (`document_locked`) and left alone.
+ * server holds is refused (`document_locked`) and left alone. It runs no
+ * migrations (it has no app): documents stay at their schema version.
  */
 export async function compact(dataDir: string, docId: string | undefined, compaction: CompactionOptions, write: (line: string) => void): Promise<number> {
   const folders = documentFolders(dataDir, docId);
@@ -20,7 +21,7 @@ export async function compact(dataDir: string, docId: string | undefined, compac
     const log = new FileCommitLog(dir);
     let coordinator: Coordinator;
     try {
-      coordinator = await Coordinator.open({ docId: id, dir, reducers: defineReducers({}), log, logger: pino({ enabled: false }), compaction });
+      coordinator = await Coordinator.open({ docId: id, dir, reducers: defineReducers({}), log, logger: pino({ enabled: false }), compaction, skipMigrations: true });
     } catch (error) {
       if ((error as QuireError).code !== 'document_locked') throw error;
       write(`${prefix} skipped — ${(error as Error).message}`);

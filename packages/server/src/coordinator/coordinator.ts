@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
-import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange } from '@quire/core/internal';
+import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange, migrationsOf } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
@@ -14,7 +14,8 @@ import { type ServerFrame, serverFrame } from './server-frame.js';
 import { RecentCommits } from './recent-commits.js';
 import { ReducerTimeLimit, type ReducerTimeLimitOptions } from './reducer-time-limit.js';
 import { RejectionIndex } from './rejection-index.js';
-import { runBatch } from './run-batch.js';
+import { type BatchResult, runBatch } from './run-batch.js';
+import { MigrationError, runMigrations, schemaVersionOf } from './run-migrations.js';
 import { restoreVolume, volumeState } from './volume-restore.js';
 import { ServerTx } from './server-tx.js';
 
@@ -44,6 +45,11 @@ export interface CoordinatorOptions extends VolumeOptions {
   reducerTime?: ReducerTimeLimitOptions;
   /** Log checkpoints, compaction and the rejection window (see `CompactionOptions`). */
   compaction?: CompactionOptions;
+  /**
+   * Open the document at whatever schema version it has: run no migrations
+   * and refuse none (`quire compact`). Never serve clients from such a coordinator.
+   */
+  skipMigrations?: boolean;
   /**
    * Called once if the coordinator stops after an internal error. `closed`
    * resolves once its files are closed without a checkpoint, to true when a
@@ -87,6 +93,9 @@ interface Applied {
   rejection: Error | undefined;
 }
 
+/** A commit that settles no client's mutations (a migration). */
+const NO_MUTATIONS: BatchResult = { rejections: [], settled: [], outcomes: [] };
+
 // Commits up to this many pages get copy/insert deltas where they are smaller.
 const COPY_DELTA_MAX_PAGES = 64;
 
@@ -128,6 +137,14 @@ export class Coordinator {
   private closed = false;
   // The log's LSN when this coordinator read it.
   private readonly openedLsn: number;
+  // Until open returns, a failure is open's to report, not onFailure's.
+  private opening = true;
+  /** The document's schema version: the number of the app's migrations it ran. */
+  schemaVersion: number;
+  /** Set when this open's migration threw: the document serves at its old schema version, and joining clients hear why. */
+  migrationFailure: MigrationError | undefined;
+  /** Set when this open migrated the document. */
+  migrated: { from: number; to: number; lsn: number } | undefined;
 
   private constructor(
     private readonly options: CoordinatorOptions,
@@ -136,8 +153,10 @@ export class Coordinator {
     lsn: number,
     private readonly lock: DocumentLock,
     policy: CheckpointPolicy,
+    schemaVersion: number,
   ) {
     this.lsn = lsn;
+    this.schemaVersion = schemaVersion;
     this.openedLsn = lsn;
     this.policy = policy;
     this.writer = new DurableWriter(options.log, lsn, { durable: (records) => this.durable(records), failed: (error) => this.fail(error) });
@@ -151,12 +170,16 @@ export class Coordinator {
    * Opens the document: takes its lock, opens the log, rebuilds the volume
    * from the log when the local file is missing or behind (the disk is a
    * cache; see `volumeState`), then rolls the volume's WAL back to the log.
+   * Then runs the app's migrations the document lacks, as its next commit,
+   * and returns once that is durable. A document that ran more migrations
+   * than the app declares is not opened (`schema_too_new`).
    */
   static async open(options: CoordinatorOptions): Promise<Coordinator> {
     const policy = new CheckpointPolicy(options.compaction);
     mkdirSync(options.dir, { recursive: true });
     const lock = DocumentLock.acquire(options.dir);
     let volume: DocumentVolume | undefined;
+    let coordinator: Coordinator | undefined;
     try {
       const summary = await options.log.open();
       if (volumeState(options.dir, summary) === 'rebuild') {
@@ -164,12 +187,20 @@ export class Coordinator {
         options.logger.info({ lsn: summary.last?.lsn ?? 0, checkpointLsn: summary.checkpoint?.lsn, ...restored }, 'volume rebuilt from the commit log');
       }
       volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+      const schemaVersion = schemaVersionOf(volume.db);
+      const known = migrationsOf(options.reducers).length;
+      if (schemaVersion > known && !options.skipMigrations) {
+        throw new QuireError(
+          'schema_too_new',
+          `document "${options.docId}" is at schema version ${schemaVersion}, but this server's app (version ${appVersionOf(options.reducers)}) declares ${known} migration(s): a newer version of the app migrated it — this server does not open it; run the newer version of the server (clients retry until one answers)`,
+        );
+      }
       const checkpoint = summary.checkpoint;
       const rejections = RejectionIndex.restore(
         { rejections: [...(checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0), unknownOutcomes: checkpoint?.unknownOutcomes ?? [] },
         policy.keepRejections,
       );
-      const coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? checkpoint?.lsn ?? 0, lock, policy);
+      coordinator = new Coordinator(options, volume, rejections, summary.last?.lsn ?? checkpoint?.lsn ?? 0, lock, policy, schemaVersion);
       // Clients that were a few commits behind when the server stopped catch
       // up with the pages those commits changed, not a whole snapshot (a warm
       // partial replica would lose everything it held).
@@ -177,8 +208,15 @@ export class Coordinator {
       policy.checkpointed(checkpoint?.lsn ?? 0);
       // A log without a checkpoint (new, or written before checkpoints) gets one now: the base a rebuild needs.
       if (!checkpoint) await coordinator.checkpointLog();
+      if (!options.skipMigrations) await coordinator.migrate();
+      coordinator.opening = false;
       return coordinator;
     } catch (error) {
+      // It failed on its own (see fail): it closes its files itself.
+      if (coordinator?.stopped) {
+        await coordinator.stopped;
+        throw error;
+      }
       // Every reconnect tries again: a document that cannot open must not leak a log handle each time.
       try {
         volume?.close();
@@ -189,6 +227,37 @@ export class Coordinator {
       lock.release();
       throw error;
     }
+  }
+
+  /**
+   * Runs the app's migrations the document has not run, in one transaction
+   * with their `__quire_schema` rows, as the next commit (through the same
+   * path as a batch: captured, broadcast, made durable), and waits until it
+   * is durable. A step that throws rolls everything back: the document
+   * stays at its schema version and serves, and joining clients are told.
+   */
+  private async migrate(): Promise<void> {
+    const migrations = migrationsOf(this.options.reducers);
+    const from = this.schemaVersion;
+    if (from >= migrations.length) return;
+    const lsn = this.lsn + 1;
+    try {
+      runMigrations(this.volume.db, this.tx, migrations, from, lsn, this.options.docId);
+    } catch (error) {
+      if (!(error instanceof MigrationError)) throw error;
+      this.migrationFailure = error;
+      this.options.logger.error(
+        { err: error.cause, step: error.step, schemaVersion: from, appSchemaVersion: migrations.length },
+        `migration failed: ${error.message}`,
+      );
+      return;
+    }
+    if (!this.commit(NO_MUTATIONS)) throw new QuireError('internal', `migrating document "${this.options.docId}" wrote no commit to the WAL`);
+    // Nobody is served a state that could vanish with the migration.
+    await this.writer.caughtUp();
+    this.schemaVersion = migrations.length;
+    this.migrated = { from, to: migrations.length, lsn };
+    this.options.logger.info({ from, to: migrations.length, lsn }, `document migrated from schema version ${from} to ${migrations.length}`);
   }
 
   /**
@@ -448,28 +517,7 @@ export class Coordinator {
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
   private commitBatch(batch: QueuedMutation[]): void {
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
-    // Previous images are for deltas: only needed when someone will be sent them.
-    const captured = this.volume.capture(this.members.size > 0);
-    if (captured) {
-      const record: CommitRecord = {
-        lsn: this.lsn + 1,
-        pageCount: captured.commit.pageCount,
-        pages: [...captured.commit.pages].map(([pgno, data]) => ({ pgno, data })).sort((a, b) => a.pgno - b.pgno),
-        settled: result.settled,
-        rejections: result.rejections,
-        volume: captured.mark,
-      };
-      this.lsn = record.lsn;
-      // Applied state, not durable state: a resend of an applied mutation is
-      // skipped, and a reconnecting client catches up from here.
-      this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
-      for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
-      if (this.members.size > 0) {
-        const { commit, frame } = this.commitMessage(record, captured.previous);
-        this.broadcast(record, commit, frame);
-      }
-      this.writer.add(record);
-    }
+    this.commit(result);
     const lsn = this.lsn;
     batch.forEach((m, i) => {
       const rejection = result.outcomes[i];
@@ -481,6 +529,36 @@ export class Coordinator {
       this.applied.push({ lsn, waiter, rejection: rejection && new MutationRejectedError(rejection.code, rejection.message, m.name, 0) });
     });
     this.settleApplied();
+  }
+
+  /**
+   * Takes the transaction just committed from the WAL as the next LSN:
+   * applied state from here on, broadcast at once, handed to the writer.
+   * False when the transaction changed nothing.
+   */
+  private commit(result: BatchResult): boolean {
+    // Previous images are for deltas: only needed when someone will be sent them.
+    const captured = this.volume.capture(this.members.size > 0);
+    if (!captured) return false;
+    const record: CommitRecord = {
+      lsn: this.lsn + 1,
+      pageCount: captured.commit.pageCount,
+      pages: [...captured.commit.pages].map(([pgno, data]) => ({ pgno, data })).sort((a, b) => a.pgno - b.pgno),
+      settled: result.settled,
+      rejections: result.rejections,
+      volume: captured.mark,
+    };
+    this.lsn = record.lsn;
+    // Applied state, not durable state: a resend of an applied mutation is
+    // skipped, and a reconnecting client catches up from here.
+    this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
+    for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
+    if (this.members.size > 0) {
+      const { commit, frame } = this.commitMessage(record, captured.previous);
+      this.broadcast(record, commit, frame);
+    }
+    this.writer.add(record);
+    return true;
   }
 
   /** The writer made these commits durable: they are final, and every client hears so. */
@@ -563,7 +641,9 @@ export class Coordinator {
     if (held) this.held.set(peer, held);
     const send = (message: ServerMessage) => peer.send(serverFrame(message));
     const rejections: Rejection[] = this.rejections.since(peer.clientId, fromSeq);
-    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, appVersion: appVersionOf(this.options.reducers), schemaVersion: 0, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
+    send({ type: 'welcome', protocolVersion: PROTOCOL_VERSION, appVersion: appVersionOf(this.options.reducers), schemaVersion: this.schemaVersion, rejections, lsn: this.lsn, maxMessageBytes: peer.maxMessageBytes });
+    // Not fatal: the document serves at its old schema version.
+    if (this.migrationFailure) peer.sendError('migration_failed', this.migrationFailure.message, 0, false);
     const changed = lastLsn > 0 ? this.recent.changedSince(lastLsn, this.lsn) : undefined;
     if (changed) {
       if (lastLsn < this.lsn) {
@@ -624,7 +704,8 @@ export class Coordinator {
     this.between.length = 0;
     this.queue.length = 0;
     this.stopped = this.closeAfterFailure();
-    this.options.onFailure?.(this.failure, this.stopped);
+    // While opening, the open's rejection reports it.
+    if (!this.opening) this.options.onFailure?.(this.failure, this.stopped);
   }
 
   private async closeAfterFailure(): Promise<boolean> {

@@ -1,0 +1,83 @@
+import type Database from 'better-sqlite3';
+import { type Migration, QuireError } from '@quire/core';
+import { CallTx, SCHEMA_TABLE, errorMessage, reducerTx } from '@quire/core/internal';
+import type { ServerTx } from './server-tx.js';
+
+/**
+ * A step that would end the transaction the steps run in: its effects
+ * would commit outside the log. Checked at the start of each statement;
+ * `END` is left out, since it closes every trigger body.
+ */
+const TRANSACTION_CONTROL = /(?:^|;)\s*(BEGIN|COMMIT|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))\b/i;
+
+/** A document's schema version: the highest step in `__quire_schema`, 0 without the table. */
+export function schemaVersionOf(db: Database.Database): number {
+  const table = db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE);
+  if (!table) return 0;
+  return (db.prepare(`SELECT max(version) FROM ${SCHEMA_TABLE}`).pluck().get() as number | null) ?? 0;
+}
+
+/** A migration step threw: nothing of the migration was applied. */
+export class MigrationError extends QuireError {
+  constructor(
+    message: string,
+    /** The step that threw, numbered from 1 as in the app's `migrations`. */
+    readonly step: number,
+    /** The document's schema version, unchanged. */
+    readonly schemaVersion: number,
+    cause: unknown,
+  ) {
+    super('migration_failed', message, { cause });
+  }
+}
+
+/**
+ * Runs steps `from + 1` to `migrations.length` in one transaction, each
+ * with its `__quire_schema` row `(version, lsn)`: the commit that follows is
+ * the document's LSN `lsn`. A step that throws rolls the whole transaction
+ * back and throws a {@link MigrationError}: the document is as before.
+ */
+export function runMigrations(db: Database.Database, serverTx: ServerTx, migrations: readonly Migration[], from: number, lsn: number, docId: string): void {
+  let step = from;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_lsn INTEGER NOT NULL)`);
+    const record = db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_lsn) VALUES (?, ?)`);
+    for (step = from + 1; step <= migrations.length; step++) {
+      runStep(db, serverTx, migrations[step - 1]!, step);
+      // A step that ended the transaction committed part of the migration outside the log.
+      if (!db.inTransaction) throw new Error(`migration ${step} ended the migration's transaction — migrations must not run BEGIN, COMMIT or ROLLBACK`);
+      record.run(step, lsn);
+    }
+    db.exec('COMMIT');
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw new MigrationError(
+      `migration ${step} of ${migrations.length} failed on document "${docId}": ${errorMessage(error)} — the whole migration was rolled back: the document stays at schema version ${from} and keeps serving; fix migration ${step} in the app (a step not deployed yet may still change) and restart the server, or run quire migrate`,
+      step,
+      from,
+      error,
+    );
+  }
+}
+
+function runStep(db: Database.Database, serverTx: ServerTx, migration: Migration, step: number): void {
+  if (typeof migration === 'string') {
+    const control = TRANSACTION_CONTROL.exec(migration);
+    if (control) throw new QuireError('transaction_control', `migration ${step} runs "${control[1]}" — Quire runs every pending step in one transaction; use SAVEPOINT for nested rollbacks`);
+    db.exec(migration);
+    return;
+  }
+  // Closed once the step returns: a late write (after an await) must not land outside the transaction.
+  const tx = new CallTx(reducerTx(serverTx), `migration ${step}`);
+  try {
+    const result: unknown = migration(tx);
+    if (result !== null && typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+      // Nothing more can run through tx, and the rollback undoes what ran.
+      (result as Promise<unknown>).then(undefined, () => {});
+      throw new QuireError('async_reducer', `migration ${step} returned a promise — a migration must be synchronous: do every read and write before returning, without await`);
+    }
+  } finally {
+    tx.close();
+  }
+}
