@@ -8,6 +8,7 @@ import type { WebSocketConstructor } from './client/connection.js';
 import type { Reducers } from './reducers/define-reducers.js';
 
 export {
+  defineApp,
   defineReducers,
   validated,
   MutationRejectedError,
