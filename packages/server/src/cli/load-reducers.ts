@@ -5,7 +5,8 @@ import { QuireError, type Reducers } from '@quire/core';
 
 /**
  * Loads an app's reducers from a TypeScript or JavaScript module: its
- * default export, or an export named `reducers`, made with `defineReducers`.
+ * default export, or an export named `app` or `reducers`, made with
+ * `defineApp` or `defineReducers`.
  */
 export async function loadReducers(path: string): Promise<Reducers> {
   const file = resolve(path);
@@ -14,10 +15,10 @@ export async function loadReducers(path: string): Promise<Reducers> {
     throw new QuireError('reducers_file_type', `${file}: TypeScript reducers load as ES modules from .ts or .mts files — rename the file to .ts (with import and export, not require)`);
   }
   const mod = (await importModule(file)) as Record<string, unknown>;
-  for (const candidate of [mod.default, mod.reducers, (mod.default as Record<string, unknown> | undefined)?.reducers]) {
+  for (const candidate of [mod.default, mod.reducers, mod.app, (mod.default as Record<string, unknown> | undefined)?.reducers]) {
     if (isReducers(candidate)) return candidate;
   }
-  throw new QuireError('reducers_not_found', `${file} has no reducers — export the result of defineReducers() as default or as "reducers"`);
+  throw new QuireError('reducers_not_found', `${file} has no reducers — export the result of defineApp() or defineReducers() as default, or as "app" or "reducers"`);
 }
 
 function isReducers(value: unknown): value is Reducers {

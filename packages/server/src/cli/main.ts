@@ -10,18 +10,26 @@ import { compact } from './compact.js';
 import { didYouMean } from './did-you-mean.js';
 import { inspect } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
+import { migrate } from './migrate.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
        quire inspect <dataDir> [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
+       quire migrate --reducers <file> <dataDir> [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 inspect  shows each document's LSN, size, log size, checkpoints, clients and
          recent rejections (read-only; safe while a server runs)
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
+migrate  runs the app's migrations each document lacks (as the server does when
+         it opens one), so none waits for its first client; progress on stderr,
+         a summary on stdout; exit 1 if a document failed or was skipped (a
+         server has it open). Stopped (Ctrl-C, kill) and run again, it finishes
+         the rest; see docs/MIGRATIONS.md
 
-  -r, --reducers <file>    module exporting defineReducers(...) (TypeScript or JavaScript)
+  -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
+                           or JavaScript)
   -d, --data <dir>         where documents are stored (default ./data)
   -p, --port <n>           port to listen on (default 8787; 0 picks a free one)
       --host <addr>        address to bind (default 127.0.0.1)
@@ -89,8 +97,9 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     return 0;
   }
   if (positionals[0] === 'inspect' || positionals[0] === 'compact') return maintain(positionals[0], positionals.slice(1), values['retain-commits']);
+  if (positionals[0] === 'migrate') return runMigrate(positionals.slice(1), values.reducers);
   if (positionals[0] !== 'serve' || positionals.length > 1) {
-    return usageError(`expected the command "serve", "inspect" or "compact"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
+    return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   if (!values.reducers) return usageError('--reducers is required');
   const port = Number(values.port);
@@ -167,6 +176,31 @@ async function maintain(command: 'inspect' | 'compact', args: string[], retain: 
     if (!(error instanceof QuireError)) throw error;
     process.stderr.write(`quire: ${error.message}\n`);
     return 1;
+  }
+}
+
+/** `quire migrate`: exit 0, 1 when a document failed or was skipped, 2 on bad arguments, 130 when stopped by Ctrl-C. */
+async function runMigrate(args: string[], reducersFile: string | undefined): Promise<number> {
+  const [dataDir, docId, ...rest] = args;
+  if (!dataDir || rest.length > 0) return usageError('quire migrate takes --reducers <file> <dataDir> [docId]');
+  if (!reducersFile) return usageError('quire migrate needs --reducers <file>: the app whose migrations to run');
+  const stop = new AbortController();
+  const interrupt = () => {
+    process.stderr.write('\nquire: stopping after the current document (Ctrl-C again to quit at once; either way, run the command again to finish)\n');
+    stop.abort();
+    process.once('SIGINT', () => process.exit(130));
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    const reducers = await loadReducers(reducersFile);
+    const code = await migrate(resolve(dataDir), docId, reducers, { write: (line) => void process.stdout.write(`${line}\n`), progress: process.stderr, signal: stop.signal });
+    return stop.signal.aborted ? 130 : code;
+  } catch (error) {
+    if (!(error instanceof QuireError)) throw error;
+    process.stderr.write(`quire: ${error.message}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', interrupt);
   }
 }
 
