@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import { DocumentLock } from '../coordinator/document-lock.js';
+import { schemaVersionOf } from '../coordinator/run-migrations.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
 import { documentFolders } from './document-folders.js';
 
@@ -19,6 +20,8 @@ export interface DocumentReport {
   logBytes: number;
   firstLsn: number;
   checkpoints: number[];
+  /** Migrations the document ran (see docs/MIGRATIONS.md), as its database file has it. */
+  schemaVersion: number;
   clients: Array<{ clientId: string; lastSeq: number }>;
   rejections: Array<{ clientId: string; seq: number; code: string }>;
 }
@@ -37,18 +40,19 @@ export async function inspectDocument(docId: string, dir: string): Promise<Docum
     const checkpointsDir = join(dir, 'checkpoints');
     const checkpoints = existsSync(checkpointsDir) ? readdirSync(checkpointsDir).filter((n) => n.endsWith('.qcp')).map((n) => Number(n.slice(0, -4))) : [];
     const rejections = [...(summary.checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0).slice(-MAX_LISTED);
-    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: disk.segments + disk.checkpoints, firstLsn: summary.firstLsn, checkpoints, clients: readClients(dir), rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
+    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: disk.segments + disk.checkpoints, firstLsn: summary.firstLsn, checkpoints, ...readDatabase(dir), rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
   } finally {
     await log.close();
   }
 }
 
-function readClients(dir: string): Array<{ clientId: string; lastSeq: number }> {
+function readDatabase(dir: string): Pick<DocumentReport, 'clients' | 'schemaVersion'> {
   const path = join(dir, 'document.sqlite');
-  if (!existsSync(path) || statSync(path).size === 0) return [];
+  if (!existsSync(path) || statSync(path).size === 0) return { clients: [], schemaVersion: 0 };
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    return db.prepare(`SELECT client_id AS clientId, last_seq AS lastSeq FROM ${CLIENTS_TABLE} ORDER BY client_id LIMIT ${MAX_LISTED + 1}`).all() as Array<{ clientId: string; lastSeq: number }>;
+    const clients = db.prepare(`SELECT client_id AS clientId, last_seq AS lastSeq FROM ${CLIENTS_TABLE} ORDER BY client_id LIMIT ${MAX_LISTED + 1}`).all() as Array<{ clientId: string; lastSeq: number }>;
+    return { clients, schemaVersion: schemaVersionOf(db) };
   } finally {
     db.close();
   }
@@ -60,7 +64,7 @@ export async function inspect(dataDir: string, docId: string | undefined, write:
     const r = await inspectDocument(folder.docId, folder.dir);
     write(`${r.docId}${r.live ? '  (open in a running server: figures as of now)' : ''}`);
     write(`  lsn ${r.lsn}   durable lsn ${r.durableLsn}   first lsn in log ${r.firstLsn}`);
-    write(`  pages ${r.pageCount}   size ${bytes(r.sizeBytes)}   log ${bytes(r.logBytes)}`);
+    write(`  pages ${r.pageCount}   size ${bytes(r.sizeBytes)}   log ${bytes(r.logBytes)}   schema version ${r.schemaVersion}`);
     write(`  checkpoints ${r.checkpoints.length === 0 ? 'none' : r.checkpoints.map((l) => `@${l}`).join(' ')}`);
     const clients = r.clients.slice(0, MAX_LISTED).map((c) => `${c.clientId}:${c.lastSeq}`).join(' ');
     write(`  clients (last seq) ${clients || 'none'}${r.clients.length > MAX_LISTED ? ' …' : ''}`);

@@ -18,8 +18,8 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
        quire migrate --reducers <file> <dataDir> [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
-inspect  shows each document's LSN, size, log size, checkpoints, clients and
-         recent rejections (read-only; safe while a server runs)
+inspect  shows each document's LSN, size, log size, schema version, checkpoints,
+         clients and recent rejections (read-only; safe while a server runs)
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
 migrate  runs the app's migrations each document lacks (as the server does when

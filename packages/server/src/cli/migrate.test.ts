@@ -108,3 +108,14 @@ test('quire compact opens migrated documents as they are (it has no app: no sche
   expect(await main(['compact', dataDir])).toBe(0);
   expect(out.join('')).toMatch(/^\[1\/1\] a: checkpoint at LSN 2;/);
 });
+
+test('quire inspect shows each document\'s schema version', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-migrate-cmd-'));
+  const server = createSyncServer({ reducers: app(V2), dataDir, logger: silentLogger });
+  await server.snapshot('a');
+  await server.close();
+  const out: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  expect(await main(['inspect', dataDir])).toBe(0);
+  expect(out.join('')).toMatch(/\n {2}pages \d+ {3}size .* {3}log .* {3}schema version 2\n/);
+});
