@@ -7,7 +7,7 @@ import { type Migration, type Reducers, type Tx, defineApp, defineReducers } fro
 import { SCHEMA_TABLE } from '@quire/core/internal';
 import { decodeServerMessage, type ServerMessage } from '@quire/core/protocol';
 import { FileCommitLog } from '../log/file-commit-log.js';
-import type { CommitRecord } from '../log/commit-log.js';
+import type { CommitLog, CommitRecord } from '../log/commit-log.js';
 import { LEVEL, memoryLogger, silentLogger } from '../../test/memory-logger.js';
 import type { Logger } from '../logger.js';
 import { Coordinator, type Peer } from './coordinator.js';
@@ -304,6 +304,34 @@ describe('migrations at open', () => {
     } finally {
       await c.close();
     }
+  });
+
+  test('a migration the log cannot make durable fails the open, and the next open runs it again from the old version', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quire-migrate-'));
+    await open(app(V1)).then((c) => c.close());
+    const file = new FileCommitLog(join(dir, 'log'));
+    const failing: CommitLog = Object.assign(Object.create(file) as CommitLog, {
+      append: () => Promise.reject(new Error('disk full')),
+    });
+    let failures = 0;
+    const opening = Coordinator.open({ docId: 'doc', dir, reducers: app(V2), log: failing, logger: silentLogger, onFailure: () => void failures++ });
+    await expect(opening).rejects.toThrow('disk full');
+    // The open reports it; the registry's onFailure is for coordinators it was handed.
+    expect(failures).toBe(0);
+
+    // Lock released, log closed: it opens again, without the commit the log never had, and migrates.
+    const c = await open(app(V2));
+    try {
+      expect(c.migrated).toEqual({ from: 2, to: 3, lsn: 2 });
+      expect(schemaRows(c)).toEqual([
+        { version: 1, lsn: 1 },
+        { version: 2, lsn: 1 },
+        { version: 3, lsn: 2 },
+      ]);
+    } finally {
+      await c.close();
+    }
+    expect((await logRecords()).map((r) => r.lsn)).toEqual([1, 2]);
   });
 
   test('a document migrated by a newer app is not opened (schema_too_new), and is left as it was', async () => {
