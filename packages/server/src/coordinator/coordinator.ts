@@ -244,7 +244,11 @@ export class Coordinator {
     try {
       runMigrations(this.volume.db, this.tx, migrations, from, lsn, this.options.docId);
     } catch (error) {
-      if (!(error instanceof MigrationError)) throw error;
+      if (!(error instanceof MigrationError)) {
+        // The WAL may hold a commit the log never will: close without a checkpoint (see fail).
+        this.fail(error);
+        throw error;
+      }
       this.migrationFailure = error;
       this.options.logger.error(
         { err: error.cause, step: error.step, schemaVersion: from, appSchemaVersion: migrations.length },

@@ -281,6 +281,7 @@ describe('migrations at open', () => {
     dir = mkdtempSync(join(tmpdir(), 'quire-migrate-'));
     const cases: Array<[Migration, RegExp]> = [
       ['CREATE TABLE t (x); COMMIT; CREATE TABLE u (y)', /migration 3 runs "COMMIT"/],
+      ['CREATE TABLE t (x); /* done */ begin', /migration 3 runs "begin"/],
       ['CREATE TABLE t (x);\n  rollback', /migration 3 runs "rollback"/],
       [(tx) => void tx.exec('COMMIT'), /reducers must not run "COMMIT"/],
       [async (tx) => void tx.exec('CREATE TABLE t (x)'), /migration 3 returned a promise/],
@@ -296,8 +297,10 @@ describe('migrations at open', () => {
         await c.close();
       }
     }
-    // SAVEPOINT and a trigger body's END are fine.
-    const c = await open(app([...V1, 'SAVEPOINT s; CREATE TABLE t (x); ROLLBACK TO s; RELEASE s; CREATE TRIGGER tr AFTER INSERT ON notes BEGIN SELECT 1; END']));
+    // SAVEPOINT, a trigger body's END, and the words in literals, names and comments are fine.
+    const c = await open(
+      app([...V1, "SAVEPOINT s; CREATE TABLE t (x); ROLLBACK TO s; RELEASE s; CREATE TRIGGER tr AFTER INSERT ON notes BEGIN SELECT 1; END; INSERT INTO notes (title) VALUES ('a; commit'); CREATE TABLE \"x;begin\" (y) -- ; rollback"]),
+    );
     try {
       expect(c.migrationFailure).toBeUndefined();
       expect(c.schemaVersion).toBe(3);
@@ -332,6 +335,28 @@ describe('migrations at open', () => {
       await c.close();
     }
     expect((await logRecords()).map((r) => r.lsn)).toEqual([1, 2]);
+  });
+
+  test('a step that ends the transaction where the check cannot see it (END) stops the open, and the next open has none of it', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quire-migrate-'));
+    await open(app(V1)).then((c) => c.close());
+    const { logger } = memoryLogger();
+    await expect(open(app([...V1, 'CREATE TABLE t (x); END; CREATE TABLE u (y)']), logger)).rejects.toMatchObject({
+      code: 'transaction_control',
+      message: expect.stringContaining('migration 3 of document "doc" ended the migration\'s transaction'),
+    });
+    // Closed without a checkpoint: the reopen rolls the WAL back to the log, which never had it.
+    const c = await open(app(V1));
+    try {
+      expect(c.lsn).toBe(1);
+      expect(c.read((db) => db.prepare("SELECT name FROM sqlite_schema WHERE name IN ('t', 'u')").all())).toEqual([]);
+      expect(schemaRows(c)).toEqual([
+        { version: 1, lsn: 1 },
+        { version: 2, lsn: 1 },
+      ]);
+    } finally {
+      await c.close();
+    }
   });
 
   test('a document migrated by a newer app is not opened (schema_too_new), and is left as it was', async () => {

@@ -5,10 +5,13 @@ import type { ServerTx } from './server-tx.js';
 
 /**
  * A step that would end the transaction the steps run in: its effects
- * would commit outside the log. Checked at the start of each statement;
- * `END` is left out, since it closes every trigger body.
+ * would commit outside the log. Checked at the start of each statement
+ * (string literals, quoted names and comments removed first); `END` is left
+ * out, since it closes every trigger body: `runMigrations` catches that one
+ * after the fact.
  */
 const TRANSACTION_CONTROL = /(?:^|;)\s*(BEGIN|COMMIT|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))\b/i;
+const LITERALS_AND_COMMENTS = /'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g;
 
 /** A document's schema version: the highest step in `__quire_schema`, 0 without the table. */
 export function schemaVersionOf(db: Database.Database): number {
@@ -35,7 +38,10 @@ export class MigrationError extends QuireError {
  * Runs steps `from + 1` to `migrations.length` in one transaction, each
  * with its `__quire_schema` row `(version, lsn)`: the commit that follows is
  * the document's LSN `lsn`. A step that throws rolls the whole transaction
- * back and throws a {@link MigrationError}: the document is as before.
+ * back and throws a {@link MigrationError}: the document is as before. A
+ * step that ended the transaction itself (its effects may be in the WAL,
+ * never in the log) throws `transaction_control`: the caller must close the
+ * volume without a checkpoint, so that the next open rolls the WAL back.
  */
 export function runMigrations(db: Database.Database, serverTx: ServerTx, migrations: readonly Migration[], from: number, lsn: number, docId: string): void {
   let step = from;
@@ -45,13 +51,16 @@ export function runMigrations(db: Database.Database, serverTx: ServerTx, migrati
     const record = db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_lsn) VALUES (?, ?)`);
     for (step = from + 1; step <= migrations.length; step++) {
       runStep(db, serverTx, migrations[step - 1]!, step);
-      // A step that ended the transaction committed part of the migration outside the log.
-      if (!db.inTransaction) throw new Error(`migration ${step} ended the migration's transaction — migrations must not run BEGIN, COMMIT or ROLLBACK`);
+      // Run outside the transaction, the next statements would each commit on their own.
+      if (!db.inTransaction) throw new Error('the transaction ended');
       record.run(step, lsn);
     }
     db.exec('COMMIT');
   } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
+    if (!db.inTransaction) {
+      throw new QuireError('transaction_control', `migration ${step} of document "${docId}" ended the migration's transaction (with END, COMMIT or ROLLBACK) — remove that statement: Quire runs every pending step in one transaction`, { cause: error });
+    }
+    db.exec('ROLLBACK');
     throw new MigrationError(
       `migration ${step} of ${migrations.length} failed on document "${docId}": ${errorMessage(error)} — the whole migration was rolled back: the document stays at schema version ${from} and keeps serving; fix migration ${step} in the app (a step not deployed yet may still change) and restart the server, or run quire migrate`,
       step,
@@ -63,7 +72,7 @@ export function runMigrations(db: Database.Database, serverTx: ServerTx, migrati
 
 function runStep(db: Database.Database, serverTx: ServerTx, migration: Migration, step: number): void {
   if (typeof migration === 'string') {
-    const control = TRANSACTION_CONTROL.exec(migration);
+    const control = TRANSACTION_CONTROL.exec(migration.replace(LITERALS_AND_COMMENTS, (m) => (m.startsWith('-') || m.startsWith('/') ? ' ' : "''")));
     if (control) throw new QuireError('transaction_control', `migration ${step} runs "${control[1]}" — Quire runs every pending step in one transaction; use SAVEPOINT for nested rollbacks`);
     db.exec(migration);
     return;
