@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
-import { type Migration, defineApp } from '@quire/core';
+import { type Migration, type Tx, defineApp } from '@quire/core';
 import { createSyncServer } from '../sync-server.js';
 import { silentLogger } from '../../test/memory-logger.js';
 import { main } from './main.js';
 import { migrate } from './migrate.js';
 import { Progress } from './progress.js';
 
-const reducers = { add: (tx: { exec(sql: string): unknown }) => void tx.exec('INSERT INTO items DEFAULT VALUES') };
+const reducers = { add: (tx: Tx) => void tx.exec('INSERT INTO items DEFAULT VALUES') };
 const V1: Migration[] = ['CREATE TABLE items (id INTEGER PRIMARY KEY)'];
 const V2: Migration[] = [...V1, 'ALTER TABLE items ADD COLUMN label TEXT'];
 const app = (migrations: Migration[]) => defineApp({ version: migrations.length, migrations, reducers });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
-import { type Migration, type Reducers, defineApp } from '@quire/core';
+import { type Migration, type Reducers, type Tx, defineApp } from '@quire/core';
 import { createSyncServer } from '../../src/sync-server.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
@@ -11,7 +11,7 @@ import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { silentLogger } from '../memory-logger.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
 
-const reducers = { add: (tx: { exec(sql: string, params: unknown[]): unknown }, { id }: { id: string }) => void tx.exec('INSERT INTO notes (id) VALUES (?)', [id]) };
+const reducers = { add: (tx: Tx, { id }: { id: string }) => void tx.exec('INSERT INTO notes (id) VALUES (?)', [id]) };
 const V1: Migration[] = ['CREATE TABLE notes (id TEXT PRIMARY KEY)'];
 const V2: Migration[] = [...V1, 'ALTER TABLE notes ADD COLUMN done INTEGER NOT NULL DEFAULT 0'];
 const app = (migrations: Migration[]) => defineApp({ version: migrations.length, migrations, reducers });
