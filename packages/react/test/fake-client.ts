@@ -22,7 +22,7 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
   unsubscribeCalls = 0;
   connectCalls = 0;
   disconnectCalls = 0;
-  private current: SyncStatus = { connection: 'offline', pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: false };
+  private current: SyncStatus = { connection: 'offline', pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: false, appVersion: { client: 0, server: undefined } };
   private readonly statusListeners = new Set<(status: SyncStatus) => void>();
 
   get active(): FakeSubscription[] {

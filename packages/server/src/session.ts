@@ -12,6 +12,7 @@ import {
 } from '@quire/core/protocol';
 import { type Coordinator, MAX_PAGES_PER_REQUEST, type Peer } from './coordinator/coordinator.js';
 import type { ServerFrame } from './coordinator/server-frame.js';
+import { serverOutdated } from './app-versions.js';
 import type { ClientConnections } from './client-connections.js';
 import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
@@ -32,6 +33,8 @@ export interface SessionContext {
   readonly limits: ServerLimits;
   readonly connections: ClientConnections<Session>;
   readonly logger: Logger;
+  /** The app version the server runs (`appVersionOf` its reducers). */
+  readonly appVersion: number;
 }
 
 /**
@@ -43,6 +46,8 @@ export interface SessionContext {
  */
 export class Session implements Peer {
   clientId = '';
+  /** The app version the client said hello with. */
+  appVersion = 0;
   private coordinator: Coordinator | undefined;
   private flow: ClientFlow | undefined;
   private chain: Promise<void> = Promise.resolve();
@@ -127,7 +132,14 @@ export class Session implements Peer {
     }
     this.clientId = message.clientId;
     this.logger = this.logger.child({ clientId: this.clientId });
-    const { connections, limits, registry } = this.context;
+    const { connections, limits, registry, appVersion: serverVersion } = this.context;
+    // Before the document opens: nothing of a client newer than the server is applied or queued.
+    const outdated = serverOutdated(message.appVersion, serverVersion);
+    if (outdated) {
+      this.logger.info({ appVersion: message.appVersion, serverAppVersion: serverVersion }, 'refused a client of a newer app version: it waits for a server of its version');
+      return this.sendError(outdated.code, outdated.message, 0, true);
+    }
+    this.appVersion = message.appVersion;
     const coordinator = await registry.acquire(this.docId);
     if (this.closed) {
       registry.release(this.docId, coordinator);
@@ -155,7 +167,10 @@ export class Session implements Peer {
       );
     }
     this.flow = acquireFlow(coordinator, this.clientId, limits);
-    this.logger.info({ userId: this.userId, lastLsn: message.lastLsn, partial: message.partial }, 'client connected');
+    this.logger.info({ userId: this.userId, lastLsn: message.lastLsn, partial: message.partial, appVersion: this.appVersion }, 'client connected');
+    if (this.appVersion < serverVersion) {
+      this.logger.info({ appVersion: this.appVersion, serverAppVersion: serverVersion }, 'a client of an older app version connected: its calls of reducers this version lacks are refused with update_required');
+    }
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
   }
 
@@ -278,7 +293,7 @@ export class Session implements Peer {
 
 function closeCodeFor(code: string): number {
   if (code === 'unauthorized' || code === 'client_id_taken') return CLOSE.unauthorized;
-  if (code === 'server_error' || code === 'document_unavailable' || code === 'document_moved') return CLOSE.serverError;
+  if (code === 'server_error' || code === 'document_unavailable' || code === 'document_moved' || code === 'server_outdated') return CLOSE.serverError;
   if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
   return CLOSE.protocolError;
 }

@@ -3,7 +3,7 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
-import { encodeArgs, type PageImage } from '@quire/core/internal';
+import { appVersionOf, encodeArgs, type PageImage } from '@quire/core/internal';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
@@ -187,7 +187,14 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const sharedOwners = s3 && placement ? new S3ClientOwners(s3) : undefined;
   const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), ...(sharedOwners && { sharedOwners }), logger, reducerTime });
   evict = (docId) => registry.evict(docId);
-  const context: SessionContext = { registry, maxMessageBytes, limits, logger, connections: new ClientConnections<Session>(limits.maxConnectionsPerClient) };
+  const context: SessionContext = {
+    registry,
+    maxMessageBytes,
+    limits,
+    logger,
+    connections: new ClientConnections<Session>(limits.maxConnectionsPerClient),
+    appVersion: appVersionOf(options.reducers),
+  };
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });

@@ -4,6 +4,7 @@ import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
 import { ID_RULE, isValidDocId } from '../protocol/index.js';
+import { appVersionOf } from '../reducers/define-app.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { QueryStats } from '../engine/engine.js';
@@ -76,7 +77,16 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   // The worker could not start: every call fails with this.
   let failed: Error | undefined;
   const startOffline = wasOffline(options.docId);
-  let status: SyncStatus = { connection: startOffline ? 'offline' : 'connecting', pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: startOffline };
+  let status: SyncStatus = {
+    connection: startOffline ? 'offline' : 'connecting',
+    pending: 0,
+    lsn: 0,
+    durableLsn: 0,
+    lastError: undefined,
+    offlineByChoice: startOffline,
+    // Until the worker's status arrives (it runs the worker's reducers, normally the same).
+    appVersion: { client: appVersionOf(options.reducers), server: undefined },
+  };
   const statusListeners = new Set<(status: SyncStatus) => void>();
   const calls = new Map<number, Pending>();
   const progressListeners = new Map<number, (progress: HydrateProgress) => void>();

@@ -85,11 +85,11 @@ export interface QuireClient<R extends Reducers> {
    */
   ready(): Promise<void>;
   /**
-   * Resolves once this client has the server's state: it is connected, its
+   * Resolves once this client has the server's state: it is welcomed (`connected`, or `update_required`), its
    * base has reached the LSN the server had when it welcomed this
    * connection, and no mutation of its own is pending (each was confirmed
    * or rejected). Local reads then match the server as of that LSN. Waits
-   * through reconnects (including while offline); rejects when the client
+   * through reconnects (including while offline or `waiting_for_server`); rejects when the client
    * is closed, or refused for good (`unauthorized`, `client_id_taken`).
    *
    * @example

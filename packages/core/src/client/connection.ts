@@ -159,13 +159,14 @@ export class Connection {
       this.handlers.onState('unauthorized', { code, message });
       return;
     }
-    this.scheduleReconnect({ code, message });
+    // A server of an older app version: retrying reaches a newer one once the deploy is done.
+    this.scheduleReconnect({ code, message }, code === 'server_outdated' ? 'waiting_for_server' : 'offline');
   }
 
-  private scheduleReconnect(error: { code: string; message: string }): void {
+  private scheduleReconnect(error: { code: string; message: string }, state: ConnectionState = 'offline'): void {
     clearTimeout(this.handshakeTimer);
     if (!this.running) return;
-    this.handlers.onState('offline', error);
+    this.handlers.onState(state, error);
     const delay = backoffDelay(this.attempt++, this.options);
     this.timer = setTimeout(() => {
       if (this.running) this.open();

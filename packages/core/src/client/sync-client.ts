@@ -9,7 +9,7 @@ import { Connection, type WebSocketConstructor } from './connection.js';
 import type { MutateApi, MutationHandle } from './mutation-handle.js';
 import { MutationPusher } from './mutation-pusher.js';
 import { PAGE_REQUEST_BATCH, PageFetcher, offlineError } from './page-fetcher.js';
-import type { ConnectionState, SyncStatus } from './sync-status.js';
+import type { AppVersions, ConnectionState, SyncStatus } from './sync-status.js';
 
 type SyncError = SyncStatus['lastError'];
 
@@ -46,15 +46,15 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   // status() returns the same object until something changes (React's
   // useSyncExternalStore relies on that).
   private current: SyncStatus;
-  // The app version this client runs (defineApp), sent in hello.
-  private readonly appVersion: number;
+  // This client's app version (defineApp, sent in hello) and the server's from its last welcome.
+  private appVersion: AppVersions;
 
   constructor(options: ClientOptions<R>, WebSocket: WebSocketConstructor, clientId: string) {
     this.docId = options.docId;
     this.partial = options.partial === true;
-    this.appVersion = appVersionOf(options.reducers);
+    this.appVersion = { client: appVersionOf(options.reducers), server: undefined };
     this.offlineByChoice = options.offline === true;
-    this.current = { connection: this.connection, pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice };
+    this.current = { connection: this.connection, pending: 0, lsn: 0, durableLsn: 0, lastError: undefined, offlineByChoice: this.offlineByChoice, appVersion: this.appVersion };
     this.engine = new Engine({
       reducers: options.reducers,
       clientId,
@@ -66,7 +66,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       ...(this.partial ? { fetchPages: (pgnos: number[]) => this.pageConnection().then((conn) => this.fetcher.fetch(pgnos, conn)) } : {}),
     });
     this.pusher = new MutationPusher({
-      connected: () => this.connection === 'connected',
+      connected: () => this.welcomed,
       sendable: () => this.engine.sendable(),
       send: (frame) => this.conn.send(frame),
       tooLarge: (error) => {
@@ -189,13 +189,15 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     // The new server may not have what the old one never made durable.
     this.engine.dropSpeculative().catch((error) => this.replicaFailed(error));
     const held = this.partial ? this.engine.heldPages().map((pgno) => ({ pgno })) : [];
-    return { type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: this.appVersion, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
+    return { type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion: this.appVersion.client, clientId: this.engine.clientId, lastLsn: this.stream.lastLsn, fromSeq: this.engine.lowestPendingSeq(), partial: this.partial, held };
   }
 
   private receive(message: ServerMessage): void {
     switch (message.type) {
       case 'welcome': {
-        this.connection = 'connected';
+        // A newer server: everything syncs as usual, but the user should reload.
+        this.connection = message.appVersion > this.appVersion.client ? 'update_required' : 'connected';
+        if (this.appVersion.server !== message.appVersion) this.appVersion = { ...this.appVersion, server: message.appVersion };
         this.lastError = undefined;
         this.conn.handshakeDone();
         this.connectionChanged();
@@ -266,7 +268,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   private connectionLost(state: ConnectionState, error: SyncError): void {
     if (state === 'connected') return;
     this.fetcher.failAll();
-    this.connection = state;
+    // Retrying after a server said it is older: still waiting for a server of this version.
+    this.connection = state === 'connecting' && this.connection === 'waiting_for_server' ? 'waiting_for_server' : state;
     if (error) this.lastError = error;
     this.connectionChanged();
     this.emit();
@@ -274,7 +277,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
 
   /** The cache dropped pages: the server need not send their changes. */
   private evicted(pgnos: number[]): void {
-    if (this.connection === 'connected') this.conn.send({ type: 'forget', pgnos: pgnos.map((pgno) => ({ pgno })) });
+    if (this.welcomed) this.conn.send({ type: 'forget', pgnos: pgnos.map((pgno) => ({ pgno })) });
   }
 
   /**
@@ -282,7 +285,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
    * opened once it is; none when offline (the read fails at once, it never hangs).
    */
   private async pageConnection(): Promise<Connection | undefined> {
-    while (this.connection !== 'connected') {
+    while (!this.welcomed) {
       if (this.closed || !(this.connection === 'connecting' || this.awaitingStart)) return undefined;
       await new Promise<void>((resolve) => {
         const wake = () => {
@@ -293,6 +296,11 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       });
     }
     return this.conn;
+  }
+
+  /** The server welcomed the current connection (`connected`, or `update_required`, which syncs alike). */
+  private get welcomed(): boolean {
+    return this.connection === 'connected' || this.connection === 'update_required';
   }
 
   private connectionChanged(): void {
@@ -308,6 +316,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       durableLsn: this.engine.durableLsn,
       lastError: plainError(error),
       offlineByChoice: this.offlineByChoice,
+      appVersion: this.appVersion,
     };
     const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
     if (!same) {
@@ -322,7 +331,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     let failure: Error | undefined;
     if (this.closed) failure = new QuireError('client_closed', 'the client was closed before it synced — create a new client');
     else if (this.connection === 'unauthorized') failure = new QuireError(this.lastError?.code ?? 'unauthorized', `the server refused this client for good: ${this.lastError?.message ?? 'unauthorized'}`);
-    const done = this.connection === 'connected' && this.stream.caughtUpAt(this.engine.lsn) && this.engine.pendingCount === 0;
+    const done = this.welcomed && this.stream.caughtUpAt(this.engine.lsn) && this.engine.pendingCount === 0;
     if (!failure && !done) return;
     for (const waiter of [...this.syncWaiters]) (failure ? waiter.reject(failure) : waiter.resolve());
     this.syncWaiters.clear();

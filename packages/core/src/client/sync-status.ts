@@ -2,9 +2,17 @@
 export type ConnectionState =
   | 'connecting'
   | 'connected'
-  /** The server runs a newer app version: calls still sync, but may be refused with `update_required`; ask the user to reload. */
+  /**
+   * Welcomed by a server of a newer app version: the client syncs as when
+   * `connected`, but calls of reducers the server no longer has are refused
+   * with `update_required`. Ask the user to reload the app.
+   */
   | 'update_required'
-  /** The server runs an older app version (a deploy is rolling out): changes stay queued until a server of this version answers. */
+  /**
+   * The server runs an older app version (a deploy is rolling out) and
+   * refused this client (`server_outdated`): changes stay queued and the
+   * client retries with backoff until a server of its version welcomes it.
+   */
   | 'waiting_for_server'
   | 'offline'
   | 'unauthorized'
@@ -31,4 +39,16 @@ export interface SyncStatus {
    * but with this false, since the client keeps trying to reconnect.
    */
   offlineByChoice: boolean;
+  /**
+   * The app versions (`defineApp`; 0 = unversioned): the one this client
+   * runs, and the server's from its last `welcome` (undefined before the
+   * first; a server that refused this client as too new is not counted).
+   */
+  appVersion: AppVersions;
+}
+
+/** This client's app version and the server's, as `status().appVersion` shows them. */
+export interface AppVersions {
+  readonly client: number;
+  readonly server: number | undefined;
 }

@@ -25,6 +25,8 @@ export interface Peer {
   readonly userId: string | undefined;
   /** The largest frame this peer's connection accepts from the client. */
   readonly maxMessageBytes: number;
+  /** The app version the client said hello with; its calls carry it (see app-versions.ts). */
+  readonly appVersion?: number;
   send(frame: ServerFrame): void;
   /** Sends an error frame; `fatal` closes the connection after it. */
   sendError(code: string, message: string, seq: number, fatal: boolean): void;
@@ -426,7 +428,7 @@ export class Coordinator {
         break;
       }
       this.seqs.queued(clientId, m.seq);
-      this.queue.push({ clientId, seq: m.seq, name: m.name, argsJson: m.args, userId: peer.userId });
+      this.queue.push({ clientId, seq: m.seq, name: m.name, argsJson: m.args, userId: peer.userId, appVersion: peer.appVersion });
     }
     this.kick();
     return held;

@@ -6,4 +6,6 @@ export interface QueuedMutation {
   name: string;
   argsJson: string;
   userId: string | undefined;
+  /** The app version of the client that sent it; undefined for the server's own (see app-versions.ts). */
+  appVersion?: number | undefined;
 }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import type { Reducers, Tx } from '@quire/core';
 import { CLIENTS_TABLE, errorCode, errorMessage, prepareCall, reducerTx } from '@quire/core/internal';
 import { MAX_REJECTION_CODE, MAX_REJECTION_MESSAGE, type RejectionRecord } from '../log/commit-log.js';
+import { updateRequired } from '../app-versions.js';
 import type { QueuedMutation } from './queued-mutation.js';
 import type { ServerTx } from './server-tx.js';
 
@@ -69,6 +70,9 @@ function lastSeqUpsert(db: Database.Database): Database.Statement {
 
 function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner): RejectionRecord | undefined {
   const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, ...rejectionOf(m.name, error) });
+  // A call from an older app version whose reducer is gone: the client must update, not just fix a name.
+  const outdated = updateRequired(reducers, m);
+  if (outdated) return reject(outdated);
   let call;
   try {
     call = prepareCall(reducers, m.name, m.argsJson);
