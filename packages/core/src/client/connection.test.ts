@@ -1,6 +1,7 @@
 import { createServer, type Socket } from 'node:net';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { afterEach, expect, test } from 'vitest';
+import { encodeMessage } from '../protocol/index.js';
 import { Connection } from './connection.js';
 import type { ConnectionState } from './sync-status.js';
 
@@ -59,5 +60,39 @@ test('a server that accepts and never answers is given up on after handshakeTime
     await expect.poll(() => sockets.size, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
   } finally {
     conn.stop('offline');
+  }
+});
+
+test('a fatal server_outdated reads waiting_for_server and retries with backoff (unlike unauthorized, which stops)', async () => {
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => server.once('listening', resolve));
+  const { port } = server.address() as { port: number };
+  let code = 'server_outdated';
+  let hellos = 0;
+  server.on('connection', (ws) => {
+    ws.on('message', () => {
+      hellos++;
+      ws.send(encodeMessage({ type: 'error', code, message: `refused: ${code}`, seq: 0, fatal: true }));
+      ws.close(4500, code);
+    });
+  });
+  const events: string[] = [];
+  const conn = new Connection(
+    { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never, minDelayMs: 1, maxDelayMs: 5 },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, appVersion: 2, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s, e) => events.push(e ? `${s}:${e.code}` : s) },
+  );
+  try {
+    conn.start();
+    await expect.poll(() => hellos, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
+    expect(events.slice(0, 4)).toEqual(['connecting', 'waiting_for_server:server_outdated', 'connecting', 'waiting_for_server:server_outdated']);
+
+    code = 'unauthorized';
+    await expect.poll(() => events[events.length - 1], { timeout: 5000 }).toBe('unauthorized:unauthorized');
+    const after = hellos;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hellos).toBe(after);
+  } finally {
+    conn.stop('offline');
+    await new Promise((resolve) => server.close(resolve));
   }
 });
