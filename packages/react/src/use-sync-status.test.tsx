@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
-import { createClient } from '@quire/core';
+import { createClient, defineApp } from '@quire/core';
 import { createSyncServer } from '@quire/server';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FakeClient } from '../test/fake-client.js';
@@ -61,6 +61,30 @@ describe('useSyncStatus', () => {
 
       expect(new Set(seen.map((s) => s.goOffline)).size).toBe(1);
       expect(new Set(seen.map((s) => s.goOnline)).size).toBe(1);
+    } finally {
+      cleanup();
+      await client.close();
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('shows update_required and both app versions when the server runs a newer app', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'quire-react-'));
+    const server = createSyncServer({ reducers: defineApp({ version: 2, reducers: todoReducers.definitions }), dataDir });
+    const { url } = await server.listen(0);
+    const client = createClient({ url, docId: 'versions', reducers: defineApp({ version: 1, reducers: todoReducers.definitions }), reconnect: { minDelayMs: 10, maxDelayMs: 100 } });
+    function Versions() {
+      const { connection, appVersion } = useSyncStatus();
+      return <p>{`${connection} client=${appVersion.client} server=${appVersion.server ?? '?'}`}</p>;
+    }
+    try {
+      render(
+        <QuireProvider client={client}>
+          <Versions />
+        </QuireProvider>,
+      );
+      await screen.findByText('update_required client=1 server=2');
     } finally {
       cleanup();
       await client.close();

@@ -12,9 +12,16 @@ export interface SyncStatusState extends SyncStatus {
 
 /**
  * The sync state of the client in context: `connection` (`connecting`,
- * `connected`, `offline`, `unauthorized` or `closed`), the number of `pending`
- * mutations, the `lsn` the replica shows, the `durableLsn` of its durable base and the `lastError`. Re-renders only
+ * `connected`, `update_required`, `waiting_for_server`, `offline`,
+ * `unauthorized` or `closed`), the number of `pending` mutations, the `lsn`
+ * the replica shows, the `durableLsn` of its durable base, the `lastError`
+ * and the `appVersion`s of this client and of the server. Re-renders only
  * when one of them changes; `goOffline` and `goOnline` keep their identity.
+ *
+ * `update_required`: the server runs a newer app version. The client syncs
+ * as usual, but calls of reducers the new version dropped are refused; ask
+ * the user to reload. `waiting_for_server`: the server runs an older
+ * version; changes are kept and sent once a server of this version answers.
  *
  * @example
  * const { connection, pending, goOffline, goOnline } = useSyncStatus();
