@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { MutationRejectedError, type QuireClient } from '@quire/core';
+import { MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
 import { EngineHost, connectClient } from '@quire/core/internal';
 import { type Harness, startHarness, waitForSettled } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
@@ -123,6 +123,34 @@ describe('the worker-hosted engine', () => {
     await tab.synced();
     expect(tab.status()).toMatchObject({ connection: 'connected', pending: 0 });
     expect(await titles(tab)).toEqual(['from the server', 'from the tab']);
+  });
+
+  test('app versions reach the tabs: waiting_for_server against an older server, update_required against a newer one', async () => {
+    /** A tab of an engine host running `reducers`, syncing with the server at `url`. */
+    const tabOf = <R extends Reducers>(reducers: R, url: string, docId: string): QuireClient<R> => {
+      const channel = new MessageChannel();
+      new EngineHost({ reducers }).serve(channel.port2);
+      const tab = connectClient({ url, docId, reducers }, channel.port1);
+      tabs.push(tab as unknown as QuireClient<TodoReducers>);
+      return tab;
+    };
+    // The harness's server runs the unversioned app (version 0): version 1 is newer.
+    const v1 = defineApp({ version: 1, reducers: todoReducers.definitions });
+    const waiting = tabOf(v1, h.url, `versions${++docs}`);
+    await waitFor(() => waiting.status().connection === 'waiting_for_server', 'the tab of a newer app to wait');
+    expect(waiting.status()).toMatchObject({ appVersion: { client: 1, server: undefined }, lastError: { code: 'server_outdated' } });
+
+    const v2 = await startHarness(defineApp({ version: 2, reducers: todoReducers.definitions }));
+    try {
+      const outdated = tabOf(v1, v2.url, `versions${++docs}`);
+      await waitFor(() => outdated.status().connection === 'update_required', 'the tab of an older app to be told to update');
+      expect(outdated.status()).toMatchObject({ appVersion: { client: 1, server: 2 } });
+      // It still syncs.
+      await outdated.mutate.init().server;
+    } finally {
+      await Promise.all(tabs.splice(0).map((t) => t.close()));
+      await v2.close();
+    }
   });
 
   test('the store is per document: a second document starts empty', async () => {
