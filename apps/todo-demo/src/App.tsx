@@ -10,13 +10,18 @@
  *                 + label, .todo-count strong, .filters a.selected,
  *                 .clear-completed, .main, .footer.
  * Connection      [data-testid="sync-status"] (role=status) with
- *                 data-state="connected|connecting|reconnecting|offline-by-choice|unauthorized|closed"
+ *                 data-state="connected|connecting|reconnecting|offline-by-choice|update_required|waiting_for_server|unauthorized|closed"
  *                 (what the user is told, see sync-state.ts), data-connection (the
- *                 client's own state: connecting|connected|offline|unauthorized|closed)
+ *                 client's own state: connecting|connected|update_required|waiting_for_server|offline|unauthorized|closed)
  *                 and data-lsn=<n> (the server version the replica is at);
  *                 the label is in [data-testid="sync-connection"];
  *                 [data-testid="sync-pending"] (data-pending=<n>) reads
  *                 "All changes saved" or "<n> change(s) not yet saved".
+ * App versions    [data-testid="update-banner"] (role=alert) "A new version is available
+ *                 — reload" with button [data-testid="update-reload"] while the server
+ *                 runs a newer app (connection update_required);
+ *                 [data-testid="update-waiting"] (role=status) while it runs an older
+ *                 one (waiting_for_server).
  * Offline switch  button [data-testid="sync-toggle"], text exactly
  *                 "Go offline" / "Go online" (what the user asked for).
  * SQL panel       [data-testid="sql-panel"], once the list has its table (before:
@@ -31,6 +36,7 @@
 import { SqlPanel } from './SqlPanel.js';
 import { SyncBar } from './SyncBar.js';
 import { TodoApp } from './TodoApp.js';
+import { UpdateBanner } from './UpdateBanner.js';
 import { useHasTodoTable } from './use-todos.js';
 
 /** The page: sync controls, the TodoMVC app and the live SQL panel. */
@@ -38,6 +44,7 @@ export function App({ listId }: { listId: string }) {
   const { hasTable } = useHasTodoTable();
   return (
     <>
+      <UpdateBanner />
       <SyncBar />
       <TodoApp />
       <footer className="info">

@@ -6,6 +6,19 @@ import { fileURLToPath } from 'node:url';
 
 /** apps/todo-demo, found from this file so the suite runs from any cwd. */
 export const DEMO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../../apps/todo-demo');
+const E2E_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const NEXT_VERSION_ENTRY = join(E2E_DIR, 'src', 'harness', 'next-version-demo.ts');
+
+export interface DemoServerOptions {
+  /** Where the lists are stored; a folder given here is kept by `stop()`. Default: a fresh temporary one, removed by `stop()`. */
+  dataDir?: string;
+  /** Default 0: a free port. */
+  port?: number;
+  /** Run the next app version of the demo (next-version-demo.ts), as a deploy of new code would. */
+  nextVersion?: boolean;
+  /** How long to wait for the server to listen. Default 30 s. */
+  timeoutMs?: number;
+}
 
 /** A running todo demo server (a child process) on its own temporary data folder. */
 export interface DemoServer {
@@ -14,7 +27,7 @@ export interface DemoServer {
   readonly port: number;
   /** Everything it printed so far, for failure messages. */
   output(): string;
-  /** Stops the server (SIGTERM, then SIGKILL) and removes its data folder. */
+  /** Stops the server (SIGTERM, then SIGKILL) and removes its data folder (unless the caller gave it). */
   stop(): Promise<void>;
 }
 
@@ -36,12 +49,17 @@ process.once('exit', () => {
 
 /**
  * Starts `pnpm -C apps/todo-demo start --port 0 --host 127.0.0.1 --data <tmp>`
- * and resolves with the URL it prints. The demo must be built first.
+ * (or, with `nextVersion`, next-version-demo.ts with the same flags) and
+ * resolves with the URL it prints. The demo must be built first.
  */
-export async function startDemoServer(timeoutMs = 30_000): Promise<DemoServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quire-e2e-'));
-  const args = ['-C', DEMO_DIR, '--silent', 'start', '--port', '0', '--host', '127.0.0.1', '--data', dataDir];
-  const child = spawn('pnpm', args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
+  const { timeoutMs = 30_000 } = options;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'quire-e2e-'));
+  const flags = ['--port', String(options.port ?? 0), '--host', '127.0.0.1', '--data', dataDir];
+  // The next version runs from TypeScript (tsx resolves from this package) over the built app and packages.
+  const child = options.nextVersion
+    ? spawn(process.execPath, ['--import', 'tsx', NEXT_VERSION_ENTRY, ...flags], { cwd: E2E_DIR, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('pnpm', ['-C', DEMO_DIR, '--silent', 'start', ...flags], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   live.add(child);
   let out = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
@@ -62,7 +80,7 @@ export async function startDemoServer(timeoutMs = 30_000): Promise<DemoServer> {
       // pnpm may exit before its node child; make sure the group is gone.
       killGroup(child, 'SIGKILL');
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
   const url = await new Promise<string>((resolveUrl, reject) => {

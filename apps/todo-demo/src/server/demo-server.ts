@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
-import { QuireError } from '@quire/core';
+import { QuireError, type Reducers } from '@quire/core';
 import { type Logger, createSyncServer } from '@quire/server';
 import { reducers } from '../reducers.js';
 import { staticFiles } from './static-files.js';
@@ -17,6 +17,8 @@ export interface DemoServerOptions {
   host?: string;
   /** The sync server's logger. Default: warnings and errors to stderr. */
   logger?: Logger;
+  /** The app the sync server runs. Default: the demo's (reducers.ts); tests pass a newer version of it. */
+  reducers?: Reducers;
 }
 
 export interface DemoServer {
@@ -54,7 +56,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     }
     serveStatic(req, res);
   });
-  const sync = createSyncServer({ reducers, dataDir: options.dataDir, path: SYNC_PATH, ...(options.logger ? { logger: options.logger } : {}) });
+  const sync = createSyncServer({ reducers: options.reducers ?? reducers, dataDir: options.dataDir, path: SYNC_PATH, ...(options.logger ? { logger: options.logger } : {}) });
   sync.attach(http);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
