@@ -17,6 +17,12 @@ describe('the sync bar', () => {
     expect(syncStateOf({ connection: 'connecting', offlineByChoice: false, lastError: error })).toBe('reconnecting');
   });
 
+  test('app versions: an outdated page and a page waiting for the server read as such, through retries too', () => {
+    expect(syncStateOf({ connection: 'update_required', offlineByChoice: false, lastError: undefined })).toBe('update_required');
+    expect(syncStateOf({ connection: 'waiting_for_server', offlineByChoice: false, lastError: { code: 'server_outdated', message: 'older server' } })).toBe('waiting_for_server');
+    expect(SYNC_STATE_LABELS.waiting_for_server).toBe('Waiting for the server to be updated');
+  });
+
   test('labels say what is going on in words', () => {
     expect(SYNC_STATE_LABELS['offline-by-choice']).toBe('Offline by choice');
     expect(SYNC_STATE_LABELS.reconnecting).toBe('Reconnecting: server unreachable');
