@@ -59,14 +59,17 @@ describe('hello with an app version', () => {
     ws.on('error', () => {});
     await new Promise((resolve) => ws.once('open', resolve));
     ws.send(encodeMessage({ type: 'hello', protocolVersion: PROTOCOL_VERSION, appVersion, clientId: `c${appVersion}`, lastLsn: 0, fromSeq: 0, partial: false, held: [] }));
-    const close = await Promise.race([
-      new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }))),
-      new Promise<undefined>((resolve) => {
-        const check = setInterval(() => {
-          if (messages.some((m) => m.type === 'snapshot' && m.done)) resolve(clearInterval(check));
-        }, 5);
-      }),
-    ]);
+    // Until the server closes the connection, or has brought the client up to date.
+    const close = await new Promise<{ code: number; reason: string } | undefined>((resolve) => {
+      const check = setInterval(() => {
+        if (messages.some((m) => m.type === 'snapshot' && m.done)) done(undefined);
+      }, 5);
+      const done = (result: { code: number; reason: string } | undefined) => {
+        clearInterval(check);
+        resolve(result);
+      };
+      ws.once('close', (code, reason) => done({ code, reason: reason.toString() }));
+    });
     ws.terminate();
     return { messages, close };
   }
