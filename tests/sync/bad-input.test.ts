@@ -82,8 +82,8 @@ describe('bad input: a clear error, nothing written, other clients unaffected', 
     });
 
     test('a hello header followed by garbage: malformed_frame', async () => {
-      // hello (tag 1, version 2), protocolVersion 1, then a clientId whose length claims far more bytes than the frame has.
-      await expectFatal('malformed_frame', (s) => s.sendBytes(Uint8Array.from([0x01, 0x02, 0x01, 0xff, 0xff, 0xff, 0x7f, 0x61])));
+      // hello (tag 1, version 3), protocolVersion 1, appVersion 0, then a clientId whose length claims far more bytes than the frame has.
+      await expectFatal('malformed_frame', (s) => s.sendBytes(Uint8Array.from([0x01, 0x03, 0x01, 0x00, 0xff, 0xff, 0xff, 0x7f, 0x61])));
     });
 
     test('a truncated hello: malformed_frame', async () => {
