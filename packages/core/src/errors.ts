@@ -61,6 +61,7 @@ export const QUIRE_ERROR_CODES = [
   'no_indexeddb',
   // browser
   'engine_restarted',
+  'engine_superseded',
   'no_worker',
   'not_open',
   'not_supported',

@@ -4,6 +4,7 @@ import { QuireError } from '../errors.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
 import type { ReplicaStore } from '../store/replica-store.js';
+import { type EngineLock, takeEngineLock } from './engine-lock.js';
 import { type HostMessage, type PortLike, type TabMessage, toWireError } from './rpc.js';
 
 export interface EngineHostOptions<R extends Reducers> {
@@ -21,6 +22,8 @@ export interface EngineHostOptions<R extends Reducers> {
 interface HostedDoc {
   client: Promise<QuireClient<Reducers>>;
   tabs: Set<TabSession>;
+  /** Held from before the store opens until the client is closed (see takeEngineLock). */
+  lock: Promise<EngineLock>;
 }
 
 /**
@@ -41,7 +44,10 @@ export class EngineHost {
     let doc = this.docs.get(open.docId);
     if (!doc) {
       const storeFor = this.options.store ?? ((docId: string) => IndexedDbStore.open(docId));
-      const client = storeFor(open.docId).then((store) =>
+      let hosted: HostedDoc | undefined;
+      // No other engine of this profile (another build's worker) may run the document meanwhile.
+      const lock = takeEngineLock(open.docId, () => this.stepDown(open.docId, hosted!));
+      const client = lock.then(() => storeFor(open.docId)).then((store) =>
         createClient({
           url: open.url,
           docId: open.docId,
@@ -55,7 +61,7 @@ export class EngineHost {
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),
       );
-      doc = { client, tabs: new Set() };
+      doc = hosted = { client, tabs: new Set(), lock };
       this.docs.set(open.docId, doc);
     }
     doc.tabs.add(tab);
@@ -68,7 +74,26 @@ export class EngineHost {
     // The last tab left: close the engine so its socket and memory go; the
     // next tab restores it from the store.
     this.docs.delete(docId);
-    void doc.client.then((client) => client.close()).catch(() => {});
+    void doc.client
+      .then((client) => client.close())
+      .catch(() => {})
+      .finally(() => void doc.lock.then((lock) => lock.release(), () => {}));
+  }
+
+  /**
+   * Another engine of this browser profile (a worker of another build of the
+   * app) opened the document: this one stops, its tabs are told to reload,
+   * and its client closes, leaving its pending calls in the store for the new one.
+   */
+  private async stepDown(docId: string, doc: HostedDoc): Promise<void> {
+    if (this.docs.get(docId) === doc) this.docs.delete(docId);
+    const error = new QuireError(
+      'engine_superseded',
+      `document "${docId}" was opened by another version of this app in another tab of this browser, which syncs it from now on — reload this tab`,
+    );
+    for (const tab of doc.tabs) tab.superseded(error);
+    doc.tabs.clear();
+    await doc.client.then((client) => client.close(), () => {});
   }
 }
 
@@ -182,6 +207,12 @@ class TabSession {
       ({ lsn }) => this.post({ t: 'server', id, lsn }),
       (error) => this.post({ t: 'server', id, error: toWireError(error) }),
     );
+  }
+
+  /** The engine of this tab's document stepped down: every call of the tab fails from now on. */
+  superseded(error: QuireError): void {
+    this.post({ t: 'fatal', error: toWireError(error) });
+    this.close();
   }
 
   private close(): void {
