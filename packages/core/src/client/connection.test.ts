@@ -63,11 +63,11 @@ test('a server that accepts and never answers is given up on after handshakeTime
   }
 });
 
-test('a fatal server_outdated reads waiting_for_server and retries with backoff (unlike unauthorized, which stops)', async () => {
+test.each(['server_outdated', 'schema_too_new'])('a fatal %s reads waiting_for_server and retries with backoff (unlike unauthorized, which stops)', async (refusal) => {
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' });
   await new Promise((resolve) => server.once('listening', resolve));
   const { port } = server.address() as { port: number };
-  let code = 'server_outdated';
+  let code = refusal;
   let hellos = 0;
   server.on('connection', (ws) => {
     ws.on('message', () => {
@@ -84,7 +84,7 @@ test('a fatal server_outdated reads waiting_for_server and retries with backoff 
   try {
     conn.start();
     await expect.poll(() => hellos, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
-    expect(events.slice(0, 4)).toEqual(['connecting', 'waiting_for_server:server_outdated', 'connecting', 'waiting_for_server:server_outdated']);
+    expect(events.slice(0, 4)).toEqual(['connecting', `waiting_for_server:${refusal}`, 'connecting', `waiting_for_server:${refusal}`]);
 
     code = 'unauthorized';
     await expect.poll(() => events[events.length - 1], { timeout: 5000 }).toBe('unauthorized:unauthorized');

@@ -159,8 +159,10 @@ export class Connection {
       this.handlers.onState('unauthorized', { code, message });
       return;
     }
-    // A server of an older app version: retrying reaches a newer one once the deploy is done.
-    this.scheduleReconnect({ code, message }, code === 'server_outdated' ? 'waiting_for_server' : 'offline');
+    // A server older than this client (server_outdated) or than the document (schema_too_new):
+    // retrying reaches a newer one once the deploy is done.
+    const olderServer = code === 'server_outdated' || code === 'schema_too_new';
+    this.scheduleReconnect({ code, message }, olderServer ? 'waiting_for_server' : 'offline');
   }
 
   private scheduleReconnect(error: { code: string; message: string }, state: ConnectionState = 'offline'): void {

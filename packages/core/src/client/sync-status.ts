@@ -10,8 +10,9 @@ export type ConnectionState =
   | 'update_required'
   /**
    * The server runs an older app version (a deploy is rolling out) and
-   * refused this client (`server_outdated`): changes stay queued and the
-   * client retries with backoff until a server of its version welcomes it.
+   * refused this client (`server_outdated`), or cannot open a document a
+   * newer version migrated (`schema_too_new`): changes stay queued and the
+   * client retries with backoff until a newer server welcomes it.
    */
   | 'waiting_for_server'
   | 'offline'
