@@ -103,7 +103,7 @@ export interface EpisodeEnv {
 // Page request ids the generators never make, for barriers.
 const BARRIER_ID = 2 ** 52;
 /** The server's close code for each fatal error code (packages/server/src/session.ts). */
-const CLOSE_CODES: Record<string, number> = { unauthorized: 4401, server_error: 4500, too_many_connections: 4429, slow_consumer: 4429 };
+const CLOSE_CODES: Record<string, number> = { unauthorized: 4401, server_error: 4500, server_outdated: 4500, too_many_connections: 4429, slow_consumer: 4429 };
 
 /**
  * Runs one episode on a fresh connection and checks, frame by frame, that

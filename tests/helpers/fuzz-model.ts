@@ -1,4 +1,6 @@
 import { ProtocolError } from '@quire/core';
+import { appVersionOf } from '@quire/core/internal';
+import { fuzzReducers } from './fuzz-reducers.js';
 import { PROTOCOL_VERSION, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
@@ -128,6 +130,8 @@ export class SessionModel {
       if (this.clientId !== undefined) return { kind: 'fatal', code: 'unexpected_message' };
       if (message.protocolVersion !== PROTOCOL_VERSION) return { kind: 'fatal', code: 'unsupported_version' };
       if (!isValidClientId(message.clientId)) return { kind: 'fatal', code: 'invalid_client_id' };
+      // The fuzzed server's reducers come from defineReducers: app version 0.
+      if (message.appVersion > appVersionOf(fuzzReducers)) return { kind: 'fatal', code: 'server_outdated' };
       this.clientId = message.clientId;
       this.seqs.hello(message.clientId, message.fromSeq);
       return { kind: 'hello', clientId: message.clientId };
