@@ -7,6 +7,7 @@ export { prepareCall, errorCode, errorMessage } from './reducers/invoke-reducer.
 export type { PreparedCall } from './reducers/invoke-reducer.js';
 export { CLIENTS_TABLE, CLIENTS_TABLE_DDL, PARITY_PRAGMAS, SCHEMA_TABLE, assertReducerSql } from './reducers/sql-dialect.js';
 export { appVersionOf, migrationsOf } from './reducers/define-app.js';
+export { assertReducersOption } from './reducers/define-reducers.js';
 export { CallTx, reducerTx } from './reducers/reducer-tx.js';
 export { bareParamName, isNamedParams, normalizeParam } from './reducers/sql-params.js';
 export { PAGE_SIZE } from './page/page.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { afterEach, expect, test } from 'vitest';
-import { createClient, defineReducers } from '@quire/core';
+import { createClient, defineApp, defineReducers } from '@quire/core';
 import { createSyncServer, type SyncServer } from './sync-server.js';
 import { LEVEL, memoryLogger } from '../test/memory-logger.js';
 
@@ -87,5 +87,27 @@ test('/healthz answers 200 with the open documents and connections', async () =>
     expect(server!.health()).toEqual({ ok: true, documents: 1, connections: 1 });
   } finally {
     await alice.close();
+  }
+});
+
+test('createSyncServer refuses an app passed under another name with reducers_not_found', () => {
+  expect(() => createSyncServer({ app: defineReducers({}), dataDir: '/nonexistent' } as never)).toThrow(
+    expect.objectContaining({ code: 'reducers_not_found', message: expect.stringMatching(/createSyncServer needs the app as `reducers`.*options given: app, dataDir/) }),
+  );
+});
+
+test('a migration step that fails on an empty database is logged when the server starts, and the server still starts', async () => {
+  const memory = memoryLogger();
+  const app = defineApp({ version: 1, migrations: ['CREATE TABLE t (x)', 'ALTER TABLE missing ADD COLUMN y'], reducers: {} });
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-rehearse-'));
+  const server = createSyncServer({ reducers: app, dataDir, logger: memory.logger });
+  try {
+    const line = memory.lines.find((l) => l.msg.startsWith("the app's migrations fail on a new, empty document"));
+    expect(line).toMatchObject({ level: LEVEL.error, code: 'migration_failed' });
+    expect(line!.msg).toMatch(/migration 2 of 2 failed .*no such table: missing/);
+    await server.listen(0);
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

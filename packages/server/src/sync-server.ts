@@ -3,7 +3,8 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
-import { appVersionOf, encodeArgs, type PageImage } from '@quire/core/internal';
+import { appVersionOf, assertReducersOption, encodeArgs, migrationsOf, type PageImage } from '@quire/core/internal';
+import { rehearseMigrations } from './coordinator/run-migrations.js';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
@@ -161,9 +162,13 @@ export const HEALTH_PATH = '/healthz';
  * const { url } = await server.listen(8787);
  */
 export function createSyncServer<R extends Reducers>(options: SyncServerOptions<R>): SyncServer<R> {
+  assertReducersOption(options, 'createSyncServer');
   const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024;
   const limits = resolveLimits(options.limits);
   const logger = options.logger ?? defaultLogger();
+  // A step that fails on an empty database fails for every new document: say so now, not at a client's first open.
+  const rehearsal = rehearseMigrations(migrationsOf(options.reducers));
+  if (rehearsal) logger.error({ code: rehearsal.code, err: rehearsal }, `the app's migrations fail on a new, empty document: ${rehearsal.message}`);
   const reducerTime = { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs };
   if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
   const s3 = options.s3 && new S3Store(options.s3);

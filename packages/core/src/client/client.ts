@@ -2,7 +2,7 @@ import type { QueryStats } from '../engine/engine.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
 import { ID_RULE, isValidClientId, isValidDocId } from '../protocol/index.js';
-import type { Reducers } from '../reducers/define-reducers.js';
+import { type Reducers, assertReducersOption } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
 import type { ReplicaStore } from '../store/replica-store.js';
@@ -122,6 +122,7 @@ export interface QuireClient<R extends Reducers> {
  * const rows = await client.query('SELECT title FROM todos');
  */
 export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
+  assertReducersOption(options, 'createClient');
   if (!isValidDocId(options.docId)) {
     throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
   }

@@ -2,6 +2,7 @@ import { QuireError } from '../errors.js';
 import type { PageImage } from '../page/page.js';
 import { encodeArgs } from '../reducers/args-codec.js';
 import type { Reducers } from '../reducers/define-reducers.js';
+import { migrationsOf } from '../reducers/define-app.js';
 import { type PreparedCall, prepareCall } from '../reducers/invoke-reducer.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import { PageFault, type ReplicaDb } from '../replica/replica-db.js';
@@ -13,6 +14,7 @@ import { PendingQueue, type PendingMutation, type Rejected } from './pending-que
 import { newReadHistory } from './prefetch.js';
 import { type BaseUpdate, addLayer, moveBase, readLastSeq } from './rebase.js';
 import { type Deferred, Replay } from './replay.js';
+import { previewSchema } from './schema-preview.js';
 import { SeqLedger } from './seq-ledger.js';
 import { SerialReplica } from './serial-replica.js';
 import { type ErrorListener, type QueryListener, Subscriptions } from './subscriptions.js';
@@ -101,6 +103,7 @@ export class Engine {
     this.pageSupply = new PageSupply(options, this.store);
     this.replica = new SerialReplica(new ReplicaPages(options.cacheSize), async (db) => {
       if (this.store.persistent) await this.restore(db);
+      else previewSchema(db, migrationsOf(options.reducers));
     });
   }
 
@@ -383,6 +386,7 @@ export class Engine {
     if (!this.store.persistent) {
       // The store could not load: run in memory.
       this.seqs.keepInMemory();
+      previewSchema(db, migrationsOf(this.options.reducers));
       return;
     }
     if (stored) {
@@ -401,6 +405,8 @@ export class Engine {
       }
       this.seqs.settle(stored.lastSeq);
     }
+    // Before the stored calls replay: they need the tables.
+    previewSchema(db, migrationsOf(this.options.reducers));
     this.repair(db);
     this.seqs.resume(Math.max(0, ...(stored?.pending.map((m) => m.seq) ?? [])));
     this.emitState();

@@ -1,4 +1,5 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { QuireError } from '../errors.js';
 import type { ReducerContext, Tx } from './tx.js';
 
 /**
@@ -62,6 +63,23 @@ export function defineReducers<const D extends Record<string, AnyReducerDefiniti
     if (!ok) throw new TypeError(`reducer "${name}" must be a function or validated(schema, fn) — got ${typeof def}`);
   }
   return { definitions };
+}
+
+/**
+ * Throws `reducers_not_found` unless `options.reducers` is what defineApp or
+ * defineReducers made: JavaScript callers and `.ts` files loaded without a
+ * type check get a reason, not a TypeError deep inside.
+ */
+export function assertReducersOption(options: object, where: string): void {
+  const reducers = (options as { reducers?: unknown }).reducers;
+  const definitions = (reducers as { definitions?: unknown } | null | undefined)?.definitions;
+  if (typeof definitions === 'object' && definitions !== null) return;
+  const given = Object.keys(options).filter((key) => key !== 'reducers');
+  const got =
+    reducers === undefined
+      ? `no \`reducers\`${given.length > 0 ? ` (options given: ${given.join(', ')})` : ''}`
+      : `a \`reducers\` that is ${Array.isArray(reducers) ? 'an array' : typeof reducers === 'object' && reducers !== null ? 'a plain object' : typeof reducers}`;
+  throw new QuireError('reducers_not_found', `${where} needs the app as \`reducers\`: the result of defineApp({ version, migrations, reducers }) or defineReducers({...}) — got ${got}`);
 }
 
 /**

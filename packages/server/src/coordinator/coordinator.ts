@@ -15,7 +15,7 @@ import { RecentCommits } from './recent-commits.js';
 import { ReducerTimeLimit, type ReducerTimeLimitOptions } from './reducer-time-limit.js';
 import { RejectionIndex } from './rejection-index.js';
 import { type BatchResult, runBatch } from './run-batch.js';
-import { MigrationError, runMigrations, schemaVersionOf } from './run-migrations.js';
+import { MigrationError, editedSteps, runMigrations, schemaVersionOf } from './run-migrations.js';
 import { restoreVolume, volumeState } from './volume-restore.js';
 import { ServerTx } from './server-tx.js';
 
@@ -196,6 +196,15 @@ export class Coordinator {
           'schema_too_new',
           `document "${options.docId}" is at schema version ${schemaVersion}, but this server's app (version ${appVersionOf(options.reducers)}) declares ${known} migration(s): a newer version of the app migrated it — this server does not open it; run the newer version of the server (clients retry until one answers)`,
         );
+      }
+      if (!options.skipMigrations) {
+        const edited = editedSteps(volume.db, migrationsOf(options.reducers));
+        if (edited.length > 0) {
+          options.logger.warn(
+            { steps: edited },
+            `migration ${edited.join(', ')} of the app differs from the one document "${options.docId}" ran — a deployed step must never change (documents that ran the old text keep its schema); restore the old text and add a new step at the end`,
+          );
+        }
       }
       const checkpoint = summary.checkpoint;
       const rejections = RejectionIndex.restore(

@@ -78,6 +78,24 @@ function digests(): Record<string, string> {
 }
 
 describe('migrations at open', () => {
+  test('a deployed SQL step that was edited since a document ran it is logged as a warning, naming the step; function steps are not compared', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'quire-migrations-'));
+    await (await open(app(V2))).close();
+    const edited: Migration[] = [V1[0]!, (tx) => void tx.exec("INSERT INTO notes (title) VALUES ('hello')"), 'ALTER TABLE notes ADD COLUMN done_at TEXT'];
+    const memory = memoryLogger();
+    const c = await open(app(edited, 3), memory.logger);
+    try {
+      const warning = memory.lines.find((l) => l.level === LEVEL.warn && /differs from the one/.test(l.msg));
+      expect(warning).toMatchObject({ steps: [3] });
+      expect(warning!.msg).toMatch(/^migration 3 of the app differs from the one document "doc" ran — a deployed step must never change/);
+    } finally {
+      await c.close();
+    }
+    const quiet = memoryLogger();
+    await (await open(app(V2), quiet.logger)).close();
+    expect(quiet.lines.filter((l) => l.level >= LEVEL.warn)).toEqual([]);
+  });
+
   test('a new document runs SQL and function steps, with their __quire_schema rows, as LSN 1 in the log', async () => {
     dir = mkdtempSync(join(tmpdir(), 'quire-migrate-'));
     const c = await open(app(V1));

@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
+import DatabaseConstructor from 'better-sqlite3';
 import type Database from 'better-sqlite3';
 import { type Migration, QuireError } from '@quire/core';
-import { CallTx, SCHEMA_TABLE, errorMessage, reducerTx } from '@quire/core/internal';
-import type { ServerTx } from './server-tx.js';
+import { CallTx, PARITY_PRAGMAS, SCHEMA_TABLE, errorMessage, reducerTx } from '@quire/core/internal';
+import { ServerTx } from './server-tx.js';
 
 /**
  * A step that would end the transaction the steps run in: its effects
@@ -13,11 +15,49 @@ import type { ServerTx } from './server-tx.js';
 const TRANSACTION_CONTROL = /(?:^|;)\s*(BEGIN|COMMIT|ROLLBACK(?!\s+(?:TRANSACTION\s+)?TO\b))\b/i;
 const LITERALS_AND_COMMENTS = /'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]|--[^\n]*|\/\*[\s\S]*?(?:\*\/|$)/g;
 
+/** What identifies a SQL step's text (a function step has none: its source changes with every build tool). */
+function stepHash(step: Migration): string | null {
+  return typeof step === 'string' ? createHash('sha256').update(step).digest('hex') : null;
+}
+
+/**
+ * The steps the document ran whose SQL is not the app's any more: a
+ * deployed step was edited, and documents that ran the old text differ
+ * from those that will run the new one.
+ */
+export function editedSteps(db: Database.Database, migrations: readonly Migration[]): number[] {
+  const table = db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE);
+  if (!table) return [];
+  const ran = db.prepare(`SELECT version, sql_sha256 AS hash FROM ${SCHEMA_TABLE} WHERE version <= ? ORDER BY version`).all(migrations.length) as Array<{ version: number; hash: string | null }>;
+  return ran.filter(({ version, hash }) => hash !== stepHash(migrations[version - 1]!)).map(({ version }) => version);
+}
+
 /** A document's schema version: the highest step in `__quire_schema`, 0 without the table. */
 export function schemaVersionOf(db: Database.Database): number {
   const table = db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE);
   if (!table) return 0;
   return (db.prepare(`SELECT max(version) FROM ${SCHEMA_TABLE}`).pluck().get() as number | null) ?? 0;
+}
+
+/**
+ * Runs every step on an empty in-memory database, as for a new document:
+ * a step that fails there fails for every new document. Returns that
+ * failure (the server logs it at start, rather than at a client's first
+ * open), or undefined.
+ */
+export function rehearseMigrations(migrations: readonly Migration[]): MigrationError | QuireError | undefined {
+  if (migrations.length === 0) return undefined;
+  const db = new DatabaseConstructor(':memory:');
+  try {
+    for (const pragma of PARITY_PRAGMAS) db.exec(`PRAGMA ${pragma}`);
+    runMigrations(db, new ServerTx(db), migrations, 0, 1, '(new)');
+    return undefined;
+  } catch (error) {
+    if (error instanceof QuireError) return error;
+    throw error;
+  } finally {
+    db.close();
+  }
 }
 
 /** A migration step threw: nothing of the migration was applied. */
@@ -47,13 +87,13 @@ export function runMigrations(db: Database.Database, serverTx: ServerTx, migrati
   let step = from;
   db.exec('BEGIN IMMEDIATE');
   try {
-    db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_lsn INTEGER NOT NULL)`);
-    const record = db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_lsn) VALUES (?, ?)`);
+    db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_lsn INTEGER NOT NULL, sql_sha256 TEXT)`);
+    const record = db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_lsn, sql_sha256) VALUES (?, ?, ?)`);
     for (step = from + 1; step <= migrations.length; step++) {
       runStep(db, serverTx, migrations[step - 1]!, step);
       // Run outside the transaction, the next statements would each commit on their own.
       if (!db.inTransaction) throw new Error('the transaction ended');
-      record.run(step, lsn);
+      record.run(step, lsn, stepHash(migrations[step - 1]!));
     }
     db.exec('COMMIT');
   } catch (error) {
