@@ -6,7 +6,9 @@ import { createLogger } from '../logger.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { QuireError } from '@quire/core';
+import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
+import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
 import { inspect } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
@@ -55,7 +57,7 @@ migrate  runs the app's migrations each document lacks (as the server does when
 
 const OPTIONS = {
   reducers: { type: 'string', short: 'r' },
-  data: { type: 'string', short: 'd', default: './data' },
+  data: { type: 'string', short: 'd' },
   port: { type: 'string', short: 'p', default: '8787' },
   host: { type: 'string', default: '127.0.0.1' },
   'log-level': { type: 'string', default: 'info' },
@@ -97,7 +99,11 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     return 0;
   }
   if (positionals[0] === 'inspect' || positionals[0] === 'compact') return maintain(positionals[0], positionals.slice(1), values['retain-commits']);
-  if (positionals[0] === 'migrate') return runMigrate(positionals.slice(1), values.reducers);
+  if (positionals[0] === 'migrate') {
+    const s3 = s3Options(values);
+    if (typeof s3 === 'string') return usageError(s3);
+    return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
+  }
   if (positionals[0] !== 'serve' || positionals.length > 1) {
     return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
@@ -111,17 +117,8 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stderr.write(`quire: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"\n`);
     return 2;
   }
-  if (!values['s3-bucket'] && (values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined)) {
-    return usageError('--s3-endpoint and --s3-prefix need --s3-bucket');
-  }
-  const s3: S3LogOptions | undefined = values['s3-bucket']
-    ? {
-        bucket: values['s3-bucket'],
-        ...(values['s3-prefix'] !== undefined ? { prefix: values['s3-prefix'] } : {}),
-        // Self-hosted stores (RGW, MinIO) mostly serve path-style URLs only.
-        ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
-      }
-    : undefined;
+  const s3 = s3Options(values);
+  if (typeof s3 === 'string') return usageError(s3);
   const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
   if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
   if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
@@ -135,7 +132,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
       }
     : undefined;
   const logger = options.logger ?? createLogger({ level: values['log-level'], ...(values['log-json'] ? { json: true } : {}) });
-  const dataDir = resolve(values.data);
+  const dataDir = resolve(values.data ?? './data');
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
   logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
@@ -180,9 +177,12 @@ async function maintain(command: 'inspect' | 'compact', args: string[], retain: 
 }
 
 /** `quire migrate`: exit 0, 1 when a document failed or was skipped, 2 on bad arguments, 130 when stopped by Ctrl-C. */
-async function runMigrate(args: string[], reducersFile: string | undefined): Promise<number> {
-  const [dataDir, docId, ...rest] = args;
-  if (!dataDir || rest.length > 0) return usageError('quire migrate takes --reducers <file> <dataDir> [docId]');
+async function runMigrate(args: string[], reducersFile: string | undefined, s3: S3LogOptions | undefined, cacheDir: string | undefined): Promise<number> {
+  // With a bucket the documents are in the bucket: no data directory to name, and --data is only the cache.
+  const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
+  if (s3 && args.length > 1) return usageError('quire migrate --s3-bucket <name> takes at most a [docId]');
+  if ((!s3 && !dataDir) || rest.length > 0) return usageError('quire migrate takes --reducers <file> <dataDir> [docId], or --reducers <file> --s3-bucket <name> [docId]');
+  if (!s3 && cacheDir !== undefined) return usageError('quire migrate takes --data only with --s3-bucket (the cache of the documents\' databases); name the data directory as <dataDir>');
   if (!reducersFile) return usageError('quire migrate needs --reducers <file>: the app whose migrations to run');
   const stop = new AbortController();
   const interrupt = () => {
@@ -193,7 +193,8 @@ async function runMigrate(args: string[], reducersFile: string | undefined): Pro
   process.once('SIGINT', interrupt);
   try {
     const reducers = await loadReducers(reducersFile);
-    const code = await migrate(resolve(dataDir), docId, reducers, { write: (line) => void process.stdout.write(`${line}\n`), progress: process.stderr, signal: stop.signal });
+    const source = s3 ? new BucketSource({ s3, docId, cacheDir: cacheDir && resolve(cacheDir) }) : new DataDirectorySource(resolve(dataDir!), docId);
+    const code = await migrate(source, reducers, { write: (line) => void process.stdout.write(`${line}\n`), progress: process.stderr, signal: stop.signal });
     return stop.signal.aborted ? 130 : code;
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;
@@ -202,6 +203,17 @@ async function runMigrate(args: string[], reducersFile: string | undefined): Pro
   } finally {
     process.off('SIGINT', interrupt);
   }
+}
+
+/** The bucket from the --s3-* flags (undefined: files), or what is wrong with them. */
+function s3Options(values: { 's3-bucket'?: string | undefined; 's3-endpoint'?: string | undefined; 's3-prefix'?: string | undefined }): S3LogOptions | undefined | string {
+  if (!values['s3-bucket']) return values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined ? '--s3-endpoint and --s3-prefix need --s3-bucket' : undefined;
+  return {
+    bucket: values['s3-bucket'],
+    ...(values['s3-prefix'] !== undefined ? { prefix: values['s3-prefix'] } : {}),
+    // Self-hosted stores (RGW, MinIO) mostly serve path-style URLs only.
+    ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
+  };
 }
 
 function usageError(message: string): number {

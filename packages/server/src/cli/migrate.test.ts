@@ -6,6 +6,7 @@ import { type Migration, type Tx, defineApp } from '@quire/core';
 import { createSyncServer } from '../sync-server.js';
 import { silentLogger } from '../../test/memory-logger.js';
 import { main } from './main.js';
+import { DataDirectorySource } from './data-directory-source.js';
 import { migrate } from './migrate.js';
 import { Progress } from './progress.js';
 
@@ -41,7 +42,7 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   try {
     await running.snapshot('b');
     const first = output();
-    expect(await migrate(dataDir, undefined, app(V2), first.out)).toBe(1);
+    expect(await migrate(new DataDirectorySource(dataDir, undefined), app(V2), first.out)).toBe(1);
     expect(first.lines.slice(0, 5)).toEqual([
       `schema version 2 (app version 2): 4 document(s) in ${dataDir}`,
       '  migrated         2',
@@ -59,11 +60,11 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   // A step that throws: reported with its step, the document left at its version.
   const broken = app([...V2, 'INSERT INTO nowhere VALUES (1)']);
   const second = output();
-  expect(await migrate(dataDir, 'a', broken, second.out)).toBe(1);
+  expect(await migrate(new DataDirectorySource(dataDir, 'a'), broken, second.out)).toBe(1);
   expect(second.lines).toContainEqual(expect.stringMatching(/^ {4}a: migration 3 of 3 failed on document "a": no such table: nowhere — /));
 
   const third = output();
-  expect(await migrate(dataDir, 'a', app(V2), third.out)).toBe(0);
+  expect(await migrate(new DataDirectorySource(dataDir, 'a'), app(V2), third.out)).toBe(0);
   expect(third.lines).toContain('  already current  1');
 });
 

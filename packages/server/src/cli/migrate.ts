@@ -1,9 +1,7 @@
 import type { QuireError, Reducers } from '@quire/core';
 import { appVersionOf, migrationsOf } from '@quire/core/internal';
 import { pino } from 'pino';
-import { Coordinator } from '../coordinator/coordinator.js';
-import { FileCommitLog } from '../log/file-commit-log.js';
-import { documentFolders } from './document-folders.js';
+import type { DocumentSource, OpenedDocument } from './document-source.js';
 import { Progress, type ProgressOutput } from './progress.js';
 
 export interface MigrateOutput {
@@ -23,46 +21,56 @@ interface Tally {
 }
 
 /**
- * `quire migrate --reducers app.ts <dataDir> [docId]`: opens each document
- * with the app as the server would, which runs the migrations it lacks as
- * one commit (see `Coordinator.open`), waits until that is durable, and
- * closes it. A document a running server holds is skipped (its lock); one
- * a newer app migrated fails with `schema_too_new`. Stopped at any point,
- * it can simply be run again: a document's version rows commit with its
- * migration, so each document migrates once. Exit code 1 when a document
- * failed or was skipped.
+ * `quire migrate --reducers app.ts <dataDir> [docId]` (or `--s3-bucket …`):
+ * opens each document of `source` with the app as the server would, which
+ * runs the migrations it lacks as one commit (see `Coordinator.open`), waits
+ * until that is durable, and closes it. A document a running server holds
+ * is skipped (its lock, or its lease in a bucket); one a newer app migrated
+ * fails with `schema_too_new`. Stopped at any point, it can simply be run
+ * again: a document's version rows commit with its migration, so each
+ * document migrates once. Exit code 1 when a document failed or was skipped.
  */
-export async function migrate(dataDir: string, docId: string | undefined, reducers: Reducers, output: MigrateOutput): Promise<number> {
-  const folders = documentFolders(dataDir, docId);
+export async function migrate(source: DocumentSource, reducers: Reducers, output: MigrateOutput): Promise<number> {
+  try {
+    return await migrateAll(source, reducers, output);
+  } finally {
+    await source.close();
+  }
+}
+
+async function migrateAll(source: DocumentSource, reducers: Reducers, output: MigrateOutput): Promise<number> {
+  const docIds = await source.list();
   const target = migrationsOf(reducers).length;
   const tally: Tally = { migrated: 0, current: 0, failed: [], skipped: [] };
-  const progress = new Progress(output.progress, folders.length);
+  const progress = new Progress(output.progress, docIds.length);
   const logger = pino({ enabled: false });
   let visited = 0;
-  for (const { docId: id, dir } of folders) {
+  for (const id of docIds) {
     if (output.signal?.aborted) break;
     visited++;
-    let coordinator: Coordinator | undefined;
+    let opened: OpenedDocument | undefined;
     try {
-      coordinator = await Coordinator.open({ docId: id, dir, reducers, log: new FileCommitLog(dir), logger });
-      if (coordinator.migrationFailure) {
-        tally.failed.push({ docId: id, reason: coordinator.migrationFailure.message });
-        progress.note(`${id}: ${coordinator.migrationFailure.message}`);
-      } else if (coordinator.migrated) tally.migrated++;
+      opened = await source.open(id, reducers, logger);
+      if (opened.kind === 'held') {
+        tally.skipped.push({ docId: id, reason: opened.reason });
+        progress.note(`${id}: skipped — ${opened.reason}`);
+      } else if (opened.coordinator.migrationFailure) {
+        tally.failed.push({ docId: id, reason: opened.coordinator.migrationFailure.message });
+        progress.note(`${id}: ${opened.coordinator.migrationFailure.message}`);
+      } else if (opened.coordinator.migrated) tally.migrated++;
       else tally.current++;
     } catch (error) {
-      const reason = (error as Error).message;
-      if ((error as QuireError).code === 'document_locked') tally.skipped.push({ docId: id, reason });
-      else tally.failed.push({ docId: id, reason: `[${(error as QuireError).code ?? 'error'}] ${reason}` });
-      progress.note(`${id}: ${(error as QuireError).code === 'document_locked' ? 'skipped — ' : 'failed — '}${reason}`);
+      const reason = failureReason(error as QuireError);
+      tally.failed.push({ docId: id, reason });
+      progress.note(`${id}: failed — ${reason}`);
     } finally {
-      await coordinator?.close();
+      if (opened?.kind === 'open') await opened.close();
     }
     progress.tick(counts(tally));
   }
   progress.end();
-  const left = folders.length - visited;
-  output.write(`schema version ${target} (app version ${appVersionOf(reducers)}): ${folders.length} document(s) in ${dataDir}`);
+  const left = docIds.length - visited;
+  output.write(`schema version ${target} (app version ${appVersionOf(reducers)}): ${docIds.length} document(s) in ${source.where}`);
   output.write(`  migrated         ${tally.migrated}`);
   output.write(`  already current  ${tally.current}`);
   output.write(`  failed           ${tally.failed.length}`);
@@ -72,6 +80,14 @@ export async function migrate(dataDir: string, docId: string | undefined, reduce
   if (left > 0) output.write(`  not visited      ${left} (stopped) — run the same command again to finish`);
   if (tally.failed.length > 0) output.write('Fix the failing migration step (one not deployed anywhere yet may still change) and run quire migrate again: documents already migrated are left alone.');
   return tally.failed.length > 0 || tally.skipped.length > 0 || left > 0 ? 1 : 0;
+}
+
+/** Why a document failed, for the summary: the error with its code, in the words of `quire migrate`. */
+function failureReason(error: QuireError): string {
+  if (error.code === 'log_fenced') {
+    return '[log_fenced] a server wrote to the document while quire migrate was migrating it, and its commit won: the migration was not kept, and nothing else changed — the server migrates the document when it opens it with this app, or run quire migrate again once no server has it open';
+  }
+  return `[${error.code ?? 'error'}] ${error.message}`;
 }
 
 function counts(tally: Tally): string {
