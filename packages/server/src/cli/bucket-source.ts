@@ -79,7 +79,9 @@ export class BucketSource implements DocumentSource {
 
   async open(docId: string, reducers: Reducers, logger: Logger): Promise<OpenedDocument> {
     const where = await this.placement.locate(docId);
-    if (where.kind === 'elsewhere') return { kind: 'held', reason: `its lease is held by server node "${where.nodeId}" (${where.address}), which coordinates it` };
+    if (where.kind === 'elsewhere') {
+      return { kind: 'held', reason: `its lease is held by server node "${where.nodeId}" (${where.address}), which coordinates it`, recheckInMs: where.expiresInMs };
+    }
     try {
       const log = new S3CommitLog(this.store, docId, this.options.s3);
       const coordinator = await Coordinator.open({ docId, dir: join(this.cacheDir, docId), reducers, log, logger });

@@ -5,9 +5,12 @@ import type { Logger } from '../logger.js';
 /**
  * A document `quire migrate` opened (its missing migrations already ran), or
  * the reason it left it alone: a running server holds it. `close` closes the
- * document and lets go of what kept servers out.
+ * document and lets go of what kept servers out. `recheckInMs`: the hold
+ * lapses after this long if its holder is gone (a lease nobody renews).
  */
-export type OpenedDocument = { kind: 'open'; coordinator: Coordinator; close(): Promise<void> } | { kind: 'held'; reason: string };
+export type OpenedDocument =
+  | { kind: 'open'; coordinator: Coordinator; close(): Promise<void> }
+  | { kind: 'held'; reason: string; recheckInMs?: number };
 
 /**
  * Where `quire migrate` finds documents and how it opens them: a data

@@ -18,6 +18,8 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
        quire inspect <dataDir> [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
+       quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
+                     [--data <cacheDir>] [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
@@ -27,12 +29,15 @@ compact  writes a log checkpoint of each document and removes the commits
 migrate  runs the app's migrations each document lacks (as the server does when
          it opens one), so none waits for its first client; progress on stderr,
          a summary on stdout; exit 1 if a document failed or was skipped (a
-         server has it open). Stopped (Ctrl-C, kill) and run again, it finishes
-         the rest; see docs/MIGRATIONS.md
+         server has it open; in a bucket, a live cluster node holds its lease).
+         Stopped (Ctrl-C, kill) and run again, it finishes the rest. With
+         --s3-bucket it migrates the documents in the bucket, through a local
+         cache (--data, default a temporary directory); see docs/MIGRATIONS.md
 
   -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
                            or JavaScript)
-  -d, --data <dir>         where documents are stored (default ./data)
+  -d, --data <dir>         where documents are stored (default ./data); with --s3-bucket, a
+                           cache of their databases (migrate: default a temporary directory)
   -p, --port <n>           port to listen on (default 8787; 0 picks a free one)
       --host <addr>        address to bind (default 127.0.0.1)
       --log-level <level>  debug, info, warn or error (default info)

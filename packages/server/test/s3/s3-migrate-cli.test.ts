@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, expect, test, vi } from 'vitest';
 import type { Reducers } from '@quire/core';
 import { main } from '../../src/cli/main.js';
+import { ObjectKeys } from '../../src/log/s3/object-keys.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
@@ -145,6 +146,8 @@ test('a document a live cluster node coordinates is skipped, never opened; once 
   expect(summary(first.stdout)).toEqual({ migrated: 1, 'already current': 0, failed: 0, skipped: 1 });
   expect(first.stdout).toContain('  skipped          1 (open in a running server, which migrates them when it opens them with this app)\n    held\n');
   expect(first.stderr).toMatch(/^held: skipped — its lease is held by server node "n1" \(ws:\/\/127\.0\.0\.1:\d+\), which coordinates it$/m);
+  // It looked again after the lease's TTL (2 s): the node had renewed it, so it stays skipped.
+  expect(first.stderr).toMatch(/^waiting 2\.\d s to look at the 1 skipped document\(s\) again/m);
   // The node still coordinates it, undisturbed: its next commit follows its own.
   expect(await running.mutate('held', 'add', { id: 'h2' })).toEqual({ lsn: 3 });
   expect(await commits(s3, 'held')).toEqual([1, 2, 3]);
@@ -157,6 +160,26 @@ test('a document a live cluster node coordinates is skipped, never opened; once 
   expect(await commits(s3, 'held')).toEqual([1, 2, 3, 4]);
   const v2 = await node(notesV2, s3, 'n2');
   expect(await v2.mutate('held', 'add', { id: 'h3' })).toEqual({ lsn: 5 });
+});
+
+test('a lease its node stopped renewing (the node died) is skipped at first, looked at again after its TTL, and then taken over and migrated', async () => {
+  const s3 = await rgwOptions();
+  const seed = await node(notesV1, s3);
+  await seed.mutate('orphan', 'add', { id: 'o' });
+  await seed.close();
+  // What a node killed while it coordinated the document leaves behind: a lease nobody renews.
+  const lease = { format: 'quire-lease-1', nodeId: 'dead', address: 'ws://127.0.0.1:9', epoch: 3, ttlMs: 500, released: false, nonce: 'n' };
+  const store = new S3Store(s3);
+  await store.putIfAbsent(new ObjectKeys(s3.prefix!, 'orphan').lease, new TextEncoder().encode(JSON.stringify(lease)));
+  store.close();
+
+  const run = await quireMigrate(s3);
+  expect(run.code, run.stderr).toBe(0);
+  expect(summary(run.stdout)).toEqual({ migrated: 1, 'already current': 0, failed: 0, skipped: 0 });
+  expect(run.stderr).toContain('orphan: skipped — its lease is held by server node "dead" (ws://127.0.0.1:9), which coordinates it\n');
+  expect(run.stderr).toMatch(/^waiting 0\.\d s to look at the 1 skipped document\(s\) again: a lease that is not renewed by then belongs to a node that is gone$/m);
+  expect(run.stderr).toContain('orphan: migrated (its lease was not renewed: the node that held it is gone)\n');
+  expect(await commits(s3, 'orphan')).toEqual([1, 2, 3]);
 });
 
 test('without cluster leases, a server that commits while quire migrate migrates the document wins the LSN: the document is reported failed (log_fenced) and nothing of the migration is kept', async () => {
