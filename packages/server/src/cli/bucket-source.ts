@@ -1,17 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QuireError, type Reducers } from '@quire/core';
-import { isValidDocId } from '@quire/core/protocol';
+import type { Reducers } from '@quire/core';
 import { pino } from 'pino';
 import { DocumentPlacement } from '../cluster/document-placement.js';
 import { S3Objects } from '../cluster/s3-objects.js';
 import { Coordinator } from '../coordinator/coordinator.js';
 import type { Logger } from '../logger.js';
-import { ObjectKeys } from '../log/s3/object-keys.js';
 import { S3CommitLog } from '../log/s3/s3-commit-log.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { S3Store } from '../log/s3/s3-store.js';
+import { bucketDocuments } from './bucket-documents.js';
 import type { DocumentSource, OpenedDocument } from './document-source.js';
 
 export interface BucketSourceOptions {
@@ -21,9 +20,6 @@ export interface BucketSourceOptions {
   /** Where to keep the documents' databases (a cache of the log). Default: a temporary directory, removed at the end. */
   cacheDir?: string | undefined;
 }
-
-// Documents checked at once for being documents (one LIST each).
-const CONCURRENT_CHECKS = 8;
 
 /**
  * The documents of a bucket with the S3 log. Before opening one it takes the
@@ -55,26 +51,8 @@ export class BucketSource implements DocumentSource {
     this.cacheDir = options.cacheDir ?? mkdtempSync(join(tmpdir(), 'quire-migrate-'));
   }
 
-  async list(): Promise<string[]> {
-    const folder = ObjectKeys.documents(this.store.prefix);
-    const { docId } = this.options;
-    if (docId !== undefined) {
-      if (isValidDocId(docId) && (await this.isDocument(docId))) return [docId];
-      throw new QuireError('invalid_doc_id', `no document "${docId}" in ${this.where} — check the id, --s3-bucket and --s3-prefix`);
-    }
-    const ids: string[] = [];
-    for await (const key of this.store.listFolders(folder)) {
-      const id = key.slice(folder.length, -1);
-      if (isValidDocId(id)) ids.push(id);
-    }
-    // A folder with only a lease or client owners is a document that never opened: nothing to migrate.
-    const found: string[] = [];
-    for (let i = 0; i < ids.length; i += CONCURRENT_CHECKS) {
-      const batch = ids.slice(i, i + CONCURRENT_CHECKS);
-      const kept = await Promise.all(batch.map((id) => this.isDocument(id)));
-      found.push(...batch.filter((_, j) => kept[j]));
-    }
-    return found;
+  list(): Promise<string[]> {
+    return bucketDocuments(this.store, this.options.docId, this.where);
   }
 
   async open(docId: string, reducers: Reducers, logger: Logger): Promise<OpenedDocument> {
@@ -103,14 +81,5 @@ export class BucketSource implements DocumentSource {
     await this.placement.close();
     this.store.close();
     if (!this.options.cacheDir) rmSync(this.cacheDir, { recursive: true, force: true });
-  }
-
-  // Keys under a document's folder sort checkpoints/, commits/, lease, owners/: the first says whether it has a log.
-  private async isDocument(docId: string): Promise<boolean> {
-    const keys = new ObjectKeys(this.store.prefix, docId);
-    for await (const key of this.store.list(ObjectKeys.documents(this.store.prefix) + `${docId}/`, 1)) {
-      return key.startsWith(keys.checkpoints) || key.startsWith(keys.commits);
-    }
-    return false;
   }
 }

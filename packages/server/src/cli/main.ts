@@ -10,12 +10,13 @@ import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
-import { inspect } from './inspect.js';
+import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
        quire inspect <dataDir> [docId]
+       quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
        quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
@@ -23,7 +24,8 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
-         clients and recent rejections (read-only; safe while a server runs)
+         clients and recent rejections (read-only; safe while a server runs);
+         with --s3-bucket, of the documents in the bucket
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
 migrate  runs the app's migrations each document lacks (as the server does when
@@ -103,7 +105,11 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stdout.write(`quire ${version()}\n`);
     return 0;
   }
-  if (positionals[0] === 'inspect' || positionals[0] === 'compact') return maintain(positionals[0], positionals.slice(1), values['retain-commits']);
+  if (positionals[0] === 'inspect' || positionals[0] === 'compact') {
+    const s3 = s3Options(values);
+    if (typeof s3 === 'string') return usageError(s3);
+    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3);
+  }
   if (positionals[0] === 'migrate') {
     const s3 = s3Options(values);
     if (typeof s3 === 'string') return usageError(s3);
@@ -165,15 +171,17 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   return new Promise<number>(() => {});
 }
 
-/** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server), 2 on bad arguments. */
-async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined): Promise<number> {
-  const [dataDir, docId, ...rest] = args;
-  if (!dataDir || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]`);
+/** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server) or the bucket cannot be read, 2 on bad arguments. */
+async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined): Promise<number> {
+  if (s3 && command === 'compact') return usageError('quire compact works on a data directory with file logs; with --s3-bucket, servers compact each document\'s log themselves');
+  const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
+  if ((!s3 && !dataDir) || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]${command === 'inspect' ? ', or --s3-bucket <name> [docId]' : ''}`);
   if (retain !== undefined && (!/^\d+$/.test(retain) || command !== 'compact')) return usageError('--retain-commits takes a whole number, with quire compact');
   const write = (line: string) => void process.stdout.write(`${line}\n`);
   try {
-    if (command === 'inspect') return await inspect(resolve(dataDir), docId, write);
-    return await compact(resolve(dataDir), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
+    if (s3) return await inspectBucket(s3, docId, write);
+    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, write);
+    return await compact(resolve(dataDir!), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;
     process.stderr.write(`quire: ${error.message}\n`);

@@ -68,13 +68,21 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   expect(third.lines).toContain('  already current  1');
 });
 
-test('quire migrate on the command line: needs --reducers and a data directory', async () => {
+test('quire migrate on the command line: needs --reducers and a data directory or a bucket; --data only with a bucket; no quire compact on a bucket', async () => {
   const err: string[] = [];
   vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
   expect(await main(['migrate', '/tmp'])).toBe(2);
   expect(err.join('')).toContain('quire migrate needs --reducers <file>');
   expect(await main(['migrate', '--reducers', 'app.ts'])).toBe(2);
   expect(err.join('')).toContain('quire migrate takes --reducers <file> <dataDir> [docId]');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--s3-bucket', 'b', 'one', 'two'])).toBe(2);
+  expect(err.join('')).toContain('quire migrate --s3-bucket <name> takes at most a [docId]');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--data', '/tmp/cache', '/tmp/data'])).toBe(2);
+  expect(err.join('')).toContain('quire migrate takes --data only with --s3-bucket');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--s3-prefix', 'p/', '/tmp/data'])).toBe(2);
+  expect(err.join('')).toContain('--s3-endpoint and --s3-prefix need --s3-bucket');
+  expect(await main(['compact', '--s3-bucket', 'b'])).toBe(2);
+  expect(err.join('')).toContain('quire compact works on a data directory with file logs');
 });
 
 test('progress: a bar redrawn in place on a terminal, a line every 100 items or 2 s elsewhere', () => {

@@ -140,6 +140,13 @@ export class S3Store {
     }
   }
 
+  /** Like {@link list}, with each object's size in bytes. */
+  async *listSized(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    for await (const page of this.pages(prefix, 1000)) {
+      for (const object of page.Contents ?? []) if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
+    }
+  }
+
   /**
    * The "folders" right under `prefix`, in ascending order: each distinct
    * `prefix + name + "/"` that starts some key (S3's common prefixes), so

@@ -1,4 +1,4 @@
-// `quire migrate --s3-bucket …` on a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
+// `quire migrate --s3-bucket …` and `quire inspect --s3-bucket …` on a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +37,11 @@ async function node(reducers: Reducers, s3: S3LogOptions, nodeId?: string) {
 }
 
 /** `quire migrate` through the CLI's `main`, with the bucket's keys in the environment as an operator would set them. */
-async function quireMigrate(s3: S3LogOptions, args: string[] = [], secretAccessKey?: string) {
+function quireMigrate(s3: S3LogOptions, args: string[] = [], secretAccessKey?: string) {
+  return quire(['migrate', '--reducers', APP_V2], s3, args, secretAccessKey);
+}
+
+async function quire(command: string[], s3: S3LogOptions, args: string[] = [], secretAccessKey?: string) {
   const { credentials } = await rgw();
   vi.stubEnv('AWS_ACCESS_KEY_ID', credentials.accessKeyId);
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', secretAccessKey ?? credentials.secretAccessKey);
@@ -46,7 +50,7 @@ async function quireMigrate(s3: S3LogOptions, args: string[] = [], secretAccessK
   const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
   const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
   try {
-    const code = await main(['migrate', '--reducers', APP_V2, '--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint!, '--s3-prefix', s3.prefix!, ...args]);
+    const code = await main([...command, '--s3-bucket', s3.bucket, '--s3-endpoint', s3.endpoint!, '--s3-prefix', s3.prefix!, ...args]);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     stdout.mockRestore();
@@ -101,6 +105,9 @@ test('quire migrate --s3-bucket migrates every document of the bucket once: prog
   await other.putIfAbsent(`${s3.prefix}docs/never-opened/lease`, new TextEncoder().encode('{}'));
   other.close();
 
+  const before = await quire(['inspect'], s3, ['alpha']);
+  expect(before.stdout).toMatch(/^alpha\n {2}lsn 3 .*\n.* {3}schema version 2\n/);
+
   const first = await quireMigrate(s3);
   expect(first.code, first.stderr).toBe(0);
   expect(first.stdout.split('\n').slice(0, 5)).toEqual([
@@ -131,6 +138,16 @@ test('quire migrate --s3-bucket migrates every document of the bucket once: prog
   await v2.close();
   const old = await node(notesV1, s3);
   await expect(old.snapshot('alpha')).rejects.toMatchObject({ code: 'schema_too_new' });
+
+  // quire inspect reads the same bucket: each document's LSN, schema version, log and checkpoints.
+  const inspected = await quire(['inspect'], s3);
+  expect(inspected.code, inspected.stderr).toBe(0);
+  expect(inspected.stdout.split('\n').filter((line) => !line.startsWith(' '))).toEqual(['alpha', 'beta', 'gamma', '']);
+  const beta = await quire(['inspect'], s3, ['beta']);
+  expect(beta.stdout).toMatch(/^beta\n {2}lsn 5 {3}durable lsn 5 {3}first lsn in log 1\n {2}pages \d+ {3}size [\d.]+ KiB {3}log [\d.]+ KiB {3}schema version 3\n {2}checkpoints @0\n {2}clients \(last seq\) none\n {2}recent rejections none\n$/);
+  const missing = await quire(['inspect'], s3, ['nope']);
+  expect(missing.code).toBe(1);
+  expect(missing.stderr).toBe(`quire: no document "nope" in s3://${s3.bucket}/${s3.prefix} at ${s3.endpoint} — check the id, --s3-bucket and --s3-prefix\n`);
 });
 
 test('a document a live cluster node coordinates is skipped, never opened; once that node stops, the next run migrates it', async () => {
