@@ -1,22 +1,30 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import { DocumentLock } from '../coordinator/document-lock.js';
 import { schemaVersionOf } from '../coordinator/run-migrations.js';
+import { restoreVolume } from '../coordinator/volume-restore.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
+import { ObjectKeys } from '../log/s3/object-keys.js';
+import { S3CommitLog } from '../log/s3/s3-commit-log.js';
+import type { S3LogOptions } from '../log/s3/s3-log-options.js';
+import { S3Store } from '../log/s3/s3-store.js';
+import { bucketDocuments } from './bucket-documents.js';
 import { documentFolders } from './document-folders.js';
 
 /** What `quire inspect` reports about one document. */
 export interface DocumentReport {
   docId: string;
-  /** A server holds the document's lock now: the figures are as of this moment. */
+  /** A server holds the document's lock now: the figures are as of this moment. Always false in a bucket, which says nothing of who reads it. */
   live: boolean;
   lsn: number;
-  /** Every commit in a file log is durable once written; the same as `lsn` read from disk. */
+  /** Every commit in a log is durable once written; the same as `lsn` read from the log. */
   durableLsn: number;
   pageCount: number;
   sizeBytes: number;
+  /** The log's size: segments and checkpoints on disk, or its objects in the bucket. */
   logBytes: number;
   firstLsn: number;
   checkpoints: number[];
@@ -58,19 +66,64 @@ function readDatabase(dir: string): Pick<DocumentReport, 'clients' | 'schemaVers
   }
 }
 
+/**
+ * Reads a document from a bucket: its log (LIST and GET only), and its
+ * database rebuilt into `cacheDir` from the newest checkpoint and the
+ * commits after it, as a node that opens it would.
+ */
+export async function inspectBucketDocument(store: S3Store, docId: string, cacheDir: string): Promise<DocumentReport> {
+  const log = new S3CommitLog(store, docId);
+  const keys = new ObjectKeys(store.prefix, docId);
+  const dir = join(cacheDir, docId);
+  try {
+    const summary = await log.open();
+    let logBytes = 0;
+    const checkpoints: number[] = [];
+    for await (const { key, size } of store.listSized(keys.checkpoints)) (checkpoints.unshift(keys.checkpointLsn(key)), (logBytes += size));
+    for await (const { size } of store.listSized(keys.commits)) logBytes += size;
+    const lsn = summary.last?.lsn ?? summary.checkpoint?.lsn ?? 0;
+    const pageCount = summary.last?.pageCount ?? summary.checkpoint?.pageCount ?? 0;
+    mkdirSync(dir, { recursive: true });
+    if (summary.checkpoint || summary.last) await restoreVolume(dir, log, summary);
+    const rejections = [...(summary.checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0).slice(-MAX_LISTED);
+    return { docId, live: false, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes, firstLsn: summary.firstLsn, checkpoints, ...readDatabase(dir), rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
+  } finally {
+    await log.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** `quire inspect <dataDir> [docId]`: one block per document. */
 export async function inspect(dataDir: string, docId: string | undefined, write: (line: string) => void): Promise<number> {
   for (const folder of documentFolders(dataDir, docId)) {
     const r = await inspectDocument(folder.docId, folder.dir);
-    write(`${r.docId}${r.live ? '  (open in a running server: figures as of now)' : ''}`);
-    write(`  lsn ${r.lsn}   durable lsn ${r.durableLsn}   first lsn in log ${r.firstLsn}`);
-    write(`  pages ${r.pageCount}   size ${bytes(r.sizeBytes)}   log ${bytes(r.logBytes)}   schema version ${r.schemaVersion}`);
-    write(`  checkpoints ${r.checkpoints.length === 0 ? 'none' : r.checkpoints.map((l) => `@${l}`).join(' ')}`);
-    const clients = r.clients.slice(0, MAX_LISTED).map((c) => `${c.clientId}:${c.lastSeq}`).join(' ');
-    write(`  clients (last seq) ${clients || 'none'}${r.clients.length > MAX_LISTED ? ' …' : ''}`);
-    write(`  recent rejections ${r.rejections.map((x) => `${x.clientId}:${x.seq} ${x.code}`).join(', ') || 'none'}`);
+    report(r, r.live ? '  (open in a running server: figures as of now)' : '', write);
   }
   return 0;
+}
+
+/** `quire inspect --s3-bucket <name> [docId]`: the same blocks, read from the bucket. */
+export async function inspectBucket(s3: S3LogOptions, docId: string | undefined, write: (line: string) => void): Promise<number> {
+  const store = new S3Store(s3);
+  const cacheDir = mkdtempSync(join(tmpdir(), 'quire-inspect-'));
+  try {
+    const where = `s3://${store.bucket}/${store.prefix}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
+    for (const id of await bucketDocuments(store, docId, where)) report(await inspectBucketDocument(store, id, cacheDir), '', write);
+    return 0;
+  } finally {
+    store.close();
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
+
+function report(r: DocumentReport, note: string, write: (line: string) => void): void {
+  write(`${r.docId}${note}`);
+  write(`  lsn ${r.lsn}   durable lsn ${r.durableLsn}   first lsn in log ${r.firstLsn}`);
+  write(`  pages ${r.pageCount}   size ${bytes(r.sizeBytes)}   log ${bytes(r.logBytes)}   schema version ${r.schemaVersion}`);
+  write(`  checkpoints ${r.checkpoints.length === 0 ? 'none' : r.checkpoints.map((l) => `@${l}`).join(' ')}`);
+  const clients = r.clients.slice(0, MAX_LISTED).map((c) => `${c.clientId}:${c.lastSeq}`).join(' ');
+  write(`  clients (last seq) ${clients || 'none'}${r.clients.length > MAX_LISTED ? ' …' : ''}`);
+  write(`  recent rejections ${r.rejections.map((x) => `${x.clientId}:${x.seq} ${x.code}`).join(', ') || 'none'}`);
 }
 
 function bytes(n: number): string {

@@ -6,31 +6,40 @@ import { createLogger } from '../logger.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { QuireError } from '@quire/core';
+import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
+import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
-import { inspect } from './inspect.js';
+import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
        quire inspect <dataDir> [docId]
+       quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
+       quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
+                     [--data <cacheDir>] [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
-         clients and recent rejections (read-only; safe while a server runs)
+         clients and recent rejections (read-only; safe while a server runs);
+         with --s3-bucket, of the documents in the bucket
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
 migrate  runs the app's migrations each document lacks (as the server does when
          it opens one), so none waits for its first client; progress on stderr,
          a summary on stdout; exit 1 if a document failed or was skipped (a
-         server has it open). Stopped (Ctrl-C, kill) and run again, it finishes
-         the rest; see docs/MIGRATIONS.md
+         server has it open; in a bucket, a live cluster node holds its lease).
+         Stopped (Ctrl-C, kill) and run again, it finishes the rest. With
+         --s3-bucket it migrates the documents in the bucket, through a local
+         cache (--data, default a temporary directory); see docs/MIGRATIONS.md
 
   -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
                            or JavaScript)
-  -d, --data <dir>         where documents are stored (default ./data)
+  -d, --data <dir>         where documents are stored (default ./data); with --s3-bucket, a
+                           cache of their databases (migrate: default a temporary directory)
   -p, --port <n>           port to listen on (default 8787; 0 picks a free one)
       --host <addr>        address to bind (default 127.0.0.1)
       --log-level <level>  debug, info, warn or error (default info)
@@ -55,7 +64,7 @@ migrate  runs the app's migrations each document lacks (as the server does when
 
 const OPTIONS = {
   reducers: { type: 'string', short: 'r' },
-  data: { type: 'string', short: 'd', default: './data' },
+  data: { type: 'string', short: 'd' },
   port: { type: 'string', short: 'p', default: '8787' },
   host: { type: 'string', default: '127.0.0.1' },
   'log-level': { type: 'string', default: 'info' },
@@ -96,8 +105,16 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stdout.write(`quire ${version()}\n`);
     return 0;
   }
-  if (positionals[0] === 'inspect' || positionals[0] === 'compact') return maintain(positionals[0], positionals.slice(1), values['retain-commits']);
-  if (positionals[0] === 'migrate') return runMigrate(positionals.slice(1), values.reducers);
+  if (positionals[0] === 'inspect' || positionals[0] === 'compact') {
+    const s3 = s3Options(values);
+    if (typeof s3 === 'string') return usageError(s3);
+    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3);
+  }
+  if (positionals[0] === 'migrate') {
+    const s3 = s3Options(values);
+    if (typeof s3 === 'string') return usageError(s3);
+    return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
+  }
   if (positionals[0] !== 'serve' || positionals.length > 1) {
     return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
@@ -111,17 +128,8 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     process.stderr.write(`quire: --log-level must be one of ${LOG_LEVELS.join(', ')}, got "${values['log-level']}"\n`);
     return 2;
   }
-  if (!values['s3-bucket'] && (values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined)) {
-    return usageError('--s3-endpoint and --s3-prefix need --s3-bucket');
-  }
-  const s3: S3LogOptions | undefined = values['s3-bucket']
-    ? {
-        bucket: values['s3-bucket'],
-        ...(values['s3-prefix'] !== undefined ? { prefix: values['s3-prefix'] } : {}),
-        // Self-hosted stores (RGW, MinIO) mostly serve path-style URLs only.
-        ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
-      }
-    : undefined;
+  const s3 = s3Options(values);
+  if (typeof s3 === 'string') return usageError(s3);
   const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
   if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
   if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
@@ -135,7 +143,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
       }
     : undefined;
   const logger = options.logger ?? createLogger({ level: values['log-level'], ...(values['log-json'] ? { json: true } : {}) });
-  const dataDir = resolve(values.data);
+  const dataDir = resolve(values.data ?? './data');
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
   logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
@@ -163,15 +171,17 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   return new Promise<number>(() => {});
 }
 
-/** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server), 2 on bad arguments. */
-async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined): Promise<number> {
-  const [dataDir, docId, ...rest] = args;
-  if (!dataDir || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]`);
+/** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server) or the bucket cannot be read, 2 on bad arguments. */
+async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined): Promise<number> {
+  if (s3 && command === 'compact') return usageError('quire compact works on a data directory with file logs; with --s3-bucket, servers compact each document\'s log themselves');
+  const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
+  if ((!s3 && !dataDir) || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]${command === 'inspect' ? ', or --s3-bucket <name> [docId]' : ''}`);
   if (retain !== undefined && (!/^\d+$/.test(retain) || command !== 'compact')) return usageError('--retain-commits takes a whole number, with quire compact');
   const write = (line: string) => void process.stdout.write(`${line}\n`);
   try {
-    if (command === 'inspect') return await inspect(resolve(dataDir), docId, write);
-    return await compact(resolve(dataDir), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
+    if (s3) return await inspectBucket(s3, docId, write);
+    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, write);
+    return await compact(resolve(dataDir!), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;
     process.stderr.write(`quire: ${error.message}\n`);
@@ -180,9 +190,12 @@ async function maintain(command: 'inspect' | 'compact', args: string[], retain: 
 }
 
 /** `quire migrate`: exit 0, 1 when a document failed or was skipped, 2 on bad arguments, 130 when stopped by Ctrl-C. */
-async function runMigrate(args: string[], reducersFile: string | undefined): Promise<number> {
-  const [dataDir, docId, ...rest] = args;
-  if (!dataDir || rest.length > 0) return usageError('quire migrate takes --reducers <file> <dataDir> [docId]');
+async function runMigrate(args: string[], reducersFile: string | undefined, s3: S3LogOptions | undefined, cacheDir: string | undefined): Promise<number> {
+  // With a bucket the documents are in the bucket: no data directory to name, and --data is only the cache.
+  const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
+  if (s3 && args.length > 1) return usageError('quire migrate --s3-bucket <name> takes at most a [docId]');
+  if ((!s3 && !dataDir) || rest.length > 0) return usageError('quire migrate takes --reducers <file> <dataDir> [docId], or --reducers <file> --s3-bucket <name> [docId]');
+  if (!s3 && cacheDir !== undefined) return usageError('quire migrate takes --data only with --s3-bucket (the cache of the documents\' databases); name the data directory as <dataDir>');
   if (!reducersFile) return usageError('quire migrate needs --reducers <file>: the app whose migrations to run');
   const stop = new AbortController();
   const interrupt = () => {
@@ -193,7 +206,8 @@ async function runMigrate(args: string[], reducersFile: string | undefined): Pro
   process.once('SIGINT', interrupt);
   try {
     const reducers = await loadReducers(reducersFile);
-    const code = await migrate(resolve(dataDir), docId, reducers, { write: (line) => void process.stdout.write(`${line}\n`), progress: process.stderr, signal: stop.signal });
+    const source = s3 ? new BucketSource({ s3, docId, cacheDir: cacheDir && resolve(cacheDir) }) : new DataDirectorySource(resolve(dataDir!), docId);
+    const code = await migrate(source, reducers, { write: (line) => void process.stdout.write(`${line}\n`), progress: process.stderr, signal: stop.signal });
     return stop.signal.aborted ? 130 : code;
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;
@@ -202,6 +216,17 @@ async function runMigrate(args: string[], reducersFile: string | undefined): Pro
   } finally {
     process.off('SIGINT', interrupt);
   }
+}
+
+/** The bucket from the --s3-* flags (undefined: files), or what is wrong with them. */
+function s3Options(values: { 's3-bucket'?: string | undefined; 's3-endpoint'?: string | undefined; 's3-prefix'?: string | undefined }): S3LogOptions | undefined | string {
+  if (!values['s3-bucket']) return values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined ? '--s3-endpoint and --s3-prefix need --s3-bucket' : undefined;
+  return {
+    bucket: values['s3-bucket'],
+    ...(values['s3-prefix'] !== undefined ? { prefix: values['s3-prefix'] } : {}),
+    // Self-hosted stores (RGW, MinIO) mostly serve path-style URLs only.
+    ...(values['s3-endpoint'] !== undefined ? { endpoint: values['s3-endpoint'], forcePathStyle: true } : {}),
+  };
 }
 
 function usageError(message: string): number {

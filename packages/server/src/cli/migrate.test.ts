@@ -6,6 +6,7 @@ import { type Migration, type Tx, defineApp } from '@quire/core';
 import { createSyncServer } from '../sync-server.js';
 import { silentLogger } from '../../test/memory-logger.js';
 import { main } from './main.js';
+import { DataDirectorySource } from './data-directory-source.js';
 import { migrate } from './migrate.js';
 import { Progress } from './progress.js';
 
@@ -41,7 +42,7 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   try {
     await running.snapshot('b');
     const first = output();
-    expect(await migrate(dataDir, undefined, app(V2), first.out)).toBe(1);
+    expect(await migrate(new DataDirectorySource(dataDir, undefined), app(V2), first.out)).toBe(1);
     expect(first.lines.slice(0, 5)).toEqual([
       `schema version 2 (app version 2): 4 document(s) in ${dataDir}`,
       '  migrated         2',
@@ -59,21 +60,29 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   // A step that throws: reported with its step, the document left at its version.
   const broken = app([...V2, 'INSERT INTO nowhere VALUES (1)']);
   const second = output();
-  expect(await migrate(dataDir, 'a', broken, second.out)).toBe(1);
+  expect(await migrate(new DataDirectorySource(dataDir, 'a'), broken, second.out)).toBe(1);
   expect(second.lines).toContainEqual(expect.stringMatching(/^ {4}a: migration 3 of 3 failed on document "a": no such table: nowhere — /));
 
   const third = output();
-  expect(await migrate(dataDir, 'a', app(V2), third.out)).toBe(0);
+  expect(await migrate(new DataDirectorySource(dataDir, 'a'), app(V2), third.out)).toBe(0);
   expect(third.lines).toContain('  already current  1');
 });
 
-test('quire migrate on the command line: needs --reducers and a data directory', async () => {
+test('quire migrate on the command line: needs --reducers and a data directory or a bucket; --data only with a bucket; no quire compact on a bucket', async () => {
   const err: string[] = [];
   vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
   expect(await main(['migrate', '/tmp'])).toBe(2);
   expect(err.join('')).toContain('quire migrate needs --reducers <file>');
   expect(await main(['migrate', '--reducers', 'app.ts'])).toBe(2);
   expect(err.join('')).toContain('quire migrate takes --reducers <file> <dataDir> [docId]');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--s3-bucket', 'b', 'one', 'two'])).toBe(2);
+  expect(err.join('')).toContain('quire migrate --s3-bucket <name> takes at most a [docId]');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--data', '/tmp/cache', '/tmp/data'])).toBe(2);
+  expect(err.join('')).toContain('quire migrate takes --data only with --s3-bucket');
+  expect(await main(['migrate', '--reducers', 'app.ts', '--s3-prefix', 'p/', '/tmp/data'])).toBe(2);
+  expect(err.join('')).toContain('--s3-endpoint and --s3-prefix need --s3-bucket');
+  expect(await main(['compact', '--s3-bucket', 'b'])).toBe(2);
+  expect(err.join('')).toContain('quire compact works on a data directory with file logs');
 });
 
 test('progress: a bar redrawn in place on a terminal, a line every 100 items or 2 s elsewhere', () => {

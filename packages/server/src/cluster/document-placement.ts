@@ -20,7 +20,15 @@ export interface PlacementOptions {
 }
 
 /** Where one document's clients are served. */
-export type Placement = { kind: 'here' } | { kind: 'elsewhere'; address: string; nodeId: string };
+export type Placement =
+  | { kind: 'here' }
+  | {
+      kind: 'elsewhere';
+      address: string;
+      nodeId: string;
+      /** How long, by this node's clock, until it may take the document over if that node stops renewing. */
+      expiresInMs: number;
+    };
 
 interface Held {
   lease: DocumentLease;
@@ -65,7 +73,7 @@ export class DocumentPlacement {
         this.options.logger.info({ docId, epoch: state.epoch }, 'this node now coordinates the document');
         return { kind: 'here' };
       }
-      return { kind: 'elsewhere', address: state.holder.address, nodeId: state.holder.nodeId };
+      return { kind: 'elsewhere', address: state.holder.address, nodeId: state.holder.nodeId, expiresInMs: state.expiresInMs };
     });
   }
 

@@ -26,6 +26,8 @@ export interface SeenRequest {
 export class FaultyS3Proxy {
   readonly seen: SeenRequest[] = [];
   fault: (request: { method: string; path: string }) => Fault = () => 'pass';
+  /** Awaited before a request is forwarded: holds it back while a test makes something happen first. */
+  hold: (request: { method: string; path: string }) => Promise<void> | void = () => {};
   private readonly sockets = new Set<Socket>();
 
   private constructor(
@@ -65,6 +67,13 @@ export class FaultyS3Proxy {
     this.seen.push(seen);
     const fault = this.fault(seen);
     if (fault === 'hang') return;
+    void Promise.resolve(this.hold(seen)).then(
+      () => this.send(req, res, seen, fault),
+      () => res.socket?.destroy(),
+    );
+  }
+
+  private send(req: IncomingMessage, res: ServerResponse, seen: SeenRequest, fault: Fault): void {
     const upstream = httpRequest({ host: this.target.hostname, port: this.target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       seen.status = answer.statusCode;
       if (fault === 'pass') {

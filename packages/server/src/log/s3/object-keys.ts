@@ -18,11 +18,16 @@ export class ObjectKeys {
   private readonly owners: string;
 
   constructor(prefix: string, docId: string) {
-    const base = prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`;
-    this.commits = `${base}docs/${docId}/commits/`;
-    this.checkpoints = `${base}docs/${docId}/checkpoints/`;
-    this.lease = `${base}docs/${docId}/lease`;
-    this.owners = `${base}docs/${docId}/owners/`;
+    const base = `${ObjectKeys.documents(prefix)}${docId}/`;
+    this.commits = `${base}commits/`;
+    this.checkpoints = `${base}checkpoints/`;
+    this.lease = `${base}lease`;
+    this.owners = `${base}owners/`;
+  }
+
+  /** The folder that holds one folder per document: `<prefix>docs/`. */
+  static documents(prefix: string): string {
+    return `${prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`}docs/`;
   }
 
   /** Which user a client id belongs to (client ids may hold characters S3 keys treat specially; base64url has none). */

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type ListObjectsV2CommandOutput, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type S3LogOptions, S3_DEFAULTS } from './s3-log-options.js';
 import { describeFailure, isTransient, storageError } from './storage-error.js';
 
@@ -135,13 +135,39 @@ export class S3Store {
    * keys say so), the others of 1,000.
    */
   async *list(prefix: string, firstPage = 1000): AsyncIterable<string> {
+    for await (const page of this.pages(prefix, firstPage)) {
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+    }
+  }
+
+  /** Like {@link list}, with each object's size in bytes. */
+  async *listSized(prefix: string): AsyncIterable<{ key: string; size: number }> {
+    for await (const page of this.pages(prefix, 1000)) {
+      for (const object of page.Contents ?? []) if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
+    }
+  }
+
+  /**
+   * The "folders" right under `prefix`, in ascending order: each distinct
+   * `prefix + name + "/"` that starts some key (S3's common prefixes), so
+   * one LIST page names up to 1,000 of them however many keys each holds.
+   */
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    for await (const page of this.pages(prefix, 1000, '/')) {
+      for (const folder of page.CommonPrefixes ?? []) if (folder.Prefix) yield folder.Prefix;
+    }
+  }
+
+  private async *pages(prefix: string, firstPage: number, delimiter?: string): AsyncIterable<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     let pageSize = firstPage;
     do {
       const page = await this.retrying('LIST', prefix, () =>
-        this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: pageSize, ...(token ? { ContinuationToken: token } : {}) })),
+        this.client.send(
+          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: pageSize, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) }),
+        ),
       );
-      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
       pageSize = 1000;
     } while (token);
