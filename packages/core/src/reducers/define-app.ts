@@ -53,7 +53,7 @@ export interface App<D extends Record<string, AnyReducerDefinition> = Record<str
  */
 export function defineApp<const D extends Record<string, AnyReducerDefinition>>(app: AppDefinition<D>): App<D> {
   if (!Number.isSafeInteger(app.version) || app.version < 1) {
-    throw new TypeError(`defineApp: version must be a positive integer — got ${String(app.version)}`);
+    throw new TypeError(`defineApp: version must be a positive integer — got ${typeof app.version === 'string' ? `the string "${app.version}"` : String(app.version)}`);
   }
   const migrations = app.migrations ?? [];
   if (!Array.isArray(migrations)) throw new TypeError('defineApp: migrations must be an array of SQL strings or functions of tx');

@@ -6,6 +6,7 @@ import { createLogger } from '../logger.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { QuireError } from '@quire/core';
+import { appVersionOf, migrationsOf } from '@quire/core/internal';
 import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
@@ -146,7 +147,8 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const dataDir = resolve(values.data ?? './data');
   const reducers = await loadReducers(values.reducers);
   const names = Object.keys(reducers.definitions);
-  logger.info({ version: version(), file: resolve(values.reducers) }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}`);
+  const app = { appVersion: appVersionOf(reducers), migrations: migrationsOf(reducers).length };
+  logger.info({ version: version(), file: resolve(values.reducers), ...app }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}, app version ${app.appVersion} with ${app.migrations} migration(s)`);
   if (s3) logger.info({ bucket: s3.bucket, prefix: s3.prefix, endpoint: s3.endpoint }, `commit logs in s3://${s3.bucket}/${s3.prefix ?? ''}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`);
   const server = createSyncServer({ reducers, dataDir, logger, ...(s3 ? { s3 } : {}), ...(cluster ? { cluster } : {}) });
   try {

@@ -50,7 +50,9 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
       '  failed           1',
       expect.stringMatching(/^ {4}z: \[schema_too_new\] document "z" is at schema version 3, but this server's app \(version 2\) declares 2 migration\(s\)/),
     ]);
-    expect(first.lines.slice(5, 7)).toEqual(['  skipped          1 (open in a running server, which migrates them when it opens them with this app)', '    b']);
+    expect(first.lines.slice(5, 7)).toEqual(['  skipped          1 (held by a running server: it migrates them when it opens them if it runs this app version; a server of an older version refuses the documents migrated now, with schema_too_new, until it runs this one)', '    b']);
+    // Advice for the cause: an older app than the one that migrated "z".
+    expect(first.lines.slice(7)).toEqual(['Some documents were migrated by a newer version of the app than this one: run quire migrate with the newest version (the one your servers run).']);
     expect(first.progress()).toMatch(/^b: skipped — the document in .* is open in another process/m);
     expect(first.progress()).toMatch(/^4\/4 \(100%\)  2 migrated, 0 current, 1 failed, 1 skipped\n$/m);
   } finally {
@@ -62,6 +64,7 @@ test('quire migrate: migrated, already current, failed with its step, schema_too
   const second = output();
   expect(await migrate(new DataDirectorySource(dataDir, 'a'), broken, second.out)).toBe(1);
   expect(second.lines).toContainEqual(expect.stringMatching(/^ {4}a: migration 3 of 3 failed on document "a": no such table: nowhere — /));
+  expect(second.lines.at(-1)).toBe('Fix the failing migration step (one not deployed anywhere yet may still change) and run quire migrate again: documents already migrated are left alone.');
 
   const third = output();
   expect(await migrate(new DataDirectorySource(dataDir, 'a'), app(V2), third.out)).toBe(0);

@@ -21,7 +21,7 @@ const RECHECK_MARGIN_MS = 100;
 interface Tally {
   migrated: number;
   current: number;
-  failed: Array<{ docId: string; reason: string }>;
+  failed: Array<{ docId: string; reason: string; code: string }>;
   skipped: Array<{ docId: string; reason: string }>;
 }
 
@@ -68,14 +68,23 @@ async function migrateAll(source: DocumentSource, reducers: Reducers, output: Mi
   output.write(`  already current  ${tally.current}`);
   output.write(`  failed           ${tally.failed.length}`);
   for (const { docId: id, reason } of tally.failed) output.write(`    ${id}: ${reason}`);
-  output.write(`  skipped          ${tally.skipped.length}${tally.skipped.length > 0 ? ' (open in a running server, which migrates them when it opens them with this app)' : ''}`);
+  output.write(`  skipped          ${tally.skipped.length}${tally.skipped.length > 0 ? ' (held by a running server: it migrates them when it opens them if it runs this app version; a server of an older version refuses the documents migrated now, with schema_too_new, until it runs this one)' : ''}`);
   for (const { docId: id } of tally.skipped) output.write(`    ${id}`);
   if (left > 0) output.write(`  not visited      ${left} (stopped) — run the same command again to finish`);
-  if (tally.failed.length > 0) output.write('Fix the failing migration step (one not deployed anywhere yet may still change) and run quire migrate again: documents already migrated are left alone.');
+  for (const advice of adviceFor(tally.failed.map((f) => f.code))) output.write(advice);
   return tally.failed.length > 0 || tally.skipped.length > 0 || left > 0 ? 1 : 0;
 }
 
-type Outcome = { kind: 'migrated' } | { kind: 'current' } | { kind: 'failed'; reason: string } | { kind: 'held'; reason: string; recheckInMs?: number };
+/** What to do about the failures, once per cause. */
+function adviceFor(codes: readonly string[]): string[] {
+  const advice: string[] = [];
+  if (codes.includes('migration_failed')) advice.push('Fix the failing migration step (one not deployed anywhere yet may still change) and run quire migrate again: documents already migrated are left alone.');
+  if (codes.includes('schema_too_new')) advice.push('Some documents were migrated by a newer version of the app than this one: run quire migrate with the newest version (the one your servers run).');
+  if (codes.some((code) => code !== 'migration_failed' && code !== 'schema_too_new')) advice.push('Run quire migrate again once the cause of the other failures above is fixed: documents already migrated are left alone.');
+  return advice;
+}
+
+type Outcome = { kind: 'migrated' } | { kind: 'current' } | { kind: 'failed'; reason: string; code: string } | { kind: 'held'; reason: string; recheckInMs?: number };
 
 /** Opens one document (which migrates it), notes what happened, and closes it. */
 async function visit(source: DocumentSource, docId: string, reducers: Reducers, logger: Logger): Promise<Outcome> {
@@ -84,10 +93,10 @@ async function visit(source: DocumentSource, docId: string, reducers: Reducers, 
     opened = await source.open(docId, reducers, logger);
     if (opened.kind === 'held') return opened;
     const { migrationFailure, migrated } = opened.coordinator;
-    if (migrationFailure) return { kind: 'failed', reason: migrationFailure.message };
+    if (migrationFailure) return { kind: 'failed', reason: migrationFailure.message, code: migrationFailure.code };
     return { kind: migrated ? 'migrated' : 'current' };
   } catch (error) {
-    return { kind: 'failed', reason: failureReason(error as QuireError) };
+    return { kind: 'failed', reason: failureReason(error as QuireError), code: (error as QuireError).code ?? 'error' };
   } finally {
     if (opened?.kind === 'open') await opened.close();
   }
@@ -97,7 +106,8 @@ function record(tally: Tally, progress: Progress, docId: string, outcome: Outcom
   if (outcome.kind === 'migrated') tally.migrated++;
   else if (outcome.kind === 'current') tally.current++;
   else {
-    (outcome.kind === 'held' ? tally.skipped : tally.failed).push({ docId, reason: outcome.reason });
+    if (outcome.kind === 'held') tally.skipped.push({ docId, reason: outcome.reason });
+    else tally.failed.push({ docId, reason: outcome.reason, code: outcome.code });
     progress.note(`${docId}: ${outcome.kind === 'held' ? 'skipped' : 'failed'} — ${outcome.reason}`);
   }
 }
