@@ -33,7 +33,11 @@ describe('quire CLI arguments', () => {
     expect(await main(['serve', '--reducers', 'x.ts', '--port', 'eighty'])).toBe(2);
     expect(io.err()).toContain('--port must be an integer from 0 to 65535, got "eighty"');
     expect(await main(['serve', '--bogus'])).toBe(2);
-    expect(io.err()).toContain('quire: unknown option --bogus\n');
+    expect(io.err()).toContain('quire: unknown option --bogus\nRun "quire --help" for the commands and their options.\n');
+    // One line that says what is wrong, not the whole help under it.
+    expect(io.err()).not.toContain('Usage:');
+    expect(await main(['serve', 'app.ts'])).toBe(2);
+    expect(io.err()).toContain('quire: quire serve takes no file argument, got "app.ts" — name the app with --reducers app.ts');
   });
 
   test('--s3-endpoint or --s3-prefix without --s3-bucket exits 2; --help says where credentials come from', async () => {

@@ -116,7 +116,10 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     if (typeof s3 === 'string') return usageError(s3);
     return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
   }
-  if (positionals[0] !== 'serve' || positionals.length > 1) {
+  if (positionals[0] === 'serve' && positionals.length > 1) {
+    return usageError(`quire serve takes no file argument, got "${positionals.slice(1).join(' ')}" — name the app with --reducers ${positionals[1]}`);
+  }
+  if (positionals[0] !== 'serve') {
     return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   if (!values.reducers) return usageError('--reducers is required');
@@ -231,8 +234,9 @@ function s3Options(values: { 's3-bucket'?: string | undefined; 's3-endpoint'?: s
   };
 }
 
+/** The one line that says what is wrong; the whole help would bury it. */
 function usageError(message: string): number {
-  process.stderr.write(`quire: ${message}\n\n${USAGE}`);
+  process.stderr.write(`quire: ${message}\nRun "quire --help" for the commands and their options.\n`);
   return 2;
 }
 
