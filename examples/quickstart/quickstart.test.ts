@@ -14,12 +14,25 @@ afterAll(async () => {
   // npx runs the CLI as its own child: stop the whole process group, or the
   // server outlives the test.
   if (server?.pid !== undefined && server.exitCode === null) {
+    const group = server.pid;
     const exited = new Promise((resolve) => server!.once('exit', resolve));
-    process.kill(-server.pid, 'SIGTERM');
+    process.kill(-group, 'SIGTERM');
     await exited;
+    // npx may exit before the server it started, which still closes its
+    // documents (writing into dataDir): wait for the whole group (bounded).
+    for (let i = 0; i < 200 && groupAlive(group); i++) await new Promise((r) => setTimeout(r, 50));
   }
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function run(command: string, args: string[], until?: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
