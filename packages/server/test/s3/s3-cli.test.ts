@@ -7,7 +7,6 @@ import { afterEach, beforeAll, expect, test, vi } from 'vitest';
 import type { Reducers } from '@quire/core';
 import { main } from '../../src/cli/main.js';
 import { ObjectKeys } from '../../src/log/s3/object-keys.js';
-import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import { createSyncServer } from '../../src/sync-server.js';
@@ -15,6 +14,7 @@ import { notesV1, notesV2 } from '../fixtures/notes-app.js';
 import { silentLogger } from '../memory-logger.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+import { bucketLsns } from './bucket-lsns.js';
 
 const APP_V2 = fileURLToPath(new URL('../fixtures/notes-app.ts', import.meta.url));
 
@@ -77,21 +77,6 @@ async function keys(s3: S3LogOptions): Promise<string[]> {
   }
 }
 
-/** A document's commits in the bucket, as a fresh reader sees the chain. */
-async function commits(s3: S3LogOptions, docId: string): Promise<number[]> {
-  const store = new S3Store(s3);
-  const log = new S3CommitLog(store, docId);
-  try {
-    await log.open();
-    const lsns: number[] = [];
-    for await (const r of log.readAfter(0)) lsns.push(r.lsn);
-    return lsns;
-  } finally {
-    await log.close();
-    store.close();
-  }
-}
-
 test('quire migrate --s3-bucket migrates every document of the bucket once: progress on stderr, the summary on stdout; a second run finds them all current', async () => {
   const s3 = await rgwOptions();
   const v1 = await node(notesV1, s3);
@@ -119,7 +104,7 @@ test('quire migrate --s3-bucket migrates every document of the bucket once: prog
   ]);
   expect(first.stderr).toBe('3/3 (100%)  3 migrated, 0 current, 0 failed, 0 skipped\n');
   // Each document: LSN 1 its v1 schema, 2 and 3 the notes, 4 the migration.
-  for (const docId of ['alpha', 'beta', 'gamma']) expect(await commits(s3, docId)).toEqual([1, 2, 3, 4]);
+  for (const docId of ['alpha', 'beta', 'gamma']) expect(await bucketLsns(s3, docId)).toEqual([1, 2, 3, 4]);
 
   const second = await quireMigrate(s3);
   expect(second.code, second.stderr).toBe(0);
@@ -132,7 +117,7 @@ test('quire migrate --s3-bucket migrates every document of the bucket once: prog
   // Nothing more was committed; a v2 node serves each with the step run exactly once, and a v1 node refuses them.
   const v2 = await node(notesV2, s3);
   for (const docId of ['alpha', 'beta', 'gamma']) {
-    expect(await commits(s3, docId)).toEqual([1, 2, 3, 4]);
+    expect(await bucketLsns(s3, docId)).toEqual([1, 2, 3, 4]);
     expect(await v2.mutate(docId, 'add', { id: `${docId}-3` })).toEqual({ lsn: 5 });
   }
   await v2.close();
@@ -167,14 +152,14 @@ test('a document a live cluster node coordinates is skipped, never opened; once 
   expect(first.stderr).toMatch(/^waiting 2\.\d s to look at the 1 skipped document\(s\) again/m);
   // The node still coordinates it, undisturbed: its next commit follows its own.
   expect(await running.mutate('held', 'add', { id: 'h2' })).toEqual({ lsn: 3 });
-  expect(await commits(s3, 'held')).toEqual([1, 2, 3]);
+  expect(await bucketLsns(s3, 'held')).toEqual([1, 2, 3]);
 
   // A clean stop hands the lease back.
   await running.close();
   const second = await quireMigrate(s3);
   expect(second.code, second.stderr).toBe(0);
   expect(summary(second.stdout)).toEqual({ migrated: 1, 'already current': 1, failed: 0, skipped: 0 });
-  expect(await commits(s3, 'held')).toEqual([1, 2, 3, 4]);
+  expect(await bucketLsns(s3, 'held')).toEqual([1, 2, 3, 4]);
   const v2 = await node(notesV2, s3, 'n2');
   expect(await v2.mutate('held', 'add', { id: 'h3' })).toEqual({ lsn: 5 });
 });
@@ -196,7 +181,7 @@ test('a lease its node stopped renewing (the node died) is skipped at first, loo
   expect(run.stderr).toContain('orphan: skipped — its lease is held by server node "dead" (ws://127.0.0.1:9), which coordinates it\n');
   expect(run.stderr).toMatch(/^waiting 0\.\d s to look at the 1 skipped document\(s\) again: a lease that is not renewed by then belongs to a node that is gone$/m);
   expect(run.stderr).toContain('orphan: migrated (its lease was not renewed: the node that held it is gone)\n');
-  expect(await commits(s3, 'orphan')).toEqual([1, 2, 3]);
+  expect(await bucketLsns(s3, 'orphan')).toEqual([1, 2, 3]);
 });
 
 test('without cluster leases, a server that commits while quire migrate migrates the document wins the LSN: the document is reported failed (log_fenced) and nothing of the migration is kept', async () => {
@@ -223,7 +208,7 @@ test('without cluster leases, a server that commits while quire migrate migrates
 
   // The server carries on at its own LSNs, and the bucket holds its commits only: a v1 node still opens the document.
   expect(await server.mutate('raced', 'add', { id: 'c' })).toEqual({ lsn: 4 });
-  expect(await commits(s3, 'raced')).toEqual([1, 2, 3, 4]);
+  expect(await bucketLsns(s3, 'raced')).toEqual([1, 2, 3, 4]);
   await server.close();
   const v1 = await node(notesV1, s3);
   const snapshot = await v1.snapshot('raced');
@@ -232,7 +217,7 @@ test('without cluster leases, a server that commits while quire migrate migrates
   // With the server gone, the next run migrates it.
   const again = await quireMigrate(s3, ['raced']);
   expect(summary(again.stdout)).toEqual({ migrated: 1, 'already current': 0, failed: 0, skipped: 0 });
-  expect(await commits(s3, 'raced')).toEqual([1, 2, 3, 4, 5]);
+  expect(await bucketLsns(s3, 'raced')).toEqual([1, 2, 3, 4, 5]);
 });
 
 test('a bucket that does not exist, or keys the store refuses: a clear error, exit 1, nothing written', async () => {

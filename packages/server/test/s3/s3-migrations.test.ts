@@ -5,11 +5,10 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { type Migration, type Reducers, type Tx, defineApp } from '@quire/core';
 import { createSyncServer } from '../../src/sync-server.js';
-import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
-import { S3Store } from '../../src/log/s3/s3-store.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { silentLogger } from '../memory-logger.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+import { bucketLsns } from './bucket-lsns.js';
 
 const reducers = { add: (tx: Tx, { id }: { id: string }) => void tx.exec('INSERT INTO notes (id) VALUES (?)', [id]) };
 const V1: Migration[] = ['CREATE TABLE notes (id TEXT PRIMARY KEY)'];
@@ -29,20 +28,6 @@ function node(reducers: Reducers, s3: S3LogOptions) {
   return createSyncServer({ reducers, dataDir, logger: silentLogger, s3 });
 }
 
-async function commitsInBucket(s3: S3LogOptions): Promise<number[]> {
-  const store = new S3Store(s3);
-  const log = new S3CommitLog(store, 'doc');
-  try {
-    await log.open();
-    const lsns: number[] = [];
-    for await (const r of log.readAfter(0)) lsns.push(r.lsn);
-    return lsns;
-  } finally {
-    await log.close();
-    store.close();
-  }
-}
-
 test('on the S3 log, a migration is a commit in the bucket like any other: a new node rebuilds the document from it, and an older node refuses it', async () => {
   const s3 = await rgwOptions();
   const v1 = node(app(V1), s3);
@@ -54,7 +39,7 @@ test('on the S3 log, a migration is a commit in the bucket like any other: a new
   const snapshot = await v2.snapshot('doc');
   expect(snapshot.lsn).toBe(3);
   await v2.close();
-  expect(await commitsInBucket(s3)).toEqual([1, 2, 3]);
+  expect(await bucketLsns(s3)).toEqual([1, 2, 3]);
 
   const rebuilt = node(app(V2), s3);
   try {
@@ -69,5 +54,5 @@ test('on the S3 log, a migration is a commit in the bucket like any other: a new
   } finally {
     await older.close();
   }
-  expect(await commitsInBucket(s3)).toEqual([1, 2, 3, 4]);
+  expect(await bucketLsns(s3)).toEqual([1, 2, 3, 4]);
 });

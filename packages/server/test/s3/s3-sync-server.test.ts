@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, expect, test } from 'vitest';
 import { createClient, defineReducers, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '../../src/sync-server.js';
-import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
-import { S3Store } from '../../src/log/s3/s3-store.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { silentLogger } from '../memory-logger.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+import { bucketLsns } from './bucket-lsns.js';
 
 const reducers = defineReducers({
   init: (tx) => tx.exec('CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY)'),
@@ -35,20 +34,6 @@ function client(url: string): QuireClient<typeof reducers> {
   return c;
 }
 
-async function commitsInBucket(s3: S3LogOptions): Promise<number[]> {
-  const store = new S3Store(s3);
-  const log = new S3CommitLog(store, 'doc');
-  try {
-    await log.open();
-    const lsns: number[] = [];
-    for await (const r of log.readAfter(0)) lsns.push(r.lsn);
-    return lsns;
-  } finally {
-    await log.close();
-    store.close();
-  }
-}
-
 test('createSyncServer({ s3 }) makes each commit durable in the bucket before confirming it, and a restart carries on from there', async () => {
   const s3 = await rgwOptions();
   const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
@@ -59,7 +44,7 @@ test('createSyncServer({ s3 }) makes each commit durable in the bucket before co
   alice.mutate.init();
   const { lsn } = await alice.mutate.add({ id: 'one' }).server;
   // Confirmed means in the bucket.
-  expect((await commitsInBucket(s3)).at(-1)).toBe(lsn);
+  expect((await bucketLsns(s3)).at(-1)).toBe(lsn);
   await alice.close();
   await first.server.close();
 
@@ -69,7 +54,7 @@ test('createSyncServer({ s3 }) makes each commit durable in the bucket before co
   const two = await bob.mutate.add({ id: 'two' }).server;
   expect(two.lsn).toBe(lsn + 1);
   expect(await bob.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
-  expect(await commitsInBucket(s3)).toEqual(Array.from({ length: lsn + 1 }, (_, i) => i + 1));
+  expect(await bucketLsns(s3)).toEqual(Array.from({ length: lsn + 1 }, (_, i) => i + 1));
 });
 
 test('a store that stops answering mid-commit stops the document; once it answers again, clients resend and nothing confirmed is lost', async () => {
@@ -94,7 +79,7 @@ test('a store that stops answering mid-commit stops the document; once it answer
   await two;
   expect(errors).toContain('server_error');
   expect(await alice.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'one' }, { id: 'two' }]);
-  const lsns = await commitsInBucket(s3);
+  const lsns = await bucketLsns(s3);
   expect(lsns).toEqual(Array.from({ length: lsns.length }, (_, i) => i + 1));
 });
 
