@@ -6,7 +6,7 @@ import { migrationsOf } from '../reducers/define-app.js';
 import { type PreparedCall, prepareCall } from '../reducers/invoke-reducer.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import { PageFault, type ReplicaDb } from '../replica/replica-db.js';
-import { ReplicaPages } from '../replica/replica-pages.js';
+import { type PageReads, ReplicaPages } from '../replica/replica-pages.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import { EngineStore } from './engine-store.js';
 import { PageSupply } from './page-supply.js';
@@ -93,6 +93,10 @@ export class Engine {
   // replay instead: this settles once the fetch ended and the replay resumed
   // or gave up.
   private replayFetch: Promise<void> | undefined;
+  // This client's last_seq as the newest commit showed it, and the pages
+  // that read used: while a commit changes none of them, it holds none of
+  // this client's calls.
+  private shownLastSeq: { value: number; reads: PageReads } | undefined;
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -214,7 +218,16 @@ export class Engine {
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true): Promise<void> {
     return this.replica.run((db) => {
       if (!durable && update.kind === 'commit') {
-        const { pages } = addLayer(db, update);
+        const { pages, kept } = addLayer(db, update, (changed) => this.overlayHolds(db, update.pageCount, changed, rejections));
+        if (kept) {
+          // The commit holds none of this client's calls and changed nothing
+          // they used: replaying them would write the overlay they wrote.
+          this.speculative.push({ lsn: update.lsn, lastSeq: this.shownLastSeq!.value, rejections });
+          this.pageSupply.learn(pages);
+          this.changed();
+          this.emitState();
+          return;
+        }
         this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
         this.pageSupply.learn(pages);
         this.replay.restart(this.queue.list());
@@ -441,7 +454,9 @@ export class Engine {
         this.emitState();
       }
       if (this.replay.coverPending) {
-        const shown = readLastSeq(db, this.id);
+        const { result: shown, reads } = db.pages.recordReads(() => readLastSeq(db, this.id));
+        // Read with no overlay (dropped with the commit): from the commit's own pages.
+        this.shownLastSeq = db.pages.overlayPages().length === 0 ? { value: shown, reads } : undefined;
         const newest = this.speculative.at(-1);
         if (newest) newest.lastSeq = shown;
         this.replay.covered(shown);
@@ -474,6 +489,21 @@ export class Engine {
     return lastSeq;
   }
 
+  /**
+   * Whether a non-durable commit with these `changed` pages leaves the
+   * overlay as replaying the pending mutations would write it: every one
+   * is applied, none is in the commit (the pages that showed this client's
+   * last_seq did not change, and no rejection came), and no page they read
+   * or wrote changed.
+   */
+  private overlayHolds(db: ReplicaDb, pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>, rejections: readonly Rejected[]): boolean {
+    if (this.queue.size === 0 || rejections.length > 0) return false;
+    if (this.replay.waiting > 0 || this.replay.blocked || this.replayFetch || this.replay.coverPending || this.replay.settlementDue) return false;
+    const shown = this.shownLastSeq;
+    if (!shown || !db.pages.readsSurvive(shown.reads, pageCount, changed)) return false;
+    return db.pages.overlaySurvives(pageCount, changed);
+  }
+
   /** Refreshes live queries (once per turn of the serial queue), fetching the pages they miss. */
   private changed(): void {
     const blocked = this.replay.blocked;
@@ -490,7 +520,10 @@ export class Engine {
         // repair() refreshes once the replay is complete (or has given up).
         if (this.replayFetch) return;
         if (this.refreshHistory.misses.length === 0) this.pageSupply.evict(db);
-        const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
+        const missing = this.subscriptions.refresh(
+          (sql, params) => db.pages.recordReads(() => db.read(sql, params)),
+          (reads) => db.pages.unchanged(reads),
+        );
         if (missing.length === 0) {
           this.refreshHistory = newReadHistory();
           return;

@@ -140,14 +140,17 @@ export class Replay {
 
   private apply(db: ReplicaDb, mutation: PendingMutation, ctx: ReducerContext): void {
     const call = this.callFor(mutation);
-    db.exec('BEGIN');
-    try {
-      call.run(reducerTx(db), ctx);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction()) db.exec('ROLLBACK');
-      throw error;
-    }
+    // Recorded: a commit that changes none of the pages it used keeps the overlay (see Engine.applyServerUpdate).
+    db.pages.recordMutation(() => {
+      db.exec('BEGIN');
+      try {
+        call.run(reducerTx(db), ctx);
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction()) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
   }
 
   /** A stored mutation is decoded at its first apply; one that fails to decode fails every apply. */

@@ -105,7 +105,8 @@ describe('applyFossilDelta', () => {
     expect(applied(source, delta, target.length - 1)).toBeUndefined();
     const corrupt = delta.slice();
     // A literal byte changed: the checksum no longer matches.
-    corrupt[corrupt.indexOf(0x3a) + 1] ^= 1;
+    const at = corrupt.indexOf(0x3a) + 1;
+    corrupt[at] = corrupt[at]! ^ 1;
     expect(applied(source, corrupt, target.length)).toBeUndefined();
     expect(applied(source, delta.subarray(0, delta.length - 1), target.length)).toBeUndefined();
     expect(applied(source.subarray(0, 100), delta, target.length)).toBeUndefined();

@@ -1,6 +1,17 @@
 import { PAGE_SIZE, type PageImage, presentHeader, readChangeCounter, readSchemaCookie } from '../page/page.js';
 import type { PageFile } from '../vfs/page-file.js';
 import { PageBudget } from './page-budget.js';
+import { samePage } from './same-page.js';
+
+/**
+ * What one read was served: each page's image as the replica showed it
+ * (null: zeros past the end), and the page count. Pages are immutable, so
+ * an image that is the same object is the same content.
+ */
+export interface PageReads {
+  pages: Map<number, Uint8Array | null>;
+  pageCount: number;
+}
 
 /**
  * A server commit the replica shows that the server has not yet made
@@ -46,6 +57,20 @@ export class ReplicaPages implements PageFile {
   private schemaDoubt = false;
   /** Page reads served to SQLite so far (for per-query instrumentation). */
   reads = 0;
+  // The pages served to the read being recorded (see recordReads).
+  private readRecord: Map<number, Uint8Array | null> | undefined;
+  // Set while a pending mutation applies (see recordMutation).
+  private mutating = false;
+  // The committed image under each page a recorded mutation read or wrote
+  // since the overlay was last dropped: what the overlay depends on.
+  private overlayDeps = new Map<number, Uint8Array | null>();
+  // False once something other than a recorded mutation wrote the overlay.
+  private overlayRecorded = true;
+  // Since the counter last changed, SQLite read or wrote pages (which its
+  // cache may hold and serve without asking again): any at all, and any
+  // outside a recorded mutation.
+  private cacheWarm = false;
+  private cacheUnrecorded = false;
   private readonly budget: PageBudget | undefined;
 
   /** `cacheBytes` bounds the base of a partial replica (see {@link evict}); default unbounded. */
@@ -91,9 +116,12 @@ export class ReplicaPages implements PageFile {
 
   read(pgno: number): Uint8Array | undefined {
     this.reads++;
+    this.touchCache();
     if (pgno > this.pageCount()) return undefined;
     const local = this.overlay.get(pgno);
     const page = local ?? this.committedPage(pgno);
+    if (this.readRecord && !this.readRecord.has(pgno)) this.readRecord.set(pgno, page ?? null);
+    if (this.mutating) this.noteDependency(pgno);
     if (this.budget && page && !local && this.base.get(pgno) === page) this.budget.touch(pgno);
     if (!page) {
       // Pages past the server's end were never on the server: the overlay grew
@@ -118,6 +146,9 @@ export class ReplicaPages implements PageFile {
   }
 
   write(pgno: number, data: Uint8Array): void {
+    this.touchCache();
+    if (this.mutating) this.noteDependency(pgno);
+    else this.overlayRecorded = false;
     this.overlay.set(pgno, data.slice());
     if (pgno === 1) {
       this.counter = readChangeCounter(data);
@@ -127,6 +158,7 @@ export class ReplicaPages implements PageFile {
   }
 
   truncate(pageCount: number): void {
+    this.overlayRecorded = false;
     this.overlayPageCount = pageCount;
     for (const pgno of this.overlay.keys()) if (pgno > pageCount) this.overlay.delete(pgno);
   }
@@ -138,6 +170,8 @@ export class ReplicaPages implements PageFile {
 
   /** Forgets local writes: the replica reads the base again. */
   dropOverlay(): void {
+    this.overlayDeps.clear();
+    this.overlayRecorded = true;
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
     const local = this.overlay.get(1);
     const base = this.committedPage(1);
@@ -161,6 +195,8 @@ export class ReplicaPages implements PageFile {
     this.layers = [];
     this.overlay.clear();
     this.overlayPageCount = undefined;
+    this.overlayDeps.clear();
+    this.overlayRecorded = true;
     this.schemaDoubt = true;
     this.bumpCounter();
   }
@@ -251,6 +287,72 @@ export class ReplicaPages implements PageFile {
   }
 
   /**
+   * Runs a read and records the pages it was served. SQLite serves pages
+   * from its own cache while the change counter stands still, without
+   * asking for them: a warm cache is dropped first (by moving the counter),
+   * so that every page the read uses is asked for, and recorded.
+   */
+  recordReads<T>(read: () => T): { result: T; reads: PageReads } {
+    if (this.cacheWarm) this.bumpCounter();
+    const pages = new Map<number, Uint8Array | null>();
+    this.readRecord = pages;
+    try {
+      const result = read();
+      return { result, reads: { pages, pageCount: this.pageCount() } };
+    } finally {
+      this.readRecord = undefined;
+    }
+  }
+
+  /** Whether every page `reads` recorded still shows the same content (a read would return the same). */
+  unchanged(reads: PageReads): boolean {
+    if (reads.pageCount !== this.pageCount()) return false;
+    for (const [pgno, seen] of reads.pages) {
+      const now = this.overlay.get(pgno) ?? this.visibleCommitted(pgno);
+      if (now === seen) continue;
+      if (!samePage(pgno, seen, now)) return false;
+      // Equal bytes in a new image: compare by identity next time.
+      reads.pages.set(pgno, now);
+    }
+    return true;
+  }
+
+  /**
+   * Runs a pending mutation and records, for each page it reads or writes
+   * first, the committed image under the overlay: the overlay holds only
+   * while those stay the same (see {@link overlaySurvives}). A cache warmed
+   * by anything else is dropped first, as in {@link recordReads}.
+   */
+  recordMutation<T>(apply: () => T): T {
+    if (this.cacheUnrecorded) this.bumpCounter();
+    this.mutating = true;
+    try {
+      return apply();
+    } finally {
+      this.mutating = false;
+    }
+  }
+
+  /**
+   * Whether replaying the pending mutations over a commit with these
+   * `changed` pages (null: changed without an image) and `pageCount` would
+   * write the overlay they wrote: true when no page they read or wrote
+   * changed (page 1 compared without the fields the replica presents
+   * itself), as SQLite then does exactly the same. False when anything but
+   * recorded mutations wrote the overlay.
+   */
+  overlaySurvives(pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
+    if (!this.overlayRecorded || pageCount !== this.committedPageCount()) return false;
+    return this.committedSame(this.overlayDeps, changed);
+  }
+
+  /** Whether the committed pages `reads` recorded (read with no overlay) are the same after a commit with these `changed` pages. */
+  readsSurvive(reads: PageReads, pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
+    if (reads.pageCount !== pageCount) return false;
+    return this.committedSame(reads.pages, changed);
+  }
+
+  /**
    * Drops least recently used base pages until the base fits its budget.
    * Never page 1, pages under the overlay, or what `pinned` names. Call
    * between operations only. Returns the dropped page numbers.
@@ -273,6 +375,29 @@ export class ReplicaPages implements PageFile {
   /** The durable base: what the store keeps. */
   baseImage(): { lsn: number; pageCount: number; pages: Map<number, Uint8Array> } {
     return { lsn: this.baseLsn, pageCount: this.basePageCount, pages: this.base };
+  }
+
+  /** The committed image of a page as a read sees it: null past the end (zeros) or where it is missing. */
+  private visibleCommitted(pgno: number): Uint8Array | null {
+    return pgno > this.committedPageCount() ? null : (this.committedPage(pgno) ?? null);
+  }
+
+  /** Whether each page in `seen` has the same committed image once a commit with these `changed` pages is shown. */
+  private committedSame(seen: ReadonlyMap<number, Uint8Array | null>, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
+    for (const [pgno, image] of seen) {
+      const next = changed.has(pgno) ? changed.get(pgno)! : this.visibleCommitted(pgno);
+      if (next !== image && !samePage(pgno, image, next)) return false;
+    }
+    return true;
+  }
+
+  private noteDependency(pgno: number): void {
+    if (!this.overlayDeps.has(pgno)) this.overlayDeps.set(pgno, this.visibleCommitted(pgno));
+  }
+
+  private touchCache(): void {
+    this.cacheWarm = true;
+    if (!this.mutating) this.cacheUnrecorded = true;
   }
 
   private committedPageCount(): number {
@@ -302,6 +427,8 @@ export class ReplicaPages implements PageFile {
   }
 
   private bumpCounter(): void {
+    this.cacheWarm = false;
+    this.cacheUnrecorded = false;
     this.counter = (this.counter + 1) >>> 0 || 1;
   }
 }

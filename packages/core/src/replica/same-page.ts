@@ -1,0 +1,26 @@
+import { HEADER } from '../page/page.js';
+
+/**
+ * Whether two images of page `pgno` read the same to SQLite (null: no
+ * image, read as zeros or missing). Page 1 is compared without the bytes
+ * the replica rewrites on its way to SQLite (the WAL flags, the change
+ * counter and its "valid for" copy, see presentHeader): a commit that only
+ * moved the server's counter changes nothing a read or a reducer sees.
+ * The schema cookie and the page count are compared like any other byte.
+ */
+export function samePage(pgno: number, a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  if (pgno !== 1) return bytesEqual(a, b, 0, a.length);
+  return (
+    bytesEqual(a, b, 0, HEADER.writeVersion) &&
+    bytesEqual(a, b, HEADER.readVersion + 1, HEADER.changeCounter) &&
+    bytesEqual(a, b, HEADER.changeCounter + 4, HEADER.versionValidFor) &&
+    bytesEqual(a, b, HEADER.versionValidFor + 4, a.length)
+  );
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
