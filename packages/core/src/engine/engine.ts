@@ -6,7 +6,7 @@ import { migrationsOf } from '../reducers/define-app.js';
 import { type PreparedCall, prepareCall } from '../reducers/invoke-reducer.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import { PageFault, type ReplicaDb } from '../replica/replica-db.js';
-import { type PageReads, ReplicaPages } from '../replica/replica-pages.js';
+import { ReplicaPages } from '../replica/replica-pages.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import { EngineStore } from './engine-store.js';
 import { PageSupply } from './page-supply.js';
@@ -93,10 +93,6 @@ export class Engine {
   // replay instead: this settles once the fetch ended and the replay resumed
   // or gave up.
   private replayFetch: Promise<void> | undefined;
-  // This client's last_seq as the newest commit showed it, and the pages
-  // that read used: while a commit changes none of them, it holds none of
-  // this client's calls.
-  private shownLastSeq: { value: number; reads: PageReads } | undefined;
   private closed = false;
 
   constructor(private readonly options: EngineOptions) {
@@ -218,11 +214,12 @@ export class Engine {
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true): Promise<void> {
     return this.replica.run((db) => {
       if (!durable && update.kind === 'commit') {
-        const { pages, kept } = addLayer(db, update, (changed) => this.overlayHolds(db, update.pageCount, changed, rejections));
+        let shown: number | undefined;
+        const { pages, kept } = addLayer(db, update, () => (shown = this.overlayHolds(db, rejections)) !== undefined);
         if (kept) {
-          // The commit holds none of this client's calls and changed nothing
-          // they used: replaying them would write the overlay they wrote.
-          this.speculative.push({ lsn: update.lsn, lastSeq: this.shownLastSeq!.value, rejections });
+          // The commit holds none of the calls in the overlay and changed
+          // nothing they used: replaying them would write what they wrote.
+          this.speculative.push({ lsn: update.lsn, lastSeq: shown, rejections });
           this.pageSupply.learn(pages);
           this.changed();
           this.emitState();
@@ -454,9 +451,7 @@ export class Engine {
         this.emitState();
       }
       if (this.replay.coverPending) {
-        const { result: shown, reads } = db.pages.recordReads(() => readLastSeq(db, this.id));
-        // Read with no overlay (dropped with the commit): from the commit's own pages.
-        this.shownLastSeq = db.pages.overlayPages().length === 0 ? { value: shown, reads } : undefined;
+        const shown = readLastSeq(db, this.id);
         const newest = this.speculative.at(-1);
         if (newest) newest.lastSeq = shown;
         this.replay.covered(shown);
@@ -490,18 +485,24 @@ export class Engine {
   }
 
   /**
-   * Whether a non-durable commit with these `changed` pages leaves the
-   * overlay as replaying the pending mutations would write it: every one
-   * is applied, none is in the commit (the pages that showed this client's
-   * last_seq did not change, and no rejection came), and no page they read
-   * or wrote changed.
+   * Whether the non-durable commit just shown leaves the overlay as
+   * replaying the pending mutations would write it: every one is applied,
+   * none of those in the overlay is in the commit (the last_seq it shows
+   * for this client is below them, and it brought no rejection), and no
+   * page they read or wrote changed. Returns that last_seq if so.
    */
-  private overlayHolds(db: ReplicaDb, pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>, rejections: readonly Rejected[]): boolean {
-    if (this.queue.size === 0 || rejections.length > 0) return false;
-    if (this.replay.waiting > 0 || this.replay.blocked || this.replayFetch || this.replay.coverPending || this.replay.settlementDue) return false;
-    const shown = this.shownLastSeq;
-    if (!shown || !db.pages.readsSurvive(shown.reads, pageCount, changed)) return false;
-    return db.pages.overlaySurvives(pageCount, changed);
+  private overlayHolds(db: ReplicaDb, rejections: readonly Rejected[]): number | undefined {
+    if (this.queue.size === 0 || rejections.length > 0) return undefined;
+    if (this.replay.waiting > 0 || this.replay.blocked || this.replayFetch || this.replay.coverPending || this.replay.settlementDue) return undefined;
+    if (!db.pages.overlaySurvives()) return undefined;
+    let shown: number;
+    try {
+      shown = db.pages.readCommitted(() => readLastSeq(db, this.id));
+    } catch {
+      // A partial replica may lack the page: replay as usual, which fetches it.
+      return undefined;
+    }
+    return shown < (this.replay.lowestApplied ?? Number.POSITIVE_INFINITY) ? shown : undefined;
   }
 
   /** Refreshes live queries (once per turn of the serial queue), fetching the pages they miss. */
@@ -521,7 +522,11 @@ export class Engine {
         if (this.replayFetch) return;
         if (this.refreshHistory.misses.length === 0) this.pageSupply.evict(db);
         const missing = this.subscriptions.refresh(
-          (sql, params) => db.pages.recordReads(() => db.read(sql, params)),
+          (sql, params) => {
+            const run = db.pages.recordReads(() => db.read(sql, params));
+            run.reads.allocation = db.readsAllocation(sql);
+            return run;
+          },
           (reads) => db.pages.unchanged(reads),
         );
         if (missing.length === 0) {

@@ -35,25 +35,19 @@ export function moveBase(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[
 
 /**
  * Shows a commit the server has not yet made durable as a layer over the
- * base. The overlay stays when `keepOverlay` says it would be written again
- * as it is (given the commit's changed pages, null where sent without an
- * image); otherwise it is dropped, and the engine then skips the pending
- * mutations the commit contains and re-applies the rest. They stay pending
- * until the commit is durable.
+ * base. The overlay stays when `keepOverlay` (asked with the layer on) says
+ * replaying the pending mutations would write it again as it is; otherwise
+ * it is dropped, and the engine then skips the pending mutations the commit
+ * contains and re-applies the rest. They stay pending until the commit is
+ * durable.
  */
-export function addLayer(
-  db: ReplicaDb,
-  update: BaseUpdate,
-  keepOverlay: (changed: ReadonlyMap<number, Uint8Array | null>) => boolean = () => false,
-): { pages: PageImage[]; dropped: number[]; kept: boolean } {
+export function addLayer(db: ReplicaDb, update: BaseUpdate, keepOverlay: () => boolean = () => false): { pages: PageImage[]; dropped: number[]; kept: boolean } {
   const { pages, dropped } = resolveDeltas(db, update);
-  const changed = new Map<number, Uint8Array | null>();
-  for (const { pgno, data } of pages) changed.set(pgno, data);
-  for (const pgno of dropped) changed.set(pgno, null);
-  // Decided before the layer goes on: dropOverlay compares the local schema with the one under it.
-  const kept = keepOverlay(changed);
-  if (!kept) db.pages.dropOverlay();
+  // dropOverlay compares the local schema with the one it was written over.
+  const under = db.pages.committedPage(1);
   db.pages.pushLayer(update.lsn, update.pageCount, pages, dropped);
+  const kept = keepOverlay();
+  if (!kept) db.pages.dropOverlay(under);
   return { pages, dropped, kept };
 }
 

@@ -11,7 +11,7 @@ test('a query that fails and then recovers to the rows it had before is reported
     subs.refresh(
       () => {
         if (result instanceof Error) throw result;
-        return { result, reads: { pages: new Map(), pageCount: 1 } };
+        return { result, reads: { pages: new Map(), pageCount: 1, allocation: true } };
       },
       () => false,
     );

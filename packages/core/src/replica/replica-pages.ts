@@ -11,6 +11,11 @@ import { samePage } from './same-page.js';
 export interface PageReads {
   pages: Map<number, Uint8Array | null>;
   pageCount: number;
+  /**
+   * Whether the read reported the page count or the freelist (a pragma):
+   * else changes to those alone (a commit that grew the file) leave it be.
+   */
+  allocation: boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export class ReplicaPages implements PageFile {
   // The committed image under each page a recorded mutation read or wrote
   // since the overlay was last dropped: what the overlay depends on.
   private overlayDeps = new Map<number, Uint8Array | null>();
+  private overlayDepsPageCount = 0;
   // False once something other than a recorded mutation wrote the overlay.
   private overlayRecorded = true;
   // Since the counter last changed, SQLite read or wrote pages (which its
@@ -168,13 +174,17 @@ export class ReplicaPages implements PageFile {
     return [...this.overlay.keys()];
   }
 
-  /** Forgets local writes: the replica reads the base again. */
-  dropOverlay(): void {
+  /**
+   * Forgets local writes: the replica reads the base again. `under` is the
+   * committed page 1 the overlay was written over, when a commit went on
+   * since (default: the current one).
+   */
+  dropOverlay(under: Uint8Array | undefined = this.committedPage(1)): void {
     this.overlayDeps.clear();
     this.overlayRecorded = true;
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
     const local = this.overlay.get(1);
-    const base = this.committedPage(1);
+    const base = under;
     // Local schema changes are dropped: SQLite holds a schema the server's pages lack.
     if (local && (!base || readSchemaCookie(local) !== this.presentedBaseCookie(base))) this.schemaDoubt = true;
     this.overlay.clear();
@@ -298,7 +308,7 @@ export class ReplicaPages implements PageFile {
     this.readRecord = pages;
     try {
       const result = read();
-      return { result, reads: { pages, pageCount: this.pageCount() } };
+      return { result, reads: { pages, pageCount: this.pageCount(), allocation: true } };
     } finally {
       this.readRecord = undefined;
     }
@@ -306,11 +316,11 @@ export class ReplicaPages implements PageFile {
 
   /** Whether every page `reads` recorded still shows the same content (a read would return the same). */
   unchanged(reads: PageReads): boolean {
-    if (reads.pageCount !== this.pageCount()) return false;
+    if (reads.allocation && reads.pageCount !== this.pageCount()) return false;
     for (const [pgno, seen] of reads.pages) {
       const now = this.overlay.get(pgno) ?? this.visibleCommitted(pgno);
       if (now === seen) continue;
-      if (!samePage(pgno, seen, now)) return false;
+      if (!samePage(pgno, seen, now, reads.allocation)) return false;
       // Equal bytes in a new image: compare by identity next time.
       reads.pages.set(pgno, now);
     }
@@ -334,22 +344,43 @@ export class ReplicaPages implements PageFile {
   }
 
   /**
-   * Whether replaying the pending mutations over a commit with these
-   * `changed` pages (null: changed without an image) and `pageCount` would
-   * write the overlay they wrote: true when no page they read or wrote
-   * changed (page 1 compared without the fields the replica presents
-   * itself), as SQLite then does exactly the same. False when anything but
+   * Whether replaying the pending mutations over the commits shown since
+   * the overlay was written would write it again as it is: true when no
+   * page they read or wrote has a new committed image (page 1 compared
+   * without the fields the replica presents itself) and the page count
+   * stands, as SQLite then does exactly the same. False when anything but
    * recorded mutations wrote the overlay.
    */
-  overlaySurvives(pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
-    if (!this.overlayRecorded || pageCount !== this.committedPageCount()) return false;
-    return this.committedSame(this.overlayDeps, changed);
+  overlaySurvives(): boolean {
+    if (!this.overlayRecorded) return false;
+    if (this.overlayDeps.size > 0 && this.overlayDepsPageCount !== this.committedPageCount()) return false;
+    for (const [pgno, image] of this.overlayDeps) {
+      const now = this.visibleCommitted(pgno);
+      if (now === image) continue;
+      if (!samePage(pgno, image, now)) return false;
+      this.overlayDeps.set(pgno, now);
+    }
+    return true;
   }
 
-  /** Whether the committed pages `reads` recorded (read with no overlay) are the same after a commit with these `changed` pages. */
-  readsSurvive(reads: PageReads, pageCount: number, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
-    if (reads.pageCount !== pageCount) return false;
-    return this.committedSame(reads.pages, changed);
+  /**
+   * Runs a read on the committed pages alone, as if the overlay were
+   * dropped, and puts the overlay back. SQLite's cache is dropped before
+   * and after, so neither view leaks into the other.
+   */
+  readCommitted<T>(read: () => T): T {
+    const overlay = this.overlay;
+    const overlayPageCount = this.overlayPageCount;
+    this.overlay = new Map();
+    this.overlayPageCount = undefined;
+    this.bumpCounter();
+    try {
+      return read();
+    } finally {
+      this.overlay = overlay;
+      this.overlayPageCount = overlayPageCount;
+      this.bumpCounter();
+    }
   }
 
   /**
@@ -382,17 +413,10 @@ export class ReplicaPages implements PageFile {
     return pgno > this.committedPageCount() ? null : (this.committedPage(pgno) ?? null);
   }
 
-  /** Whether each page in `seen` has the same committed image once a commit with these `changed` pages is shown. */
-  private committedSame(seen: ReadonlyMap<number, Uint8Array | null>, changed: ReadonlyMap<number, Uint8Array | null>): boolean {
-    for (const [pgno, image] of seen) {
-      const next = changed.has(pgno) ? changed.get(pgno)! : this.visibleCommitted(pgno);
-      if (next !== image && !samePage(pgno, image, next)) return false;
-    }
-    return true;
-  }
-
   private noteDependency(pgno: number): void {
-    if (!this.overlayDeps.has(pgno)) this.overlayDeps.set(pgno, this.visibleCommitted(pgno));
+    if (this.overlayDeps.has(pgno)) return;
+    if (this.overlayDeps.size === 0) this.overlayDepsPageCount = this.committedPageCount();
+    this.overlayDeps.set(pgno, this.visibleCommitted(pgno));
   }
 
   private touchCache(): void {
