@@ -77,6 +77,7 @@ export class ReplicaPages implements PageFile {
   // outside a recorded mutation.
   private cacheWarm = false;
   private cacheUnrecorded = false;
+  private presented: { source: Uint8Array; counter: number; cookie: number; image: Uint8Array } | undefined;
   private readonly budget: PageBudget | undefined;
 
   /** `cacheBytes` bounds the base of a partial replica (see {@link evict}); default unbounded. */
@@ -137,9 +138,8 @@ export class ReplicaPages implements PageFile {
     if (pgno !== 1) return page;
     if (local) {
       // SQLite wrote this image itself: its cookie is already in SQLite's terms.
-      const out = presentHeader(page, this.counter);
-      this.sqliteCookie = readSchemaCookie(out);
-      return out;
+      this.sqliteCookie = readSchemaCookie(page);
+      return this.present(page, this.sqliteCookie);
     }
     let cookie = this.presentedBaseCookie(page);
     if (this.schemaDoubt && cookie === this.sqliteCookie) {
@@ -148,14 +148,14 @@ export class ReplicaPages implements PageFile {
     }
     this.schemaDoubt = false;
     this.sqliteCookie = cookie;
-    return presentHeader(page, this.counter, cookie);
+    return this.present(page, cookie);
   }
 
   write(pgno: number, data: Uint8Array): void {
     this.touchCache();
     if (this.mutating) this.noteDependency(pgno);
     else this.overlayRecorded = false;
-    this.overlay.set(pgno, data.slice());
+    this.overlay.set(pgno, data);
     if (pgno === 1) {
       this.counter = readChangeCounter(data);
       this.sqliteCookie = readSchemaCookie(data);
@@ -444,6 +444,19 @@ export class ReplicaPages implements PageFile {
     const gone = [...this.base.keys()].filter((pgno) => pgno > pageCount);
     for (const pgno of gone) this.dropBasePage(pgno);
     return gone;
+  }
+
+  /**
+   * Page 1 as SQLite is shown it. SQLite reads it at the start of every
+   * statement (the change counter): the last image is kept while its
+   * source, counter and cookie stand, rather than copied again each time.
+   */
+  private present(page1: Uint8Array, cookie: number): Uint8Array {
+    const last = this.presented;
+    if (last && last.source === page1 && last.counter === this.counter && last.cookie === cookie) return last.image;
+    const image = presentHeader(page1, this.counter, cookie);
+    this.presented = { source: page1, counter: this.counter, cookie, image };
+    return image;
   }
 
   private presentedBaseCookie(base1: Uint8Array): number {
