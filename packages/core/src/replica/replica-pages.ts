@@ -180,6 +180,8 @@ export class ReplicaPages implements PageFile {
    * since (default: the current one).
    */
   dropOverlay(under: Uint8Array | undefined = this.committedPage(1)): void {
+    // SQLite's cache may hold pages the dropped record covered: no record covers them now.
+    if (this.overlayDeps.size > 0 && this.cacheWarm) this.cacheUnrecorded = true;
     this.overlayDeps.clear();
     this.overlayRecorded = true;
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
