@@ -486,8 +486,7 @@ export class Coordinator {
 
   private kick(): void {
     if (this.drainPromise || this.failure) return;
-    // After this turn's I/O callbacks: mutations that arrived together on any connection go in one batch.
-    this.drainPromise = new Promise<void>((resolve) => setImmediate(resolve))
+    this.drainPromise = Promise.resolve()
       .then(() => this.drain())
       .catch((error: unknown) => this.fail(error))
       .finally(() => {
