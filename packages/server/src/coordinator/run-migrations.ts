@@ -26,16 +26,19 @@ function stepHash(step: Migration): string | null {
  * from those that will run the new one.
  */
 export function editedSteps(db: Database.Database, migrations: readonly Migration[]): number[] {
-  const table = db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE);
-  if (!table) return [];
+  if (!hasSchemaTable(db)) return [];
   const ran = db.prepare(`SELECT version, sql_sha256 AS hash FROM ${SCHEMA_TABLE} WHERE version <= ? ORDER BY version`).all(migrations.length) as Array<{ version: number; hash: string | null }>;
   return ran.filter(({ version, hash }) => hash !== stepHash(migrations[version - 1]!)).map(({ version }) => version);
 }
 
+/** Whether the document ever ran a migration (`__quire_schema` exists). */
+function hasSchemaTable(db: Database.Database): boolean {
+  return db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE) !== undefined;
+}
+
 /** A document's schema version: the highest step in `__quire_schema`, 0 without the table. */
 export function schemaVersionOf(db: Database.Database): number {
-  const table = db.prepare('SELECT 1 FROM sqlite_schema WHERE type = ? AND name = ?').get('table', SCHEMA_TABLE);
-  if (!table) return 0;
+  if (!hasSchemaTable(db)) return 0;
   return (db.prepare(`SELECT max(version) FROM ${SCHEMA_TABLE}`).pluck().get() as number | null) ?? 0;
 }
 
