@@ -214,7 +214,17 @@ export class Engine {
   applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true): Promise<void> {
     return this.replica.run((db) => {
       if (!durable && update.kind === 'commit') {
-        const { pages } = addLayer(db, update);
+        let shown: number | undefined;
+        const { pages, kept } = addLayer(db, update, () => (shown = this.overlayHolds(db, rejections)) !== undefined);
+        if (kept) {
+          // The commit holds none of the calls in the overlay and changed
+          // nothing they used: replaying them would write what they wrote.
+          this.speculative.push({ lsn: update.lsn, lastSeq: shown, rejections });
+          this.pageSupply.learn(pages);
+          this.changed();
+          this.emitState();
+          return;
+        }
         this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
         this.pageSupply.learn(pages);
         this.replay.restart(this.queue.list());
@@ -474,6 +484,27 @@ export class Engine {
     return lastSeq;
   }
 
+  /**
+   * Whether the non-durable commit just shown leaves the overlay as
+   * replaying the pending mutations would write it: every one is applied,
+   * none of those in the overlay is in the commit (the last_seq it shows
+   * for this client is below them, and it brought no rejection), and no
+   * page they read or wrote changed. Returns that last_seq if so.
+   */
+  private overlayHolds(db: ReplicaDb, rejections: readonly Rejected[]): number | undefined {
+    if (this.queue.size === 0 || rejections.length > 0) return undefined;
+    if (this.replay.waiting > 0 || this.replay.blocked || this.replayFetch || this.replay.coverPending || this.replay.settlementDue) return undefined;
+    if (!db.pages.overlaySurvives()) return undefined;
+    let shown: number;
+    try {
+      shown = db.pages.readCommitted(() => readLastSeq(db, this.id));
+    } catch {
+      // A partial replica may lack the page: replay as usual, which fetches it.
+      return undefined;
+    }
+    return shown < (this.replay.lowestApplied ?? Number.POSITIVE_INFINITY) ? shown : undefined;
+  }
+
   /** Refreshes live queries (once per turn of the serial queue), fetching the pages they miss. */
   private changed(): void {
     const blocked = this.replay.blocked;
@@ -490,7 +521,14 @@ export class Engine {
         // repair() refreshes once the replay is complete (or has given up).
         if (this.replayFetch) return;
         if (this.refreshHistory.misses.length === 0) this.pageSupply.evict(db);
-        const missing = this.subscriptions.refresh((sql, params) => db.read(sql, params));
+        const missing = this.subscriptions.refresh(
+          (sql, params) => {
+            const run = db.pages.recordReads(() => db.read(sql, params));
+            run.reads.allocation = db.readsAllocation(sql);
+            return run;
+          },
+          (reads) => db.pages.unchanged(reads),
+        );
         if (missing.length === 0) {
           this.refreshHistory = newReadHistory();
           return;

@@ -35,15 +35,20 @@ export function moveBase(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[
 
 /**
  * Shows a commit the server has not yet made durable as a layer over the
- * base, and drops the overlay; the engine then skips the pending mutations
- * the commit contains and re-applies the rest. They stay pending until the
- * commit is durable.
+ * base. The overlay stays when `keepOverlay` (asked with the layer on) says
+ * replaying the pending mutations would write it again as it is; otherwise
+ * it is dropped, and the engine then skips the pending mutations the commit
+ * contains and re-applies the rest. They stay pending until the commit is
+ * durable.
  */
-export function addLayer(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[]; dropped: number[] } {
+export function addLayer(db: ReplicaDb, update: BaseUpdate, keepOverlay: () => boolean = () => false): { pages: PageImage[]; dropped: number[]; kept: boolean } {
   const { pages, dropped } = resolveDeltas(db, update);
-  db.pages.dropOverlay();
+  // dropOverlay compares the local schema with the one it was written over.
+  const under = db.pages.committedPage(1);
   db.pages.pushLayer(update.lsn, update.pageCount, pages, dropped);
-  return { pages, dropped };
+  const kept = keepOverlay();
+  if (!kept) db.pages.dropOverlay(under);
+  return { pages, dropped, kept };
 }
 
 /**

@@ -37,6 +37,8 @@ export class Replay {
   // client is offline): reads and live queries report it rather than rows
   // that silently lack the user's edits.
   private blockedBy: QuireError | undefined;
+  // The first seq applied since the last restart: the overlay holds it and every later one applied.
+  private firstApplied: number | undefined;
 
   constructor(private readonly reducers: Reducers) {}
 
@@ -60,6 +62,12 @@ export class Replay {
     const open = new Map(this.unapplied.map((entry) => [entry.mutation.seq, entry.local]));
     this.unapplied = pending.map((mutation) => ({ mutation, local: open.get(mutation.seq) }));
     this.coverDue = false;
+    this.firstApplied = undefined;
+  }
+
+  /** The lowest seq whose effects the overlay holds (applied since the last restart), if any. */
+  get lowestApplied(): number | undefined {
+    return this.firstApplied;
   }
 
   /** A non-durable commit is shown: read the last_seq it holds before the next apply. */
@@ -111,6 +119,7 @@ export class Replay {
   applyAll(db: ReplicaDb, context: (seq: number) => ReducerContext): void {
     while (this.unapplied.length > 0) {
       const entry = this.unapplied[0]!;
+      this.firstApplied ??= entry.mutation.seq;
       try {
         this.apply(db, entry.mutation, context(entry.mutation.seq));
         entry.local?.resolve();
@@ -140,14 +149,17 @@ export class Replay {
 
   private apply(db: ReplicaDb, mutation: PendingMutation, ctx: ReducerContext): void {
     const call = this.callFor(mutation);
-    db.exec('BEGIN');
-    try {
-      call.run(reducerTx(db), ctx);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction()) db.exec('ROLLBACK');
-      throw error;
-    }
+    // Recorded: a commit that changes none of the pages it used keeps the overlay (see Engine.applyServerUpdate).
+    db.pages.recordMutation(() => {
+      db.exec('BEGIN');
+      try {
+        call.run(reducerTx(db), ctx);
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction()) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
   }
 
   /** A stored mutation is decoded at its first apply; one that fails to decode fails every apply. */

@@ -1,5 +1,6 @@
 import type { Row, SqlParams } from '../reducers/tx.js';
 import { PageFault } from '../replica/replica-db.js';
+import type { PageReads } from '../replica/replica-pages.js';
 import { rowsEqual } from './rows-equal.js';
 
 export type QueryListener<R extends Row = Row> = (rows: readonly R[]) => void;
@@ -11,18 +12,23 @@ interface Subscription {
   listener: QueryListener;
   onError: ErrorListener | undefined;
   last: readonly Row[] | undefined;
+  /** The pages its last run read, while `last` holds its rows. */
+  reads: PageReads | undefined;
   /** Its last run needed pages the replica lacks. */
   faulted: boolean;
   /** Told of an error by failAll since its last run. */
   failed: boolean;
 }
 
-/** Live queries: each is re-run after a change and its listener called when the rows differ. */
+/**
+ * Live queries: after a change, each one whose pages changed runs again,
+ * and its listener is called when the rows differ.
+ */
 export class Subscriptions {
   private readonly subs = new Set<Subscription>();
 
   add(sql: string, params: SqlParams | undefined, listener: QueryListener, onError?: ErrorListener): () => void {
-    const sub: Subscription = { sql, params, listener, onError, last: undefined, faulted: false, failed: false };
+    const sub: Subscription = { sql, params, listener, onError, last: undefined, reads: undefined, faulted: false, failed: false };
     this.subs.add(sub);
     return () => void this.subs.delete(sub);
   }
@@ -32,19 +38,24 @@ export class Subscriptions {
   }
 
   /**
-   * Re-runs every live query with `run` and notifies those whose rows
-   * changed. Returns the pages that queries missed: they are neither notified
-   * nor failed, and run again once the pages are there.
+   * Re-runs, with `run`, every live query whose last run read a page that
+   * `unchanged` says changed since (and those never run or failed), and
+   * notifies those whose rows changed. Returns the pages that queries
+   * missed: they are neither notified nor failed, and run again once the
+   * pages are there.
    */
-  refresh(run: (sql: string, params: SqlParams | undefined) => Row[]): number[] {
+  refresh(run: (sql: string, params: SqlParams | undefined) => { result: Row[]; reads: PageReads }, unchanged: (reads: PageReads) => boolean): number[] {
     const missing = new Set<number>();
     for (const sub of [...this.subs]) {
       if (!this.subs.has(sub)) continue;
+      // Same pages, same rows: SQLite would do exactly what it did last time.
+      if (sub.last && sub.reads && !sub.failed && unchanged(sub.reads)) continue;
       let rows: Row[];
       sub.faulted = false;
       sub.failed = false;
+      sub.reads = undefined;
       try {
-        rows = run(sub.sql, sub.params);
+        ({ result: rows, reads: sub.reads } = run(sub.sql, sub.params));
       } catch (error) {
         if (error instanceof PageFault) {
           sub.faulted = true;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { applyDelta, createDelta } from 'fossil-delta';
 import { describe, expect, it } from 'vitest';
-import { encodeFossilDelta, fossilChecksum } from './fossil-delta.js';
+import { applyFossilDelta, encodeFossilDelta, fossilChecksum } from './fossil-delta.js';
 
 /** The checksum fossil-delta's own encoder writes: from an empty source it is `N\nN:<target><checksum>;`. */
 function packageChecksum(target: Uint8Array): number {
@@ -77,5 +77,38 @@ describe('encodeFossilDelta', () => {
     expect(applyDelta(before, delta, { verifyChecksum: true })).toEqual(after);
     expect(delta.length).toBeLessThan(90);
     expect(delta.length).toBeLessThanOrEqual(createDelta(before, after).length);
+  });
+});
+
+/** The result of applyFossilDelta, or undefined where it refuses the delta. */
+function applied(source: Uint8Array, delta: Uint8Array, length: number): Uint8Array | undefined {
+  const out = new Uint8Array(length + 8);
+  return applyFossilDelta(source, delta, out, 4, length) ? out.slice(4, 4 + length) : undefined;
+}
+
+describe('applyFossilDelta', () => {
+  it("applies fossil-delta's deltas and ours, in place, for any source and target", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 600 }), fc.uint8Array({ maxLength: 600 }), (source, target) => {
+        expect(applied(source, createDelta(source, target), target.length)).toEqual(target);
+        expect(applied(source, encodeFossilDelta(source, target), target.length)).toEqual(target);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a delta for another length, a wrong checksum, a truncated delta and a copy past the source', () => {
+    const source = leaf(40, 1);
+    const target = leaf(41, 2);
+    const delta = encodeFossilDelta(source, target);
+    expect(applied(source, delta, target.length)).toEqual(target);
+    expect(applied(source, delta, target.length - 1)).toBeUndefined();
+    const corrupt = delta.slice();
+    // A literal byte changed: the checksum no longer matches.
+    const at = corrupt.indexOf(0x3a) + 1;
+    corrupt[at] = corrupt[at]! ^ 1;
+    expect(applied(source, corrupt, target.length)).toBeUndefined();
+    expect(applied(source, delta.subarray(0, delta.length - 1), target.length)).toBeUndefined();
+    expect(applied(source.subarray(0, 100), delta, target.length)).toBeUndefined();
   });
 });

@@ -60,6 +60,57 @@ export function encodeFossilDelta(source: Uint8Array, target: Uint8Array): Uint8
   return out.bytes();
 }
 
+// Each digit's value, by character code (-1: not a digit).
+const DIGIT_VALUES = new Int8Array(128).fill(-1);
+DIGIT_CODES.forEach((code, value) => (DIGIT_VALUES[code] = value));
+
+/**
+ * Applies a Fossil delta from `source`, writing its result into `out` at
+ * `at`: it must be exactly `length` bytes and match the delta's checksum.
+ * Returns false for a malformed delta or any mismatch (`out` is then
+ * partly written). Writing in place spares the copy of a separate result,
+ * on the path of every changed page of every commit a client receives.
+ */
+export function applyFossilDelta(source: Uint8Array, delta: Uint8Array, out: Uint8Array, at: number, length: number): boolean {
+  let pos = 0;
+  const int = (): number => {
+    let value = 0;
+    let digits = 0;
+    while (pos < delta.length) {
+      const digit = DIGIT_VALUES[delta[pos]!] ?? -1;
+      if (digit < 0) break;
+      value = value * 64 + digit;
+      pos++;
+      digits++;
+    }
+    return digits === 0 ? -1 : value;
+  };
+  if (int() !== length || delta[pos++] !== 0x0a) return false;
+  let written = 0;
+  while (pos < delta.length) {
+    const count = int();
+    if (count < 0) return false;
+    const op = delta[pos++];
+    if (op === 0x40) {
+      const from = int();
+      if (from < 0 || delta[pos++] !== 0x2c) return false;
+      if (from + count > source.length || written + count > length) return false;
+      out.set(source.subarray(from, from + count), at + written);
+      written += count;
+    } else if (op === 0x3a) {
+      if (pos + count > delta.length || written + count > length) return false;
+      out.set(delta.subarray(pos, pos + count), at + written);
+      pos += count;
+      written += count;
+    } else if (op === 0x3b) {
+      return written === length && fossilChecksum(out.subarray(at, at + length)) === count;
+    } else {
+      return false;
+    }
+  }
+  return false;
+}
+
 /** Fossil's checksum: the sum of the target's big-endian 32-bit words (a short tail counts as a zero-padded word). */
 export function fossilChecksum(data: Uint8Array): number {
   let sum0 = 0;

@@ -1,5 +1,4 @@
-import { applyDelta } from 'fossil-delta';
-import { encodeFossilDelta } from './fossil-delta.js';
+import { applyFossilDelta, encodeFossilDelta } from './fossil-delta.js';
 
 /** How a commit sends a page: whole, or as a delta from the image the receiver holds. */
 export const PageEncoding = {
@@ -71,17 +70,12 @@ function applyCopyDelta(before: Uint8Array, data: Uint8Array): Uint8Array | unde
   const prefix = view.getUint16(0);
   const suffix = view.getUint16(2);
   if (prefix + suffix > before.length) return undefined;
-  let middle: Uint8Array;
-  try {
-    middle = applyDelta(before.subarray(prefix, before.length - suffix), data.subarray(4), { verifyChecksum: true });
-  } catch {
-    return undefined;
-  }
-  if (prefix + middle.length + suffix !== before.length) return undefined;
   const out = new Uint8Array(before.length);
   out.set(before.subarray(0, prefix));
-  out.set(middle, prefix);
-  out.set(before.subarray(before.length - suffix), prefix + middle.length);
+  out.set(before.subarray(before.length - suffix), before.length - suffix);
+  const middle = before.length - prefix - suffix;
+  // The delta is from the middle of `before`, and its result is the middle of `out`.
+  if (!applyFossilDelta(before.subarray(prefix, before.length - suffix), data.subarray(4), out, prefix, middle)) return undefined;
   return out;
 }
 

@@ -18,6 +18,10 @@ export const HEADER = {
   readVersion: 19,
   /** File change counter, u32 big-endian. */
   changeCounter: 24,
+  /** Page count, u32 big-endian; the freelist's first trunk page and its length follow (28 to 39). */
+  pageCount: 28,
+  /** Total freelist pages, u32 big-endian: the last of the allocation fields. */
+  freelistCount: 36,
   /** Schema cookie, u32 big-endian: SQLite re-reads the schema when it changes. */
   schemaCookie: 40,
   /** "Version valid for": must equal the change counter for the size at 28 to be trusted. */

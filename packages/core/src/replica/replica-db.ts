@@ -33,6 +33,9 @@ export class ReplicaDb implements Tx {
   // While true, the authorizer allows only what a read needs (see read-only-policy.ts).
   private reading = false;
   private refused: string | undefined;
+  // The read() statements that report the page count or the freelist (pragmas), by SQL.
+  private readonly allocationReads = new Set<string>();
+  private readingSql = '';
 
   private constructor(
     private readonly sqlite3: Sqlite3,
@@ -47,6 +50,7 @@ export class ReplicaDb implements Tx {
       db.pointer!,
       (_arg, action, arg1, arg2) => {
         if (!this.reading) return capi.SQLITE_OK;
+        if (reportsAllocation(action, arg1)) this.allocationReads.add(this.readingSql);
         const refusal = refuseInRead(action, arg1, arg2);
         if (refusal === undefined) return capi.SQLITE_OK;
         this.refused ??= refusal;
@@ -104,6 +108,7 @@ export class ReplicaDb implements Tx {
    */
   read<R extends Row = Row>(sql: string, params?: SqlParams): R[] {
     this.reading = true;
+    this.readingSql = sql;
     this.refused = undefined;
     try {
       return this.guard(() => rowsOf<R>(this.prepareRead(sql, params)));
@@ -113,6 +118,16 @@ export class ReplicaDb implements Tx {
     } finally {
       this.reading = false;
     }
+  }
+
+  /**
+   * Whether `sql`, as compiled by read(), may report the page count or the
+   * freelist: it uses a pragma or a virtual table over pages. Other reads
+   * see neither (SQLite checks page numbers against the count, but reads
+   * that read the same pages return the same rows).
+   */
+  readsAllocation(sql: string): boolean {
+    return this.allocationReads.has(sql) || !this.readStatements.has(sql);
   }
 
   get<R extends Row = Row>(sql: string, params?: SqlParams): R | undefined {
@@ -213,6 +228,18 @@ export class ReplicaDb implements Tx {
       throw error;
     }
   }
+}
+
+// SQLite's authorizer action codes (sqlite3.h).
+const SQLITE_PRAGMA = 19;
+const SQLITE_READ = 20;
+
+/** A pragma, as a statement or a table-valued function (also inside a view), or a virtual table over pages. */
+function reportsAllocation(action: number, arg1: string | 0): boolean {
+  if (action === SQLITE_PRAGMA) return true;
+  if (action !== SQLITE_READ || typeof arg1 !== 'string') return false;
+  const table = arg1.toLowerCase();
+  return table.startsWith('pragma_') || table === 'dbstat' || table === 'sqlite_dbpage';
 }
 
 type ParamNames = { getParamName(i: number): string | undefined };

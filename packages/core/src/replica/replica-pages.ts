@@ -1,6 +1,22 @@
 import { PAGE_SIZE, type PageImage, presentHeader, readChangeCounter, readSchemaCookie } from '../page/page.js';
 import type { PageFile } from '../vfs/page-file.js';
 import { PageBudget } from './page-budget.js';
+import { samePage } from './same-page.js';
+
+/**
+ * What one read was served: each page's image as the replica showed it
+ * (null: zeros past the end), and the page count. Pages are immutable, so
+ * an image that is the same object is the same content.
+ */
+export interface PageReads {
+  pages: Map<number, Uint8Array | null>;
+  pageCount: number;
+  /**
+   * Whether the read reported the page count or the freelist (a pragma):
+   * else changes to those alone (a commit that grew the file) leave it be.
+   */
+  allocation: boolean;
+}
 
 /**
  * A server commit the replica shows that the server has not yet made
@@ -46,6 +62,22 @@ export class ReplicaPages implements PageFile {
   private schemaDoubt = false;
   /** Page reads served to SQLite so far (for per-query instrumentation). */
   reads = 0;
+  // The pages served to the read being recorded (see recordReads).
+  private readRecord: Map<number, Uint8Array | null> | undefined;
+  // Set while a pending mutation applies (see recordMutation).
+  private mutating = false;
+  // The committed image under each page a recorded mutation read or wrote
+  // since the overlay was last dropped: what the overlay depends on.
+  private overlayDeps = new Map<number, Uint8Array | null>();
+  private overlayDepsPageCount = 0;
+  // False once something other than a recorded mutation wrote the overlay.
+  private overlayRecorded = true;
+  // Since the counter last changed, SQLite read or wrote pages (which its
+  // cache may hold and serve without asking again): any at all, and any
+  // outside a recorded mutation.
+  private cacheWarm = false;
+  private cacheUnrecorded = false;
+  private presented: { source: Uint8Array; counter: number; cookie: number; image: Uint8Array } | undefined;
   private readonly budget: PageBudget | undefined;
 
   /** `cacheBytes` bounds the base of a partial replica (see {@link evict}); default unbounded. */
@@ -91,9 +123,12 @@ export class ReplicaPages implements PageFile {
 
   read(pgno: number): Uint8Array | undefined {
     this.reads++;
+    this.touchCache();
     if (pgno > this.pageCount()) return undefined;
     const local = this.overlay.get(pgno);
     const page = local ?? this.committedPage(pgno);
+    if (this.readRecord && !this.readRecord.has(pgno)) this.readRecord.set(pgno, page ?? null);
+    if (this.mutating) this.noteDependency(pgno);
     if (this.budget && page && !local && this.base.get(pgno) === page) this.budget.touch(pgno);
     if (!page) {
       // Pages past the server's end were never on the server: the overlay grew
@@ -103,9 +138,8 @@ export class ReplicaPages implements PageFile {
     if (pgno !== 1) return page;
     if (local) {
       // SQLite wrote this image itself: its cookie is already in SQLite's terms.
-      const out = presentHeader(page, this.counter);
-      this.sqliteCookie = readSchemaCookie(out);
-      return out;
+      this.sqliteCookie = readSchemaCookie(page);
+      return this.present(page, this.sqliteCookie);
     }
     let cookie = this.presentedBaseCookie(page);
     if (this.schemaDoubt && cookie === this.sqliteCookie) {
@@ -114,11 +148,14 @@ export class ReplicaPages implements PageFile {
     }
     this.schemaDoubt = false;
     this.sqliteCookie = cookie;
-    return presentHeader(page, this.counter, cookie);
+    return this.present(page, cookie);
   }
 
   write(pgno: number, data: Uint8Array): void {
-    this.overlay.set(pgno, data.slice());
+    this.touchCache();
+    if (this.mutating) this.noteDependency(pgno);
+    else this.overlayRecorded = false;
+    this.overlay.set(pgno, data);
     if (pgno === 1) {
       this.counter = readChangeCounter(data);
       this.sqliteCookie = readSchemaCookie(data);
@@ -127,6 +164,7 @@ export class ReplicaPages implements PageFile {
   }
 
   truncate(pageCount: number): void {
+    this.overlayRecorded = false;
     this.overlayPageCount = pageCount;
     for (const pgno of this.overlay.keys()) if (pgno > pageCount) this.overlay.delete(pgno);
   }
@@ -136,11 +174,19 @@ export class ReplicaPages implements PageFile {
     return [...this.overlay.keys()];
   }
 
-  /** Forgets local writes: the replica reads the base again. */
-  dropOverlay(): void {
+  /**
+   * Forgets local writes: the replica reads the base again. `under` is the
+   * committed page 1 the overlay was written over, when a commit went on
+   * since (default: the current one).
+   */
+  dropOverlay(under: Uint8Array | undefined = this.committedPage(1)): void {
+    // SQLite's cache may hold pages the dropped record covered: no record covers them now.
+    if (this.overlayDeps.size > 0 && this.cacheWarm) this.cacheUnrecorded = true;
+    this.overlayDeps.clear();
+    this.overlayRecorded = true;
     if (this.overlay.size === 0 && this.overlayPageCount === undefined) return;
     const local = this.overlay.get(1);
-    const base = this.committedPage(1);
+    const base = under;
     // Local schema changes are dropped: SQLite holds a schema the server's pages lack.
     if (local && (!base || readSchemaCookie(local) !== this.presentedBaseCookie(base))) this.schemaDoubt = true;
     this.overlay.clear();
@@ -161,6 +207,8 @@ export class ReplicaPages implements PageFile {
     this.layers = [];
     this.overlay.clear();
     this.overlayPageCount = undefined;
+    this.overlayDeps.clear();
+    this.overlayRecorded = true;
     this.schemaDoubt = true;
     this.bumpCounter();
   }
@@ -251,6 +299,93 @@ export class ReplicaPages implements PageFile {
   }
 
   /**
+   * Runs a read and records the pages it was served. SQLite serves pages
+   * from its own cache while the change counter stands still, without
+   * asking for them: a warm cache is dropped first (by moving the counter),
+   * so that every page the read uses is asked for, and recorded.
+   */
+  recordReads<T>(read: () => T): { result: T; reads: PageReads } {
+    if (this.cacheWarm) this.bumpCounter();
+    const pages = new Map<number, Uint8Array | null>();
+    this.readRecord = pages;
+    try {
+      const result = read();
+      return { result, reads: { pages, pageCount: this.pageCount(), allocation: true } };
+    } finally {
+      this.readRecord = undefined;
+    }
+  }
+
+  /** Whether every page `reads` recorded still shows the same content (a read would return the same). */
+  unchanged(reads: PageReads): boolean {
+    if (reads.allocation && reads.pageCount !== this.pageCount()) return false;
+    for (const [pgno, seen] of reads.pages) {
+      const now = this.overlay.get(pgno) ?? this.visibleCommitted(pgno);
+      if (now === seen) continue;
+      if (!samePage(pgno, seen, now, reads.allocation)) return false;
+      // Equal bytes in a new image: compare by identity next time.
+      reads.pages.set(pgno, now);
+    }
+    return true;
+  }
+
+  /**
+   * Runs a pending mutation and records, for each page it reads or writes
+   * first, the committed image under the overlay: the overlay holds only
+   * while those stay the same (see {@link overlaySurvives}). A cache warmed
+   * by anything else is dropped first, as in {@link recordReads}.
+   */
+  recordMutation<T>(apply: () => T): T {
+    if (this.cacheUnrecorded) this.bumpCounter();
+    this.mutating = true;
+    try {
+      return apply();
+    } finally {
+      this.mutating = false;
+    }
+  }
+
+  /**
+   * Whether replaying the pending mutations over the commits shown since
+   * the overlay was written would write it again as it is: true when no
+   * page they read or wrote has a new committed image (page 1 compared
+   * without the fields the replica presents itself) and the page count
+   * stands, as SQLite then does exactly the same. False when anything but
+   * recorded mutations wrote the overlay.
+   */
+  overlaySurvives(): boolean {
+    if (!this.overlayRecorded) return false;
+    if (this.overlayDeps.size > 0 && this.overlayDepsPageCount !== this.committedPageCount()) return false;
+    for (const [pgno, image] of this.overlayDeps) {
+      const now = this.visibleCommitted(pgno);
+      if (now === image) continue;
+      if (!samePage(pgno, image, now)) return false;
+      this.overlayDeps.set(pgno, now);
+    }
+    return true;
+  }
+
+  /**
+   * Runs a read on the committed pages alone, as if the overlay were
+   * dropped, and puts the overlay back. SQLite's cache is dropped before
+   * and after, so neither view leaks into the other.
+   */
+  readCommitted<T>(read: () => T): T {
+    const overlay = this.overlay;
+    const overlayPageCount = this.overlayPageCount;
+    this.overlay = new Map();
+    this.overlayPageCount = undefined;
+    this.bumpCounter();
+    try {
+      return read();
+    } finally {
+      this.overlay = overlay;
+      this.overlayPageCount = overlayPageCount;
+      this.bumpCounter();
+    }
+  }
+
+  /**
    * Drops least recently used base pages until the base fits its budget.
    * Never page 1, pages under the overlay, or what `pinned` names. Call
    * between operations only. Returns the dropped page numbers.
@@ -275,6 +410,22 @@ export class ReplicaPages implements PageFile {
     return { lsn: this.baseLsn, pageCount: this.basePageCount, pages: this.base };
   }
 
+  /** The committed image of a page as a read sees it: null past the end (zeros) or where it is missing. */
+  private visibleCommitted(pgno: number): Uint8Array | null {
+    return pgno > this.committedPageCount() ? null : (this.committedPage(pgno) ?? null);
+  }
+
+  private noteDependency(pgno: number): void {
+    if (this.overlayDeps.has(pgno)) return;
+    if (this.overlayDeps.size === 0) this.overlayDepsPageCount = this.committedPageCount();
+    this.overlayDeps.set(pgno, this.visibleCommitted(pgno));
+  }
+
+  private touchCache(): void {
+    this.cacheWarm = true;
+    if (!this.mutating) this.cacheUnrecorded = true;
+  }
+
   private committedPageCount(): number {
     return this.layers.at(-1)?.pageCount ?? this.basePageCount;
   }
@@ -297,11 +448,26 @@ export class ReplicaPages implements PageFile {
     return gone;
   }
 
+  /**
+   * Page 1 as SQLite is shown it. SQLite reads it at the start of every
+   * statement (the change counter): the last image is kept while its
+   * source, counter and cookie stand, rather than copied again each time.
+   */
+  private present(page1: Uint8Array, cookie: number): Uint8Array {
+    const last = this.presented;
+    if (last && last.source === page1 && last.counter === this.counter && last.cookie === cookie) return last.image;
+    const image = presentHeader(page1, this.counter, cookie);
+    this.presented = { source: page1, counter: this.counter, cookie, image };
+    return image;
+  }
+
   private presentedBaseCookie(base1: Uint8Array): number {
     return (readSchemaCookie(base1) + this.cookieShift) >>> 0;
   }
 
   private bumpCounter(): void {
+    this.cacheWarm = false;
+    this.cacheUnrecorded = false;
     this.counter = (this.counter + 1) >>> 0 || 1;
   }
 }

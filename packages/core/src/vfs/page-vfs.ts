@@ -218,6 +218,7 @@ export class PageVfs {
       const within = at - (pgno - 1) * PAGE_SIZE;
       const take = Math.min(PAGE_SIZE - within, src.length - done);
       if (within === 0 && take === PAGE_SIZE) {
+        // `src` is this write's own copy out of the heap: the file may keep it.
         h.file.write(pgno, src.subarray(done, done + PAGE_SIZE));
       } else {
         const page = (h.file.read(pgno) ?? new Uint8Array(PAGE_SIZE)).slice();

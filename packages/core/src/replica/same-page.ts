@@ -1,0 +1,28 @@
+import { HEADER } from '../page/page.js';
+
+/**
+ * Whether two images of page `pgno` read the same to SQLite (null: no
+ * image, read as zeros or missing). Page 1 is compared without the bytes
+ * the replica rewrites on its way to SQLite (the WAL flags, the change
+ * counter and its "valid for" copy, see presentHeader): a commit that only
+ * moved the server's counter changes nothing a read or a reducer sees.
+ * With `allocation: false`, the page count and the freelist fields are
+ * skipped too: only pragmas report them, and only writes use them.
+ */
+export function samePage(pgno: number, a: Uint8Array | null, b: Uint8Array | null, allocation = true): boolean {
+  if (a === b) return true;
+  if (!a || !b || a.length !== b.length) return false;
+  if (pgno !== 1) return bytesEqual(a, b, 0, a.length);
+  const counterEnd = allocation ? HEADER.changeCounter + 4 : HEADER.freelistCount + 4;
+  return (
+    bytesEqual(a, b, 0, HEADER.writeVersion) &&
+    bytesEqual(a, b, HEADER.readVersion + 1, HEADER.changeCounter) &&
+    bytesEqual(a, b, counterEnd, HEADER.versionValidFor) &&
+    bytesEqual(a, b, HEADER.versionValidFor + 4, a.length)
+  );
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
