@@ -102,6 +102,22 @@ describe('live queries re-run only when a page they read changed', () => {
     await engine.close();
   });
 
+  test('a query first run on an empty replica sees the first snapshot (it read no page then)', async () => {
+    // The demo waits for its tables this way before its first sync.
+    const TABLES = "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'";
+    const server = await fakeServer();
+    const engine = new Engine({ reducers, clientId: 'c1' });
+    const live: (readonly Row[])[] = [];
+    engine.subscribe(TABLES, undefined, (rows) => live.push(rows));
+    await settle(engine);
+    expect(live).toEqual([[{ n: 0 }]]);
+    await engine.applyServerUpdate(server.snapshot(), []);
+    await settle(engine);
+    expect(live.at(-1)).toEqual(await engine.query(TABLES));
+    expect(live.at(-1)![0]!.n).toBeGreaterThan(0);
+    await engine.close();
+  });
+
   test('pages one commit frees and the next reuses for another table: every query stays right', async () => {
     const COUNT_NOTES = 'SELECT count(*) AS n, max(length(id)) AS longest FROM notes';
     const { engine, runs, commit, expectLiveCurrent } = await setup([ITEMS, COUNT_NOTES]);

@@ -318,7 +318,8 @@ export class ReplicaPages implements PageFile {
 
   /** Whether every page `reads` recorded still shows the same content (a read would return the same). */
   unchanged(reads: PageReads): boolean {
-    if (reads.allocation && reads.pageCount !== this.pageCount()) return false;
+    // An empty file reads no page at all: any page count is news to it.
+    if ((reads.allocation || reads.pageCount === 0) && reads.pageCount !== this.pageCount()) return false;
     for (const [pgno, seen] of reads.pages) {
       const now = this.overlay.get(pgno) ?? this.visibleCommitted(pgno);
       if (now === seen) continue;
