@@ -486,7 +486,8 @@ export class Coordinator {
 
   private kick(): void {
     if (this.drainPromise || this.failure) return;
-    this.drainPromise = Promise.resolve()
+    // After this turn's I/O callbacks: mutations that arrived together on any connection go in one batch.
+    this.drainPromise = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => this.drain())
       .catch((error: unknown) => this.fail(error))
       .finally(() => {

@@ -35,20 +35,20 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
   const tx = reducerTx(serverTx);
   const result: BatchResult = { rejections: [], settled: [], outcomes: [] };
   const lastSeq = new Map<string, number>();
-  db.exec('BEGIN IMMEDIATE');
+  const sql = statementsOf(db);
+  sql.begin.run();
   try {
     for (const m of batch) {
-      const rejection = applyOne(db, tx, reducers, m, runReducer);
+      const rejection = applyOne(db, sql, tx, reducers, m, runReducer);
       result.outcomes.push(rejection);
       if (rejection) result.rejections.push(rejection);
       if (m.seq > 0) lastSeq.set(m.clientId, m.seq);
     }
-    const upsert = lastSeqUpsert(db);
     for (const [clientId, seq] of lastSeq) {
-      upsert.run(clientId, seq);
+      sql.upsertLastSeq.run(clientId, seq);
       result.settled.push({ clientId, lastSeq: seq });
     }
-    db.exec('COMMIT');
+    sql.commit.run();
   } catch (error) {
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
@@ -56,19 +56,35 @@ export function runBatch(db: Database.Database, serverTx: ServerTx, reducers: Re
   return result;
 }
 
-// Prepared once per database: compiling it cost tens of microseconds per batch.
-const upserts = new WeakMap<Database.Database, Database.Statement>();
-
-function lastSeqUpsert(db: Database.Database): Database.Statement {
-  let upsert = upserts.get(db);
-  if (!upsert) {
-    upsert = db.prepare(`INSERT INTO ${CLIENTS_TABLE} (client_id, last_seq) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seq = excluded.last_seq`);
-    upserts.set(db, upsert);
-  }
-  return upsert;
+/** The statements every batch runs, prepared once per database: `exec` parses its SQL on every call. */
+interface BatchStatements {
+  begin: Database.Statement;
+  commit: Database.Statement;
+  savepoint: Database.Statement;
+  release: Database.Statement;
+  rollbackTo: Database.Statement;
+  upsertLastSeq: Database.Statement;
 }
 
-function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner): RejectionRecord | undefined {
+const prepared = new WeakMap<Database.Database, BatchStatements>();
+
+function statementsOf(db: Database.Database): BatchStatements {
+  let statements = prepared.get(db);
+  if (!statements) {
+    statements = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      savepoint: db.prepare('SAVEPOINT quire_mutation'),
+      release: db.prepare('RELEASE quire_mutation'),
+      rollbackTo: db.prepare('ROLLBACK TO quire_mutation'),
+      upsertLastSeq: db.prepare(`INSERT INTO ${CLIENTS_TABLE} (client_id, last_seq) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET last_seq = excluded.last_seq`),
+    };
+    prepared.set(db, statements);
+  }
+  return statements;
+}
+
+function applyOne(db: Database.Database, sql: BatchStatements, tx: Tx, reducers: Reducers, m: QueuedMutation, runReducer: ReducerRunner): RejectionRecord | undefined {
   const reject = (error: unknown): RejectionRecord => ({ clientId: m.clientId, seq: m.seq, ...rejectionOf(m.name, error) });
   // A call from an older app version whose reducer is gone: the client must update, not just fix a name.
   const outdated = updateRequired(reducers, m);
@@ -79,15 +95,15 @@ function applyOne(db: Database.Database, tx: Tx, reducers: Reducers, m: QueuedMu
   } catch (error) {
     return reject(error);
   }
-  db.exec('SAVEPOINT quire_mutation');
+  sql.savepoint.run();
   try {
     runReducer(m, () => call.run(tx, { clientId: m.clientId, seq: m.seq, userId: m.userId }));
-    db.exec('RELEASE quire_mutation');
+    sql.release.run();
     return undefined;
   } catch (error) {
     if (!db.inTransaction) throw new Error(`reducer "${m.name}" ended the batch transaction — reducers must not run BEGIN, COMMIT or ROLLBACK`, { cause: error });
-    db.exec('ROLLBACK TO quire_mutation');
-    db.exec('RELEASE quire_mutation');
+    sql.rollbackTo.run();
+    sql.release.run();
     return reject(error);
   }
 }

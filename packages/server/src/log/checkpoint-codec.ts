@@ -145,50 +145,82 @@ function view(bytes: Uint8Array): DataView {
 }
 
 function encodeFooter(checkpoint: Checkpoint, frames: CheckpointFrame[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let size = 0;
-  const push = (b: Uint8Array) => void (parts.push(b), (size += b.length));
-  const u16 = (v: number) => push(fixed(2, (d) => d.setUint16(0, v)));
-  const u32 = (v: number) => push(fixed(4, (d) => d.setUint32(0, v)));
-  const u64 = (v: number) => push(fixed(8, (d) => d.setBigUint64(0, BigInt(v))));
+  const out = new ByteWriter();
   const text = (value: string, lengthBytes: 2 | 4, limit: number, what: string) => {
     const bytes = encoder.encode(value);
     if (bytes.length > limit) throw new QuireError('log_field_too_large', `checkpoint at LSN ${checkpoint.lsn}: the ${what} is ${bytes.length} bytes, over the limit of ${limit} — nothing was written; please report it`);
-    if (lengthBytes === 2) u16(bytes.length);
-    else u32(bytes.length);
-    push(bytes);
+    if (lengthBytes === 2) out.u16(bytes.length);
+    else out.u32(bytes.length);
+    out.bytes(bytes);
   };
 
-  u64(checkpoint.lsn);
-  u32(checkpoint.pageCount);
-  u32(CHECKPOINT.framePages);
-  u32(frames.length);
-  for (const f of frames) (u32(f.firstPgno), u32(f.pages), u64(f.offset), u32(f.bytes), u32(f.crc));
-  u32(checkpoint.rejections.length);
+  out.u64(checkpoint.lsn);
+  out.u32(checkpoint.pageCount);
+  out.u32(CHECKPOINT.framePages);
+  out.u32(frames.length);
+  for (const f of frames) (out.u32(f.firstPgno), out.u32(f.pages), out.u64(f.offset), out.u32(f.bytes), out.u32(f.crc));
+  out.u32(checkpoint.rejections.length);
   for (const r of checkpoint.rejections) {
     text(r.clientId, 2, RECORD_LIMITS.clientIdBytes, 'client id of a rejection');
-    u64(r.seq);
+    out.u64(r.seq);
     text(r.code, 2, RECORD_LIMITS.rejectionCodeBytes, 'rejection code');
     text(r.message, 4, RECORD_LIMITS.rejectionMessageBytes, 'rejection message');
   }
-  u32(checkpoint.unknownOutcomes.length);
-  for (const u of checkpoint.unknownOutcomes) (text(u.clientId, 2, RECORD_LIMITS.clientIdBytes, 'client id of an unknown outcome'), u64(u.upToSeq));
-  u32(checkpoint.recent.length);
+  out.u32(checkpoint.unknownOutcomes.length);
+  for (const u of checkpoint.unknownOutcomes) (text(u.clientId, 2, RECORD_LIMITS.clientIdBytes, 'client id of an unknown outcome'), out.u64(u.upToSeq));
+  out.u32(checkpoint.recent.length);
   for (const r of checkpoint.recent) {
-    u64(r.lsn);
-    u32(r.pgnos.length);
-    for (const pgno of r.pgnos) u32(pgno);
+    out.u64(r.lsn);
+    out.u32(r.pgnos.length);
+    for (const pgno of r.pgnos) out.u32(pgno);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
+  return out.finish();
 }
 
-function fixed(n: number, write: (d: DataView) => void): Uint8Array {
-  const b = new Uint8Array(n);
-  write(new DataView(b.buffer));
-  return b;
+/**
+ * Big-endian integers and bytes into one growing buffer. The footer holds a
+ * few thousand integers (the recent commits' page numbers): one small array
+ * each cost more than the rest of a checkpoint of a small document.
+ */
+class ByteWriter {
+  private buffer = new Uint8Array(4096);
+  private view = new DataView(this.buffer.buffer);
+  private at = 0;
+
+  u16(v: number): void {
+    this.room(2).setUint16(this.at, v);
+    this.at += 2;
+  }
+
+  u32(v: number): void {
+    this.room(4).setUint32(this.at, v);
+    this.at += 4;
+  }
+
+  u64(v: number): void {
+    this.room(8).setBigUint64(this.at, BigInt(v));
+    this.at += 8;
+  }
+
+  bytes(b: Uint8Array): void {
+    this.room(b.length);
+    this.buffer.set(b, this.at);
+    this.at += b.length;
+  }
+
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.at);
+  }
+
+  private room(n: number): DataView {
+    if (this.at + n > this.buffer.length) {
+      const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.at + n));
+      grown.set(this.buffer.subarray(0, this.at));
+      this.buffer = grown;
+      this.view = new DataView(grown.buffer);
+    }
+    return this.view;
+  }
 }
 
 function decodeFooter(bytes: Uint8Array): CheckpointFooter {

@@ -133,14 +133,14 @@ export class FileCommitLog implements CommitLog {
       segment = await this.startSegment(records[0]!.lsn);
     }
     const file = this.file!;
-    const buffer = Buffer.allocUnsafe(total);
     let at = 0;
     const offsets: number[] = [];
     for (const bytes of encoded) {
       offsets.push(segment.bytes + at);
-      buffer.set(bytes, at);
       at += bytes.length;
     }
+    // One write per group; a lone record (the usual group) goes without a copy.
+    const buffer = encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded, total);
     await file.write(buffer, 0, total, segment.bytes);
     await file.datasync();
     segment.bytes += total;

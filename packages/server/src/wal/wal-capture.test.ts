@@ -428,3 +428,22 @@ test('a WAL copied mid-stream and corrupted in one frame yields only the commits
   const commits = new WalCapture(copy, { pageSize: PAGE }).poll();
   expect(commits.map((c) => c.end.offset)).toEqual(commitEnds.slice(0, 2));
 });
+
+test('a WAL that SQLite deleted and created again is read from its new file (the capture keeps its descriptor between polls)', () => {
+  const dir = freshDir();
+  const dbPath = join(dir, 'doc.sqlite');
+  const capture = new WalCapture(`${dbPath}-wal`, { pageSize: PAGE });
+  let db = openDb(dbPath);
+  db.exec('CREATE TABLE t (x)');
+  expect(capture.poll()).toHaveLength(1);
+  // The last connection's close checkpoints and deletes the WAL.
+  db.close();
+  expect(capture.poll()).toEqual([]);
+  db = openDb(dbPath);
+  db.prepare('INSERT INTO t VALUES (?)').run(Buffer.alloc(5000, 7));
+  // The new file's commits, the insert last.
+  expect(capture.poll().at(-1)?.pageCount).toBe(db.pragma('page_count', { simple: true }));
+  expect(capture.poll()).toEqual([]);
+  db.close();
+  capture.close();
+});

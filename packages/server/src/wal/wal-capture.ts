@@ -44,17 +44,26 @@ export function walStart(header: WalHeader): WalCursor {
   return { offset: WAL_HEADER.sizeBytes, checksum: header.checksum };
 }
 
-/** Yields the valid frames from `from` on, stopping at the first invalid or incomplete one. */
-export function* walFrames(fd: number, header: WalHeader, from: WalCursor): Generator<WalFrame> {
+/** Where `walFrames` reads frames into: a buffer of at least `bytes` (each call may return the same one). */
+export type ReadBuffer = (bytes: number) => Uint8Array;
+
+const freshBuffer: ReadBuffer = (bytes) => new Uint8Array(bytes);
+
+/**
+ * Yields the valid frames from `from` on, stopping at the first invalid or
+ * incomplete one. `fileBytes` is the file's size if the caller has it;
+ * `buffer` may reuse memory, and then a frame's page is valid only until
+ * the next frame is read.
+ */
+export function* walFrames(fd: number, header: WalHeader, from: WalCursor, fileBytes = fstatSync(fd).size, buffer: ReadBuffer = freshBuffer): Generator<WalFrame> {
   const frameBytes = frameSizeBytes(header.pageSizeBytes);
-  const fileBytes = fstatSync(fd).size;
   let cursor = from;
   // Start small and grow: after a restart, stale frames follow the live ones
   // and would otherwise be read in bulk on every poll only to be rejected.
   let batch = 4;
   while (cursor.offset + frameBytes <= fileBytes) {
     const count = Math.min(batch, Math.floor((fileBytes - cursor.offset) / frameBytes));
-    const chunk = new Uint8Array(count * frameBytes);
+    const chunk = buffer(count * frameBytes).subarray(0, count * frameBytes);
     const complete = Math.floor(readFully(fd, chunk, cursor.offset) / frameBytes);
     for (let i = 0; i < complete; i++) {
       const frame = chunk.subarray(i * frameBytes, (i + 1) * frameBytes);
@@ -79,6 +88,15 @@ interface LastCommitFrame {
 
 const MAX_SECTOR_BYTES = 65536;
 
+// One read buffer for every capture in the process: a poll reads its frames
+// synchronously and copies the pages it keeps, and allocating (then
+// collecting) the buffer on every poll cost more than the read.
+let shared = new Uint8Array(0);
+const sharedBuffer: ReadBuffer = (bytes) => {
+  if (shared.length < bytes) shared = new Uint8Array(bytes);
+  return shared;
+};
+
 /**
  * Captures committed pages by reading the WAL file directly, incrementally.
  * Poll after every commit and always before a checkpoint or closing the
@@ -92,6 +110,8 @@ export class WalCapture {
   private cursor: WalCursor | null = null;
   private lastCommitFrame: LastCommitFrame | null = null;
   private last: WalPosition = { salt1: 0, salt2: 0, offset: 0 };
+  /** The WAL file's descriptor, kept between polls (see `open`). */
+  private fd: number | undefined;
   private closed = false;
 
   constructor(
@@ -104,20 +124,8 @@ export class WalCapture {
   /** Reads every complete commit appended since the last poll, in order. Handles WAL restarts and truncation. Never returns frames of an uncommitted transaction. */
   poll(): CapturedCommit[] {
     if (this.closed) throw new QuireError('internal', `WAL capture of ${this.walPath} is closed`);
-    let fd: number;
-    try {
-      // Opened per poll: SQLite deletes and recreates the file across close/open,
-      // and it takes no POSIX locks on the WAL that closing our fd could release.
-      fd = openSync(this.walPath, 'r');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
-    try {
-      return this.read(fd);
-    } finally {
-      closeSync(fd);
-    }
+    const file = this.open();
+    return file ? this.read(file.fd, file.size) : [];
   }
 
   /** Position after the last commit returned by poll(); all zeros before the first. */
@@ -127,11 +135,37 @@ export class WalCapture {
 
   close(): void {
     this.closed = true;
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
     // The volume closes its capture after its database, so the db file's handle can go now.
     if (this.walPath.endsWith('-wal')) releaseDbFile(this.walPath.slice(0, -'-wal'.length));
   }
 
-  private read(fd: number): CapturedCommit[] {
+  /**
+   * The WAL's descriptor and size, or undefined while there is no WAL file.
+   * Kept open between polls (opening and closing it cost more than the read
+   * of a small commit). SQLite deletes the file when its last connection
+   * closes and creates a new one on the next write: a descriptor whose file
+   * has no name left is of a log nobody writes, so it is reopened by path.
+   * SQLite takes no POSIX locks on the WAL that closing it could release.
+   */
+  private open(): { fd: number; size: number } | undefined {
+    if (this.fd !== undefined) {
+      const { nlink, size } = fstatSync(this.fd);
+      if (nlink > 0) return { fd: this.fd, size };
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+    try {
+      this.fd = openSync(this.walPath, 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    return { fd: this.fd, size: fstatSync(this.fd).size };
+  }
+
+  private read(fd: number, fileBytes: number): CapturedCommit[] {
     // A header that does not parse means an empty log (0 bytes after a TRUNCATE
     // checkpoint) or a restart being written; either way nothing is committed yet.
     const header = readWalHeader(fd);
@@ -146,10 +180,11 @@ export class WalCapture {
     }
     const commits: CapturedCommit[] = [];
     let pending = new Map<number, Uint8Array>();
-    for (const frame of walFrames(fd, header, this.cursor)) {
+    for (const frame of walFrames(fd, header, this.cursor, fileBytes, sharedBuffer)) {
       const { pageNumber, dbSizePagesAfterCommit } = frame.header;
       if (dbSizePagesAfterCommit === 0) {
-        pending.set(pageNumber, frame.page);
+        // A copy: the read buffer is reused for the next frames.
+        pending.set(pageNumber, new Uint8Array(frame.page));
         this.lastCommitFrame = null;
         continue;
       }
@@ -163,17 +198,16 @@ export class WalCapture {
         if (previous) previous.end = end;
         continue;
       }
-      pending.set(pageNumber, frame.page);
-      const pages = new Map<number, Uint8Array>();
-      for (const [pgno, page] of pending) {
-        // Frames spilled earlier in a transaction that later shrank the database lie past its end.
-        if (pgno <= dbSizePagesAfterCommit) pages.set(pgno, new Uint8Array(page));
-      }
-      commits.push({ pageCount: dbSizePagesAfterCommit, pages, end });
+      const commitPage = new Uint8Array(frame.page);
+      pending.set(pageNumber, commitPage);
+      // Frames spilled earlier in a transaction that later shrank the database lie past its end.
+      for (const pgno of pending.keys()) if (pgno > dbSizePagesAfterCommit) pending.delete(pgno);
+      commits.push({ pageCount: dbSizePagesAfterCommit, pages: pending, end });
       this.lastCommitFrame = {
         pageNumber,
         dbSizePages: dbSizePagesAfterCommit,
-        page: new Uint8Array(frame.page),
+        // Pages of a commit are never written to (remember them as images).
+        page: commitPage,
         paddingLimit: Math.ceil(frame.next.offset / MAX_SECTOR_BYTES) * MAX_SECTOR_BYTES,
       };
       pending = new Map();

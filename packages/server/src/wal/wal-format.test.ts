@@ -56,6 +56,13 @@ describe('walChecksum', () => {
     expect(whole).not.toEqual(walChecksum(bytes, true));
   });
 
+  test('the same bytes at an offset that is not word-aligned sum the same, in both byte orders', () => {
+    const bytes = Uint8Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 0xff);
+    const shifted = new Uint8Array(4096 + 1);
+    shifted.set(bytes, 1);
+    for (const bigEndian of [false, true]) expect(walChecksum(shifted.subarray(1), bigEndian, { s1: 5, s2: 9 })).toEqual(walChecksum(bytes, bigEndian, { s1: 5, s2: 9 }));
+  });
+
   test('rejects input that is not whole word pairs', () => {
     expect(() => walChecksum(new Uint8Array(12), false)).toThrow(RangeError);
   });
