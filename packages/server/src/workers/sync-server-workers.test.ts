@@ -152,3 +152,18 @@ test('a worker that crashes is logged and replaced; its clients reconnect and no
   const crashLines = lines.filter((l) => /^document worker 1 crashed/.test(l.msg));
   expect(crashLines).toEqual([expect.objectContaining({ level: LEVEL.error, worker: 1, exitCode: 70 })]);
 });
+
+test('workers refuse the options they cannot serve yet, and a bad count, with what to do', () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const workers = { module: APP_MODULE, count: 2 };
+  expect(() => createSyncServer({ reducers: app, dataDir, workers, s3: { bucket: 'b' } })).toThrow('`workers` does not work together with `s3` yet — leave out one of them');
+  expect(() => createSyncServer({ reducers: app, dataDir, workers, commitLog: () => undefined as never })).toThrow('`workers` does not work together with `commitLog` yet');
+  expect(() => createSyncServer({ reducers: app, dataDir, workers: { module: APP_MODULE, count: 0 } })).toThrow('workers.count must be a whole number of at least 1, got 0');
+});
+
+test('a module the workers cannot load fails listen() with its reason', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: join(dataDir, 'missing.ts'), count: 1 } });
+  await expect(server.listen(0)).rejects.toMatchObject({ code: 'reducers_not_found', message: expect.stringContaining('missing.ts does not exist') });
+});
