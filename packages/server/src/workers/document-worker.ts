@@ -18,6 +18,8 @@ const config = workerData as WorkerConfig;
 const post = (message: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 
 const logger = workerLogger(config.logLevel, (line) => post({ type: 'log', line }));
+// Messages received so far: the main thread learns which documents closed after which connections.
+let received = 0;
 const reducers = await loadReducers(config.appModule);
 const host = new DocumentHost({
   reducers,
@@ -29,6 +31,10 @@ const host = new DocumentHost({
   ...(config.maxBatch !== undefined && { maxBatch: config.maxBatch }),
   ...(config.checkpointPages !== undefined && { checkpointPages: config.checkpointPages }),
   ...(config.compaction !== undefined && { compaction: config.compaction }),
+  onIdleClose: (docId, closed) => {
+    const seen = received;
+    closed.then(() => post({ type: 'documentClosed', docId, seen }), () => {});
+  },
 });
 const outbox = new SocketOutbox((commands, transfer) => post({ type: 'commands', commands }, transfer));
 const sockets = new Map<number, WorkerSocket>();
@@ -49,6 +55,7 @@ async function call(c: WorkerCall): Promise<unknown> {
 }
 
 port.on('message', (message: ToWorker) => {
+  received++;
   switch (message.type) {
     case 'frame':
       sockets.get(message.conn)?.receive(message.data, message.binary);

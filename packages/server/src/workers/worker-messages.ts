@@ -58,6 +58,11 @@ export type FromWorker =
   /** A pino JSON line, for the main thread's logger. */
   | { type: 'log'; line: string }
   | { type: 'reply'; id: number; value?: unknown; error?: { code?: string; message: string } }
+  /**
+   * An idle document closed cleanly. `seen`: how many messages the worker
+   * had received when the close began (a connection sent after it reopens it).
+   */
+  | { type: 'documentClosed'; docId: string; seen: number }
   /** Documents open in the worker, sent when it changes. */
   | { type: 'documents'; count: number }
   | { type: 'stopped' };

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { WebSocket } from 'ws';
 import { QuireError } from '@quire/core';
 import { encodeMessage } from '@quire/core/protocol';
 import type { Logger } from '../logger.js';
+import { dropVolume } from '../coordinator/volume-restore.js';
 import { CLOSE } from '../session.js';
 import { documentSlot } from './document-slot.js';
 import { relayLogLine } from './worker-log.js';
@@ -37,6 +39,14 @@ interface Slot {
   retry: ReturnType<typeof setTimeout> | undefined;
   /** The uncaught error that ended the worker, if any (its 'exit' follows). */
   error: unknown;
+  /** Messages posted to this worker so far. */
+  posted: number;
+  /**
+   * Documents the worker may have open, each with the number of the last
+   * message that could have opened it: if the worker dies, they rebuild
+   * from their logs (see `dropVolume`).
+   */
+  suspects: Map<string, number>;
 }
 
 interface Conn {
@@ -67,7 +77,18 @@ export class WorkerPool {
   private startedWaiters: Array<{ slot: Slot; resolve: () => void; reject: (error: Error) => void }> = [];
 
   constructor(private readonly options: WorkerPoolOptions) {
-    this.slots = Array.from({ length: options.size }, (_, index) => ({ index, worker: undefined, ready: false, failures: 0, documents: 0, conns: new Set<number>(), retry: undefined, error: undefined }));
+    this.slots = Array.from({ length: options.size }, (_, index) => ({
+      index,
+      worker: undefined,
+      ready: false,
+      failures: 0,
+      documents: 0,
+      conns: new Set<number>(),
+      retry: undefined,
+      error: undefined,
+      posted: 0,
+      suspects: new Map<string, number>(),
+    }));
     this.started = Promise.all(
       this.slots.map((slot) => new Promise<void>((resolve, reject) => this.startedWaiters.push({ slot, resolve, reject }))),
     ).then(() => undefined);
@@ -103,6 +124,7 @@ export class WorkerPool {
     this.conns.set(id, conn);
     slot.conns.add(id);
     this.post(slot, { type: 'connect', conn: id, docId, userId });
+    slot.suspects.set(docId, slot.posted);
     ws.on('message', (data: Buffer | Buffer[] | ArrayBuffer, isBinary) => {
       if (this.conns.get(id) !== conn) return;
       const frame = ownCopy(data instanceof ArrayBuffer ? new Uint8Array(data) : Array.isArray(data) ? Buffer.concat(data) : data);
@@ -125,6 +147,7 @@ export class WorkerPool {
     return new Promise((resolve, reject) => {
       this.calls.set(id, { slot, resolve, reject });
       this.post(slot, { type: 'call', id, call });
+      slot.suspects.set(docId, slot.posted);
     });
   }
 
@@ -152,6 +175,7 @@ export class WorkerPool {
     slot.retry = undefined;
     slot.ready = false;
     slot.error = undefined;
+    slot.posted = 0;
     const logger = this.options.logger.child({ worker: slot.index });
     const worker = new Worker(workerEntry(), { workerData: { ...this.options.config, index: slot.index } satisfies WorkerConfig, ...workerArgv() });
     slot.worker = worker;
@@ -181,6 +205,10 @@ export class WorkerPool {
       }
       case 'documents':
         slot.documents = message.count;
+        return;
+      case 'documentClosed':
+        // Unless a connection for it was sent after the close began (and reopens it).
+        if ((slot.suspects.get(message.docId) ?? Infinity) <= message.seen) slot.suspects.delete(message.docId);
         return;
       case 'ready':
         slot.ready = true;
@@ -255,13 +283,21 @@ export class WorkerPool {
       conn.ws.send(encodeMessage({ type: 'error', code: 'server_error', message: 'the server worker that held this document crashed — reconnect', seq: 0, fatal: true }));
       conn.ws.close(CLOSE.serverError, 'server_error');
     }
+    // Its SQLite connections were closed for it in no set order: a close may
+    // have checkpointed a commit the log never made durable into the file.
+    const rebuilt = [...slot.suspects.keys()];
+    for (const docId of rebuilt) dropVolume(join(this.options.config.dataDir, docId));
+    slot.suspects.clear();
     for (const [id, call] of this.calls) {
       if (call.slot !== slot) continue;
       this.calls.delete(id);
       call.reject(new QuireError('server_error', 'the server worker that held this document crashed before the call finished; a mutation that was not durable is not applied — try again'));
     }
     if (wasReady) {
-      logger.error({ err: error, exitCode: code, connectionsClosed: closed }, `document worker ${slot.index} crashed; its ${closed} connection(s) were closed (clients reconnect) and a new worker starts; its documents reopen from their logs`);
+      logger.error(
+        { err: error, exitCode: code, connectionsClosed: closed, documents: rebuilt.length },
+        `document worker ${slot.index} crashed; its ${closed} connection(s) were closed (clients reconnect) and a new worker starts; its ${rebuilt.length} document(s) reopen from their logs`,
+      );
       this.spawn(slot);
       return;
     }
@@ -281,7 +317,9 @@ export class WorkerPool {
   }
 
   private post(slot: Slot, message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    slot.worker?.postMessage(message, transfer);
+    if (!slot.worker) return;
+    slot.worker.postMessage(message, transfer);
+    slot.posted++;
   }
 }
 
