@@ -67,7 +67,7 @@ interface Conn {
 export class WorkerPool {
   private readonly slots: Slot[];
   private readonly conns = new Map<number, Conn>();
-  private readonly calls = new Map<number, { slot: Slot; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  private readonly calls = new Map<number, { slot: Slot; call: WorkerCall; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private readonly backlogged = new Set<number>();
   private backlogTimer: ReturnType<typeof setInterval> | undefined;
   private nextConn = 1;
@@ -145,7 +145,7 @@ export class WorkerPool {
     if (!slot.worker || this.stopping) return Promise.reject(new QuireError('server_error', `the worker for document "${docId}" is not running — try again`));
     const id = this.nextCall++;
     return new Promise((resolve, reject) => {
-      this.calls.set(id, { slot, resolve, reject });
+      this.calls.set(id, { slot, call, resolve, reject });
       this.post(slot, { type: 'call', id, call });
       slot.suspects.set(docId, slot.posted);
     });
@@ -288,10 +288,15 @@ export class WorkerPool {
     const rebuilt = [...slot.suspects.keys()];
     for (const docId of rebuilt) dropVolume(join(this.options.config.dataDir, docId));
     slot.suspects.clear();
-    for (const [id, call] of this.calls) {
-      if (call.slot !== slot) continue;
+    for (const [id, pending] of this.calls) {
+      if (pending.slot !== slot) continue;
       this.calls.delete(id);
-      call.reject(new QuireError('server_error', 'the server worker that held this document crashed before the call finished; a mutation that was not durable is not applied — try again'));
+      const { call } = pending;
+      pending.reject(
+        call.method === 'mutate'
+          ? new QuireError('outcome_unknown', `the server worker that held document "${call.docId}" crashed before this mutation was durable: its commit may or may not have reached the log — read the document before calling ${call.name} again`)
+          : new QuireError('server_error', `the server worker that held document "${call.docId}" crashed before the call finished — try again`),
+      );
     }
     if (wasReady) {
       logger.error(
