@@ -3,7 +3,7 @@ import { type IncomingMessage, type Server, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
-import { assertReducersOption, encodeArgs, migrationsOf, type PageImage } from '@quire/core/internal';
+import { appVersionOf, assertReducersOption, encodeArgs, migrationsOf, type PageImage } from '@quire/core/internal';
 import { rehearseMigrations } from './coordinator/run-migrations.js';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
 import { availableParallelism } from 'node:os';
@@ -380,6 +380,7 @@ function startWorkers(
     logger: shared.logger,
     config: {
       appModule,
+      appVersion: appVersionOf(options.reducers),
       dataDir: options.dataDir,
       logLevel: shared.logger.level,
       maxMessageBytes: shared.maxMessageBytes,

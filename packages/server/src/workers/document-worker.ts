@@ -21,6 +21,11 @@ const logger = workerLogger(config.logLevel, (line) => post({ type: 'log', line 
 // Messages received so far: the main thread learns which documents closed after which connections.
 let received = 0;
 const reducers = await loadReducers(config.appModule);
+if (appVersionOf(reducers) !== config.appVersion) {
+  throw new TypeError(
+    `createSyncServer: workers.module ${config.appModule} exports app version ${appVersionOf(reducers)}, but \`reducers\` is app version ${config.appVersion} — make the module export the reducers you pass`,
+  );
+}
 const host = new DocumentHost({
   reducers,
   dataDir: config.dataDir,

@@ -182,3 +182,11 @@ test("after a crash the document matches its log, though the worker's SQLite con
   const after = (await server!.snapshot(docId!)).lsn;
   expect({ rows, lsn: after }).toEqual(rows.includes('maybe') ? { rows: ['before', 'maybe'], lsn: lsn + 1 } : { rows: ['before'], lsn });
 });
+
+test('a module that exports another app than `reducers` fails listen() saying so', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  // The notes app is version 2; `reducers` here is version 1.
+  server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: new URL('../../test/fixtures/notes-app.ts', import.meta.url), count: 1 } });
+  await expect(server.listen(0)).rejects.toThrow(/exports app version 2, but `reducers` is app version 1 — make the module export the reducers you pass/);
+});

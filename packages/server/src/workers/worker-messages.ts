@@ -14,6 +14,8 @@ export interface WorkerConfig {
   index: number;
   /** The app's module: loaded with `loadReducers`. */
   appModule: string;
+  /** The app version of the reducers the main thread was given: the module must export the same app. */
+  appVersion: number;
   dataDir: string;
   /** The main logger's level: lines below it are not sent at all. */
   logLevel: string;
