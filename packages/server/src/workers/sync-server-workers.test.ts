@@ -1,6 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, expect, test } from 'vitest';
 import { type QuireClient, createClient } from '@quire/core';
 import app from '../../test/fixtures/worker-app.js';
@@ -189,4 +190,24 @@ test('a module that exports another app than `reducers` fails listen() saying so
   // The notes app is version 2; `reducers` here is version 1.
   server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: new URL('../../test/fixtures/notes-app.ts', import.meta.url), count: 1 } });
   await expect(server.listen(0)).rejects.toThrow(/exports app version 2, but `reducers` is app version 1 — make the module export the reducers you pass/);
+});
+
+test('close() drains the workers: server-side mutations in flight finish and are durable, and the documents close cleanly', async () => {
+  await start();
+  const docs = [...docsOn(0, 2, 'drain'), ...docsOn(1, 2, 'drain')];
+  for (const docId of docs) await server!.mutate(docId, 'add', { id: 'first', client: 'server' });
+  const inFlight = docs.flatMap((docId) => Array.from({ length: 25 }, (_, n) => server!.mutate(docId, 'add', { id: `n-${n}`, client: 'server' })));
+  // Once the calls are on their way to the workers (a call after close() starts is refused, as on one thread).
+  await new Promise((resolve) => setImmediate(resolve));
+  await server!.close();
+  server = undefined;
+  const outcomes = await Promise.allSettled(inFlight);
+  expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+  // A clean close checkpoints: every commit is in the database file, no WAL is left.
+  for (const docId of docs) expect(existsSync(join(dataDir, docId, 'document.sqlite-wal')) ? statSync(join(dataDir, docId, 'document.sqlite-wal')).size : 0).toBe(0);
+  for (const docId of docs) {
+    const db = new Database(join(dataDir, docId, 'document.sqlite'), { readonly: true });
+    expect(db.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 26 });
+    db.close();
+  }
 });

@@ -273,6 +273,7 @@ export class WorkerPool {
     slot.documents = 0;
     const wasReady = slot.ready;
     slot.ready = false;
+    this.failCalls(slot);
     if (this.stopping) return;
     const error = slot.error ?? new Error(`the worker exited with code ${code}`);
     // Its sockets are the main thread's: close them with a code clients reconnect on.
@@ -288,16 +289,6 @@ export class WorkerPool {
     const rebuilt = [...slot.suspects.keys()];
     for (const docId of rebuilt) dropVolume(join(this.options.config.dataDir, docId));
     slot.suspects.clear();
-    for (const [id, pending] of this.calls) {
-      if (pending.slot !== slot) continue;
-      this.calls.delete(id);
-      const { call } = pending;
-      pending.reject(
-        call.method === 'mutate'
-          ? new QuireError('outcome_unknown', `the server worker that held document "${call.docId}" crashed before this mutation was durable: its commit may or may not have reached the log — read the document before calling ${call.name} again`)
-          : new QuireError('server_error', `the server worker that held document "${call.docId}" crashed before the call finished — try again`),
-      );
-    }
     if (wasReady) {
       logger.error(
         { err: error, exitCode: code, connectionsClosed: closed, documents: rebuilt.length },
@@ -313,6 +304,20 @@ export class WorkerPool {
     logger.error({ err: error, exitCode: code, failures: slot.failures, retryInMs: delay }, `document worker ${slot.index} failed to start; trying again in ${delay} ms`);
     slot.retry = setTimeout(() => this.spawn(slot), delay);
     slot.retry.unref();
+  }
+
+  /** Server-side calls the worker will never answer: it ended before they finished. */
+  private failCalls(slot: Slot): void {
+    for (const [id, pending] of this.calls) {
+      if (pending.slot !== slot) continue;
+      this.calls.delete(id);
+      const { call } = pending;
+      pending.reject(
+        call.method === 'mutate'
+          ? new QuireError('outcome_unknown', `the server worker that held document "${call.docId}" ended before this mutation was durable: its commit may or may not have reached the log — read the document before calling ${call.name} again`)
+          : new QuireError('server_error', `the server worker that held document "${call.docId}" ended before the call finished — try again`),
+      );
+    }
   }
 
   private forget(id: number, conn: Conn): void {
