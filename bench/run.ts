@@ -7,6 +7,7 @@ import type { BenchResult } from './lib/result.js';
 import { coldLoad } from './scenarios/cold-load.js';
 import { confirmLatency } from './scenarios/confirm-latency.js';
 import { coordinatorThroughput } from './scenarios/coordinator-throughput.js';
+import { coordinatorAllCores } from './scenarios/coordinator-all-cores.js';
 import { fanout } from './scenarios/fanout.js';
 import { localApply } from './scenarios/local-apply.js';
 import { logOpen } from './scenarios/log-open.js';
@@ -38,6 +39,7 @@ const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['propagation', () => propagation(quick ? 200 : 500)],
   ['wire bytes', () => wireBytes(quick ? 100 : 200)],
   ['coordinator throughput', () => coordinatorThroughput({ clients: 10, processes: 2, perClient: quick ? 200 : 1000, window: 8, log })],
+  ['coordinator all cores', () => coordinatorAllCores({ documents: 100, processes: 2, perClient: quick ? 20 : 60, window: 8, log })],
   ['s3 latency', () => s3Latency(quick ? 100 : 300)],
   ['s3 confirm', () => s3Confirm(quick ? 100 : 300)],
   ['s3 propagation', () => s3Propagation(quick ? 200 : 500)],

@@ -30,12 +30,14 @@ function serverChild(child: Child, cleanup = async () => {}): ServerChild {
 /**
  * A Quire sync server in a child process, on a fresh data dir; with
  * `s3Prefix`, its commit log is on RGW under that prefix (call `rgw()` from
- * lib/rgw.ts first).
+ * lib/rgw.ts first); with `workers` above 1, its documents on that many
+ * worker threads.
  */
-export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo', options: { s3Prefix?: string } = {}): Promise<ServerChild> {
+export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo', options: { s3Prefix?: string; workers?: number } = {}): Promise<ServerChild> {
   const dataDir = tempDir('quire-bench-');
   const s3 = options.s3Prefix === undefined ? [] : ['--s3-prefix', options.s3Prefix];
-  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir, ...s3], { exposeGc: true });
+  const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
+  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir, ...s3, ...workers], { exposeGc: true });
   return serverChild(child, async () => removeTempDir(dataDir));
 }
 

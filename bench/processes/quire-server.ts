@@ -1,14 +1,16 @@
 // A Quire sync server in its own process, for the bench:
-//   node --import tsx processes/quire-server.ts --reducers todo|catalog --data <dir> [--s3-prefix <prefix>]
+//   node --import tsx processes/quire-server.ts --reducers todo|catalog --data <dir> [--s3-prefix <prefix>] [--workers <n>]
 // With --s3-prefix the commit log is on RGW (QUIRE_S3_* from the environment, see lib/rgw.ts), bucket quire-bench.
+// With --workers n (todo only) documents are served by n worker threads, which load lib/todo-app.ts.
 // Prints `port <n>`, then answers IPC requests (see lib/serve.ts).
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { type S3LogOptions, createSyncServer } from '@quire/server';
 import { catalogReducers } from '../lib/catalog.js';
 import { serveRequests } from '../lib/serve.js';
 import { todoReducers } from '../lib/setup.js';
 
-const { values } = parseArgs({ options: { reducers: { type: 'string', default: 'todo' }, data: { type: 'string' }, 's3-prefix': { type: 'string' } } });
+const { values } = parseArgs({ options: { reducers: { type: 'string', default: 'todo' }, data: { type: 'string' }, 's3-prefix': { type: 'string' }, workers: { type: 'string', default: '1' } } });
 if (!values.data) throw new Error('--data <dir> is required');
 const s3: S3LogOptions | undefined = values['s3-prefix'] === undefined ? undefined : s3Options(values['s3-prefix']);
 
@@ -30,7 +32,9 @@ if (values.reducers === 'catalog') {
   );
   process.stdout.write(`port ${port}\n`);
 } else {
-  const server = createSyncServer({ reducers: todoReducers, dataDir: values.data, ...(s3 && { s3 }) });
+  const count = Number(values.workers);
+  const workers = count > 1 ? { module: fileURLToPath(new URL('../lib/todo-app.ts', import.meta.url)), count } : undefined;
+  const server = createSyncServer({ reducers: todoReducers, dataDir: values.data, ...(s3 && { s3 }), ...(workers && { workers }) });
   const { port } = await server.listen(0, '127.0.0.1');
   serveRequests(
     {

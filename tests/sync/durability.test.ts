@@ -293,8 +293,9 @@ describe('durability: the server process is SIGKILLed while clients write', () =
     expectExactlyOnce(await readAll(await recoverInProcess(proc, port, [a]), url), log.values());
     console.log(`kill after ${confirmedAtKill} confirmations: ${confirmedIds.size} confirmed, ${survived.length} survived, then all ${TOTAL} applied once`);
   });
-  test('SIGTERM closes the documents cleanly (exit 0) while appends are in flight; after a restart every append applies exactly once', async () => {
-    let proc = await startServerProcess({ reducers: REDUCERS, dataDir });
+  // --workers 2: the documents live on worker threads, and every worker drains before the process exits.
+  test.each(['1', '2'])('SIGTERM closes the documents cleanly (exit 0) while appends are in flight; after a restart every append applies exactly once (--workers %s)', async (workers) => {
+    let proc = await startServerProcess({ reducers: REDUCERS, dataDir, args: ['--workers', workers] });
     const { port, url } = proc;
     const a = client(url, 'a');
     await a.mutate.init().server;
@@ -316,7 +317,7 @@ describe('durability: the server process is SIGKILLed while clients write', () =
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);
     expect(statSync(join(dataDir, DOC, 'document.sqlite')).size).toBeGreaterThan(8192);
 
-    proc = await startServerProcess({ reducers: REDUCERS, dataDir, port });
+    proc = await startServerProcess({ reducers: REDUCERS, dataDir, port, args: ['--workers', workers] });
     await waitFor(() => a.status().pending === 0, `a to resend and drain after the restart (status ${JSON.stringify(a.status())})`);
     expect([...log.values()].filter((m) => m.lsn === undefined || m.error !== undefined).map((m) => m.id)).toEqual([]);
     expectExactlyOnce(await readAll(await recoverInProcess(proc, port, [a]), url), log.values());

@@ -34,6 +34,8 @@ export interface RegistryOptions extends VolumeOptions {
   placement?: Pick<DocumentPlacement, 'assertHeld' | 'release'>;
   /** With several server nodes: client ids bound to users in the bucket, the same for every node. */
   sharedOwners?: Pick<S3ClientOwners, 'claim'>;
+  /** Called as an idle document starts to close; `closed` settles once it has. */
+  onIdleClose?: (docId: string, closed: Promise<void>) => void;
 }
 
 interface Entry {
@@ -244,6 +246,7 @@ export class DocumentRegistry {
     entry.owners?.close();
     const closing = coordinator.close().finally(() => this.closingDocs.delete(docId));
     this.closingDocs.set(docId, closing);
+    this.options.onIdleClose?.(docId, closing);
     await closing;
     this.logger.info({ docId, lsn: coordinator.lsn }, 'document closed (idle)');
     await this.options.placement?.release(docId);

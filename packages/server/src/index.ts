@@ -3,7 +3,7 @@
  * the WebSocket endpoint. Exports are listed by name.
  */
 export { createSyncServer } from './sync-server.js';
-export type { Authorize, AuthorizeRequest, Health, SyncServer, SyncServerOptions } from './sync-server.js';
+export type { Authorize, AuthorizeRequest, Health, SyncServer, SyncServerOptions, WorkerOptions } from './sync-server.js';
 export type { ServerLimits } from './limits.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';

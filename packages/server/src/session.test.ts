@@ -2,27 +2,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, test } from 'vitest';
-import { defineReducers } from '@quire/core';
+import { afterEach, beforeAll, describe, expect, test } from 'vitest';
+import reducers from '../test/fixtures/session-app.js';
 import { PROTOCOL_VERSION, decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '@quire/core/protocol';
 import { memoryLogger } from '../test/memory-logger.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { createSyncServer, type SyncServer } from './sync-server.js';
 
-const reducers = defineReducers({
-  init: (tx) => {
-    tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER PRIMARY KEY, client TEXT, pad BLOB)');
-  },
-  add: (tx, { pad, noise }: { pad?: number; noise?: number }, ctx) => {
-    // randomblob: frames that do not deflate, to fill socket buffers (the server's result wins anyway).
-    tx.exec('INSERT INTO items (client, pad) VALUES (?, zeroblob(?) || randomblob(?))', [ctx.clientId, pad ?? 0, noise ?? 0]);
-  },
-  /** Refused on purpose, with the number of rows `client` has so far as its message. */
-  count: (tx, { client }: { client: string }) => {
-    throw new Error(String(tx.get<{ n: number }>('SELECT count(*) AS n FROM items WHERE client = ?', [client])!.n));
-  },
-});
+// In a module: document workers load the app from one.
+const APP_MODULE = new URL('../test/fixtures/session-app.ts', import.meta.url);
+let inWorkers = false;
 
 interface Raw {
   ws: WebSocket;
@@ -39,7 +29,7 @@ const sockets: WebSocket[] = [];
 
 async function start(limits: Partial<ServerLimits> = {}, logger?: Logger): Promise<void> {
   dataDir = mkdtempSync(join(tmpdir(), 'quire-session-'));
-  server = createSyncServer({ reducers, dataDir, limits, ...(logger && { logger }) });
+  server = createSyncServer({ reducers, dataDir, limits, ...(logger && { logger }), ...(inWorkers && { workers: { module: APP_MODULE, count: 2 } }) });
   ({ url } = await server.listen(0));
   await server.mutate('doc', 'init', undefined as never);
 }
@@ -95,7 +85,15 @@ async function handled(raw: Raw): Promise<void> {
   await raw.until((r) => r.some((m) => m.type === 'pages' && m.id === id), 'the marker page answer');
 }
 
-describe('Session', () => {
+// The same sessions in the main thread and in a document worker (WorkerSocket, backpressure reported by the main thread).
+describe.each([
+  ['in the main thread', false],
+  ['in a document worker', true],
+])('Session %s', (_, workers) => {
+  beforeAll(() => {
+    inWorkers = workers;
+  });
+
   test('getPages for page 0 is answered without it; the document keeps working (it used to fail the whole document)', async () => {
     await start();
     const raw = await open('partial', { partial: true });

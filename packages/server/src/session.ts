@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import { ProtocolError } from '@quire/core';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import {
@@ -18,6 +17,7 @@ import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
+import type { SessionSocket } from './session-socket.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
 export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500 } as const;
@@ -60,7 +60,7 @@ export class Session implements Peer {
   private logger: Logger;
 
   constructor(
-    private readonly socket: WebSocket,
+    private readonly socket: SessionSocket,
     private readonly docId: string,
     readonly userId: string | undefined,
     private readonly context: SessionContext,

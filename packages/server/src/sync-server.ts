@@ -6,8 +6,11 @@ import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
 import { appVersionOf, assertReducersOption, encodeArgs, migrationsOf, type PageImage } from '@quire/core/internal';
 import { rehearseMigrations } from './coordinator/run-migrations.js';
 import { ID_RULE, encodeMessage, isValidDocId } from '@quire/core/protocol';
-import { ClientConnections } from './client-connections.js';
-import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DocumentHost } from './document-host.js';
+import type { RegistryOptions } from './document-registry.js';
 import { type ServerLimits, resolveLimits } from './limits.js';
 import type { CommitLog } from './log/commit-log.js';
 import { S3CommitLog } from './log/s3/s3-commit-log.js';
@@ -18,7 +21,8 @@ import { S3ClientOwners } from './cluster/s3-client-owners.js';
 import { S3Objects } from './cluster/s3-objects.js';
 import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
-import { CLOSE, Session, type SessionContext } from './session.js';
+import { CLOSE } from './session.js';
+import { WorkerPool } from './workers/worker-pool.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
 export interface AuthorizeRequest {
@@ -88,6 +92,28 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * createSyncServer({ reducers, dataDir, s3, cluster: { advertiseUrl: 'ws://10.0.0.5:8787' } });
    */
   cluster?: ClusterOptions;
+  /**
+   * Serve documents on worker threads, so that the server uses every core
+   * and a busy document slows only those on its worker. Workers cannot
+   * receive `reducers` (functions): each loads the app from `module`, a
+   * path or file URL of a module that exports the same reducers (its
+   * default export, or one named `app` or `reducers`; TypeScript works).
+   * `count` defaults to one per core (`os.availableParallelism()`). Each
+   * document lives on one worker; the sockets stay in this thread.
+   * Not yet together with `s3`, `cluster` or `commitLog`. See "Worker
+   * threads" in docs/ARCHITECTURE.md.
+   *
+   * @example
+   * createSyncServer({ reducers, dataDir, workers: { module: new URL('./reducers.js', import.meta.url) } });
+   */
+  workers?: WorkerOptions;
+}
+
+export interface WorkerOptions {
+  /** The app's module (path or `file:` URL), exporting the reducers. */
+  module: string | URL;
+  /** How many worker threads. Default: one per core. */
+  count?: number;
 }
 
 export interface ClusterOptions {
@@ -169,7 +195,6 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   // A step that fails on an empty database fails for every new document: say so now, not at a client's first open.
   const rehearsal = rehearseMigrations(migrationsOf(options.reducers));
   if (rehearsal) logger.error({ code: rehearsal.code, err: rehearsal }, `the app's migrations fail on a new, empty document: ${rehearsal.message}`);
-  const reducerTime = { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs };
   if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
   const s3 = options.s3 && new S3Store(options.s3);
   const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId, options.s3) : options.commitLog;
@@ -190,16 +215,12 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
         })
       : undefined;
   const sharedOwners = s3 && placement ? new S3ClientOwners(s3) : undefined;
-  const registry = new DocumentRegistry({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), ...(sharedOwners && { sharedOwners }), logger, reducerTime });
-  evict = (docId) => registry.evict(docId);
-  const context: SessionContext = {
-    registry,
-    maxMessageBytes,
-    limits,
-    logger,
-    connections: new ClientConnections<Session>(limits.maxConnectionsPerClient),
-    appVersion: appVersionOf(options.reducers),
-  };
+  const pool = options.workers && startWorkers(options, options.workers, { maxMessageBytes, limits, logger });
+  const host = pool
+    ? undefined
+    : new DocumentHost({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), ...(sharedOwners && { sharedOwners }), logger, maxMessageBytes, limits });
+  if (host) evict = (docId) => host.registry.evict(docId);
+  const serve = (ws: WebSocket, docId: string, userId: string | undefined) => (pool ? pool.connect(ws, docId, userId) : host!.connect(ws, docId, userId));
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
@@ -218,7 +239,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
         ws.close(closeCode, code);
       });
     if (!isValidDocId(docId)) return refuse('invalid_doc_id', `docId "${docId.slice(0, 200)}" is not valid — ${ID_RULE}`, CLOSE.protocolError);
-    if (!options.authorize && !placement) return upgrade((ws) => new Session(ws, docId, undefined, context));
+    if (!options.authorize && !placement) return upgrade((ws) => serve(ws, docId, undefined));
     // Authorize (and find the document's node) before completing the
     // upgrade: the client cannot send a frame before it gets the 101, so its
     // hello cannot arrive while no Session listens (ws drops messages nobody
@@ -231,7 +252,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       .then((admission) => {
         if (socket.destroyed) return;
         if (admission.kind === 'refuse') return refuse(admission.code, admission.message, admission.closeCode);
-        if (admission.kind === 'session') return upgrade((ws) => new Session(ws, docId, admission.userId, context));
+        if (admission.kind === 'session') return upgrade((ws) => serve(ws, docId, admission.userId));
         const upstreamUrl = new URL(request.url ?? '/', admission.address).href;
         logger.debug({ docId, upstream: upstreamUrl }, 'relaying the connection to the node that coordinates the document');
         upgrade((ws) => relaySocket(ws, { upstreamUrl, headers: relayHeaders(request), logger }));
@@ -280,7 +301,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     if (where?.kind === 'elsewhere') throw new QuireError('document_moved', `document "${docId}" is coordinated by server node ${where.nodeId} (${where.address}) — call this there`);
   };
 
-  const health = (): Health => ({ ok: true, documents: registry.size, connections: wss.clients.size });
+  const health = (): Health => ({ ok: true, documents: pool ? pool.documents : host!.documents, connections: wss.clients.size });
 
   return {
     health,
@@ -289,6 +310,8 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       server.on('upgrade', onUpgrade);
     },
     async listen(port = 0, host = '127.0.0.1') {
+      // Every worker has loaded the app, or the error that stopped one is thrown here.
+      await pool?.ready();
       const server = createServer((req, res) => {
         if (new URL(req.url ?? '/', 'http://localhost').pathname === HEALTH_PATH) {
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health()));
@@ -312,17 +335,21 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     },
     async mutate(docId, name, args, mutateOptions) {
       await coordinatedHere(docId);
-      return registry.with(docId, (c) => c.mutate(name, encodeArgs(args), mutateOptions?.userId));
+      const argsJson = encodeArgs(args);
+      const userId = mutateOptions?.userId;
+      if (pool) return (await pool.call(docId, { method: 'mutate', docId, name, argsJson, userId })) as { lsn: number };
+      return host!.mutate(docId, name, argsJson, userId);
     },
     async snapshot(docId) {
       await coordinatedHere(docId);
-      return registry.with(docId, (c) => c.snapshot());
+      if (pool) return (await pool.call(docId, { method: 'snapshot', docId })) as Awaited<ReturnType<DocumentHost['snapshot']>>;
+      return host!.snapshot(docId);
     },
     async close() {
       logger.info('closing: connections, then documents');
       for (const server of httpServers) server.off('upgrade', onUpgrade);
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-      await registry.close();
+      await (pool ? pool.close() : host!.close());
       await placement?.close();
       s3?.close();
       wss.close();
@@ -334,3 +361,34 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   } satisfies SyncServer<R>;
 }
 
+
+/** The worker pool `options.workers` asks for, or a TypeError that says which option it cannot work with. */
+function startWorkers(
+  options: SyncServerOptions<Reducers>,
+  workers: WorkerOptions,
+  shared: { maxMessageBytes: number; limits: ServerLimits; logger: Logger },
+): WorkerPool {
+  const count = workers.count ?? availableParallelism();
+  if (!Number.isInteger(count) || count < 1) throw new TypeError(`createSyncServer: workers.count must be a whole number of at least 1, got ${String(workers.count)}`);
+  // Not yet: each of these would need its own part in the workers (a log per worker, leases held by the main thread).
+  for (const option of ['s3', 'cluster', 'commitLog', 'beforeCheckpoint'] as const) {
+    if (options[option] !== undefined) throw new TypeError(`createSyncServer: \`workers\` does not work together with \`${option}\` yet — leave out one of them`);
+  }
+  const appModule = resolve(workers.module instanceof URL || workers.module.startsWith('file:') ? fileURLToPath(workers.module) : workers.module);
+  return new WorkerPool({
+    size: count,
+    logger: shared.logger,
+    config: {
+      appModule,
+      appVersion: appVersionOf(options.reducers),
+      dataDir: options.dataDir,
+      logLevel: shared.logger.level,
+      maxMessageBytes: shared.maxMessageBytes,
+      limits: shared.limits,
+      ...(options.idleCloseMs !== undefined && { idleCloseMs: options.idleCloseMs }),
+      ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
+      ...(options.checkpointPages !== undefined && { checkpointPages: options.checkpointPages }),
+      ...(options.compaction !== undefined && { compaction: options.compaction }),
+    },
+  });
+}

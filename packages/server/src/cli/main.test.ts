@@ -49,6 +49,18 @@ describe('quire CLI arguments', () => {
     expect(io.out()).toContain('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
   });
 
+  test('--workers takes a whole number from 1, and not with a bucket', async () => {
+    const io = capture();
+    for (const bad of ['0', 'two', '1.5', '-1']) {
+      expect(await main(['serve', '--reducers', 'x.ts', `--workers=${bad}`])).toBe(2);
+      expect(io.err()).toContain(`quire: --workers must be a whole number from 1 to 1024, got "${bad}"`);
+    }
+    expect(await main(['serve', '--reducers', 'x.ts', '--s3-bucket', 'b', '--workers', '2'])).toBe(2);
+    expect(io.err()).toContain('--workers works with file logs only for now');
+    expect(await main(['--help'])).toBe(0);
+    expect(io.out()).toContain('--workers <n>');
+  });
+
   test('cluster flags without --cluster, --cluster without a bucket, and a bad lease TTL exit 2', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--node-id', 'a'])).toBe(2);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -15,7 +16,7 @@ import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
 
-const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--s3-bucket <name> ...]
+const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--workers <n>] [--s3-bucket <name> ...]
        quire inspect <dataDir> [docId]
        quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
@@ -43,6 +44,9 @@ migrate  runs the app's migrations each document lacks (as the server does when
                            cache of their databases (migrate: default a temporary directory)
   -p, --port <n>           port to listen on (default 8787; 0 picks a free one)
       --host <addr>        address to bind (default 127.0.0.1)
+      --workers <n>        serve documents on n worker threads, each document on one of them
+                           (default: one per core, here ${availableParallelism()}); 1 serves everything
+                           in the main thread. Not with --s3-bucket yet (it takes 1 there)
       --log-level <level>  debug, info, warn or error (default info)
       --log-json           log JSON lines even on a terminal (the default elsewhere)
       --s3-bucket <name>   keep commit logs in this S3 bucket instead of --data (which still
@@ -68,6 +72,7 @@ const OPTIONS = {
   data: { type: 'string', short: 'd' },
   port: { type: 'string', short: 'p', default: '8787' },
   host: { type: 'string', default: '127.0.0.1' },
+  workers: { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'log-json': { type: 'boolean' },
   's3-bucket': { type: 'string' },
@@ -134,6 +139,13 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   }
   const s3 = s3Options(values);
   if (typeof s3 === 'string') return usageError(s3);
+  const workerFlag = values.workers;
+  if (workerFlag !== undefined && (!/^\d+$/.test(workerFlag) || Number(workerFlag) < 1 || Number(workerFlag) > 1024)) {
+    return usageError(`--workers must be a whole number from 1 to 1024, got "${workerFlag}"`);
+  }
+  if (s3 && workerFlag !== undefined && workerFlag !== '1') return usageError('--workers works with file logs only for now: leave it out (or pass --workers 1) with --s3-bucket');
+  // One per core by default; with a bucket, one thread until the workers can hold leases.
+  const workers = s3 ? 1 : workerFlag !== undefined ? Number(workerFlag) : availableParallelism();
   const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
   if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
   if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
@@ -153,7 +165,15 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const app = { appVersion: appVersionOf(reducers), migrations: migrationsOf(reducers).length };
   logger.info({ version: version(), file: resolve(values.reducers), ...app }, `${names.length} reducers (${names.join(', ')}) from ${resolve(values.reducers)}, app version ${app.appVersion} with ${app.migrations} migration(s)`);
   if (s3) logger.info({ bucket: s3.bucket, prefix: s3.prefix, endpoint: s3.endpoint }, `commit logs in s3://${s3.bucket}/${s3.prefix ?? ''}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`);
-  const server = createSyncServer({ reducers, dataDir, logger, ...(s3 ? { s3 } : {}), ...(cluster ? { cluster } : {}) });
+  if (workers > 1) logger.info({ workers }, `serving documents on ${workers} worker threads`);
+  const server = createSyncServer({
+    reducers,
+    dataDir,
+    logger,
+    ...(s3 ? { s3 } : {}),
+    ...(cluster ? { cluster } : {}),
+    ...(workers > 1 ? { workers: { module: resolve(values.reducers), count: workers } } : {}),
+  });
   try {
     await server.listen(port, values.host);
   } catch (error) {

@@ -97,6 +97,16 @@ export function readVolumeMark(dir: string): VolumeMark | undefined {
   return { ...NO_COMMIT, offset: -1 };
 }
 
+/**
+ * Drops the database file and its WAL, so the next open rebuilds them from
+ * the log: for a volume whose last connection may have closed in a way that
+ * checkpointed a commit the log never made durable (a document worker that
+ * died: its SQLite connections are closed for it, in no set order).
+ */
+export function dropVolume(dir: string): void {
+  for (const suffix of ['', '-wal', '-shm']) rmSync(join(dir, `${DB_FILE}${suffix}`), { force: true });
+}
+
 /** Writes the sidecar durably (temp file, fsync, rename). */
 export function writeVolumeMark(dir: string, mark: VolumeMark): void {
   const path = join(dir, MARK_FILE);
