@@ -23,6 +23,32 @@ import { seedList } from './measure/seed-list.js';
 import { type CpuProfile, summarize } from './measure/profile-summary.js';
 import { WorkerSession, attachSharedWorker } from './measure/worker-session.js';
 
+interface TraceEvent {
+  name: string;
+  ph: string;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string };
+}
+
+function summarizeTrace(events: TraceEvent[]): string {
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain' && events.some((x) => x.pid === e.pid && x.name === 'Layout'));
+  const totals = new Map<string, { ms: number; n: number }>();
+  for (const e of events) {
+    if (!main || e.pid !== main.pid || e.tid !== main.tid || e.ph !== 'X' || e.dur === undefined) continue;
+    const t = totals.get(e.name) ?? { ms: 0, n: 0 };
+    t.ms += e.dur / 1000;
+    t.n++;
+    totals.set(e.name, t);
+  }
+  return [...totals]
+    .sort((a, b) => b[1].ms - a[1].ms)
+    .slice(0, 25)
+    .map(([name, t]) => `  ${t.ms.toFixed(1).padStart(8)} ms  ${String(t.n).padStart(5)}x  ${name}`)
+    .join('\n');
+}
+
 const ACTIONS = Number(process.env.PROFILE_ACTIONS ?? 30);
 const out = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'profiles');
 mkdirSync(out, { recursive: true });
@@ -121,6 +147,19 @@ try {
   log(summarize(workerProfile));
   await (pageSession as CDPSession).detach();
   await worker.detach();
+
+  // The same actions under Chromium's tracing: what the page's main thread did besides JavaScript.
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'blink.user_timing'] });
+  for (let i = 0; i < 10; i++) {
+    const lsn = await todo.lsn();
+    await runAction(await prepareAction(todo, i), [page]);
+    await probeResult(page);
+    await todo.expectConfirmedAfter(lsn, 30_000);
+  }
+  const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
+  writeFileSync(join(out, 'mutate-trace.json'), JSON.stringify(trace));
+  log('\npage main thread, 10 actions (trace; events by total duration, nested ones counted in their parents too):');
+  log(summarizeTrace(trace.traceEvents));
   await context.close();
 } finally {
   await browser.close();

@@ -5,6 +5,8 @@ import type { Reducers } from '../reducers/define-reducers.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import { type EngineLock, takeEngineLock } from './engine-lock.js';
+import type { Row } from '../reducers/tx.js';
+import { diffRows } from './row-change.js';
 import { type HostMessage, type PortLike, type TabMessage, toWireError } from './rpc.js';
 
 export interface EngineHostOptions<R extends Reducers> {
@@ -155,10 +157,15 @@ class TabSession {
         );
         return;
       case 'subscribe': {
+        let last: readonly Row[] | undefined;
         const stop = client.subscribe(
           message.sql,
           message.params,
-          (rows) => this.post({ t: 'rows', id: message.id, rows: rows as never }),
+          (rows) => {
+            const change = diffRows(last, rows);
+            last = rows;
+            this.post({ t: 'rows', id: message.id, change });
+          },
           (error) => this.post({ t: 'queryError', id: message.id, error: toWireError(error) }),
         );
         this.subscriptions.set(message.id, stop);
