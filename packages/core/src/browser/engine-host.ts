@@ -3,6 +3,7 @@ import type { MutationHandle } from '../client/mutation-handle.js';
 import { QuireError } from '../errors.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
+import { loadSqlite } from '../vfs/sqlite-module.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import { type EngineLock, takeEngineLock } from './engine-lock.js';
 import type { Row } from '../reducers/tx.js';
@@ -19,6 +20,8 @@ export interface EngineHostOptions<R extends Reducers> {
   prefetch?: boolean;
   /** With `partial`: bytes of pages each replica keeps. Default unbounded. */
   cacheSize?: number;
+  /** With `partial`: documents of at most this many bytes are fetched whole at their first missing page (see `createClient`). Default 0. */
+  fetchWholeBelow?: number;
 }
 
 interface HostedDoc {
@@ -47,6 +50,8 @@ export class EngineHost {
     if (!doc) {
       const storeFor = this.options.store ?? ((docId: string) => IndexedDbStore.open(docId));
       let hosted: HostedDoc | undefined;
+      // Compiling SQLite's WASM takes as long as opening the store: both at once.
+      void loadSqlite().catch(() => {});
       // No other engine of this profile (another build's worker) may run the document meanwhile.
       const lock = takeEngineLock(open.docId, () => this.stepDown(open.docId, hosted!));
       const client = lock.then(() => storeFor(open.docId)).then((store) =>
@@ -59,6 +64,7 @@ export class EngineHost {
           ...(this.options.partial ? { partial: true } : {}),
           ...(this.options.prefetch !== undefined ? { prefetch: this.options.prefetch } : {}),
           ...(this.options.cacheSize !== undefined ? { cacheSize: this.options.cacheSize } : {}),
+          ...(this.options.fetchWholeBelow !== undefined ? { fetchWholeBelow: this.options.fetchWholeBelow } : {}),
           ...(open.params ? { params: open.params } : {}),
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),
