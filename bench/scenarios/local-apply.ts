@@ -1,3 +1,4 @@
+import { PerformanceObserver, constants } from 'node:perf_hooks';
 import { startFleet } from '../lib/fleet.js';
 import { type BenchResult, result } from '../lib/result.js';
 import { startQuireServer, withServer } from '../lib/servers.js';
@@ -36,17 +37,43 @@ export async function localApply(iterations: number): Promise<BenchResult[]> {
       });
       const trickle = other.all('trickle', { everyMs: OTHER_EVERY_MS, tag: 'o' });
       const samples: number[] = [];
+      // CPU time of this process during each sample: a sample far above it waited (preempted, or for I/O).
+      const cpuSamples: number[] = [];
+      const gcs: Array<{ start: number; ms: number; major: boolean }> = [];
+      const gcObserver = new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) {
+          const kind = (e as { detail?: { kind?: number } }).detail?.kind;
+          gcs.push({ start: e.startTime, ms: e.duration, major: kind === constants.NODE_PERFORMANCE_GC_MAJOR });
+        }
+      });
+      gcObserver.observe({ entryTypes: ['gc'] });
+      const spans: Array<[number, number]> = [];
       const warmUp = 50;
       const lsnBefore = client.status().lsn;
       for (let i = 0; i < warmUp + iterations; i++) {
         await sleep(PACE_MS);
         const id = todoId(i, 'l');
+        const cpu = process.cpuUsage();
         const start = performance.now();
         client.mutate.addTodo({ id, title: todoTitle(i) });
         while (latest !== id) await new Promise<void>((r) => (wake = r));
-        if (i >= warmUp) samples.push(performance.now() - start);
+        if (i >= warmUp) {
+          const end = performance.now();
+          samples.push(end - start);
+          spans.push([start, end]);
+          const used = process.cpuUsage(cpu);
+          cpuSamples.push((used.user + used.system) / 1000);
+        }
       }
       stop();
+      gcObserver.disconnect();
+      const slow = percentile(samples, 99);
+      const gcIn = (from: number, to: number) => gcs.filter((g) => g.start < to && g.start + g.ms > from);
+      const slowOnes = spans.map(([a, b], k) => ({ ms: b - a, cpu: cpuSamples[k]!, gc: gcIn(a, b) })).filter((s) => s.ms >= slow);
+      process.stdout.write(
+        `bench:   local apply: p99 of CPU time per sample ${percentile(cpuSamples, 99).toFixed(2)} ms; GC during the run: ${gcs.length} pauses (${gcs.filter((g) => g.major).length} major), longest ${Math.max(0, ...gcs.map((g) => g.ms)).toFixed(1)} ms\n` +
+          `bench:   slowest samples: ${slowOnes.map((s) => `${s.ms.toFixed(1)} ms (cpu ${s.cpu.toFixed(1)}, gc ${s.gc.map((g) => `${g.major ? 'major ' : ''}${g.ms.toFixed(1)}`).join('+') || 'none'})`).join('; ')}\n`,
+      );
       const [othersAdded] = await other.all<number>('stopTrickle');
       await trickle;
       const commits = client.status().lsn - lsnBefore;

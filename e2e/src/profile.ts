@@ -92,10 +92,18 @@ try {
   {
     const context = await probedContext(env);
     const page = await context.newPage();
+    const session = await context.newCDPSession(page);
     for (const kind of ['cold', 'warm'] as const) {
       if (kind === 'cold') await page.goto(listUrl);
-      else await page.reload();
+      else {
+        await startProfile(session);
+        await page.reload();
+      }
       const painted = await fullListPaintedAt(page);
+      if (kind === 'warm') {
+        log('\nwarm load, page thread (self time):');
+        log(summarize(await stopProfile(session, 'warm-load-page')));
+      }
       const origin = (await page.evaluate('performance.timeOrigin')) as number;
       const worker = await attachSharedWorker(browser);
       const all = [
