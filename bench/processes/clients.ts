@@ -22,6 +22,8 @@ const clients: Entry[] = [];
 let target = Number.POSITIVE_INFINITY;
 let missing = 0;
 let onAllReached: (() => void) | undefined;
+let trickling = false;
+let trickled = 0;
 
 function seen(entry: Entry, count: number): void {
   entry.count = count;
@@ -107,6 +109,24 @@ serveRequests(
           await Promise.all(inFlight);
         }),
       );
+    },
+    /** Each Quire client adds a todo every `everyMs` until `stopTrickle`; resolves then. */
+    trickle: async ({ everyMs, tag }: { everyMs: number; tag: string }) => {
+      trickling = true;
+      await Promise.all(
+        clients.map(async (entry, c) => {
+          for (let i = 0; trickling; i++) {
+            entry.quire!.mutate.addTodo({ id: todoId(i, `${tag}${process.pid}-${c}-`), title: todoTitle(i) });
+            trickled++;
+            await new Promise((resolve) => setTimeout(resolve, everyMs));
+          }
+        }),
+      );
+    },
+    /** Stops the trickle; how many todos it added. */
+    stopTrickle: () => {
+      trickling = false;
+      return trickled;
     },
     /** The highest LSN any of these Quire clients is at. */
     lsn: () => Math.max(0, ...clients.map((entry) => entry.quire?.status().lsn ?? 0)),

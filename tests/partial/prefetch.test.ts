@@ -21,8 +21,8 @@ afterEach(async () => {
   await h.close();
 });
 
-async function cold(prefetch: boolean): Promise<QuireClient<CatalogReducers>> {
-  const client = createClient({ url: h.url, docId: 'catalog', reducers: catalogReducers, partial: true, prefetch });
+async function cold(prefetch: boolean, fetchWholeBelow?: number): Promise<QuireClient<CatalogReducers>> {
+  const client = createClient({ url: h.url, docId: 'catalog', reducers: catalogReducers, partial: true, prefetch, ...(fetchWholeBelow !== undefined ? { fetchWholeBelow } : {}) });
   clients.push(client);
   await waitFor(() => client.status().connection === 'connected' && client.status().lsn > 0, 'a cold client to connect');
   return client;
@@ -51,5 +51,22 @@ describe('prefetch on a partial replica', () => {
     // A second lookup nearby reuses the interior pages: one leaf at most.
     const again = await client.measureQuery('SELECT id FROM items WHERE id = ?', [4500]);
     expect(again.stats.roundTrips).toBeLessThanOrEqual(1);
+  });
+
+  test('with fetchWholeBelow, a document no larger comes whole in one round trip; a larger one is read as before', async () => {
+    const sql = 'SELECT id, price FROM items WHERE id BETWEEN ? AND ? ORDER BY id';
+    const small = await cold(true, 16 << 20);
+    const whole = await small.measureQuery(sql, [2000, 2999]);
+    expect(whole.rows).toHaveLength(1000);
+    expect(whole.stats.roundTrips).toBe(1);
+    const pageCount = await small.inspect((db) => db.pages.baseImage().pageCount);
+    // Everything but the pages the snapshot brought.
+    expect(whole.stats.pagesFetched).toBeGreaterThan(pageCount / 2);
+    const full = await small.measureQuery('SELECT count(*) AS n FROM items');
+    expect(full.stats.roundTrips).toBe(0);
+
+    const large = await (await cold(true, 4096)).measureQuery(sql, [2000, 2999]);
+    expect(large.rows).toEqual(whole.rows);
+    expect(large.stats.roundTrips).toBeGreaterThan(1);
   });
 });

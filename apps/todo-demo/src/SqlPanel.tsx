@@ -3,8 +3,12 @@ import { useQuery, useQuireClient } from '@quire/react';
 import type { QueryStats, Row } from '@quire/core';
 import { formatCell } from './sql-cell.js';
 
-/** The most rows the panel shows. */
-const ROW_LIMIT = 1000;
+/**
+ * The most rows the panel shows (its table scrolls about 15): the panel
+ * follows every change, and rendering a thousand rows for each one cost
+ * more than the list itself.
+ */
+const ROW_LIMIT = 100;
 
 // The engine's refusals of SQL that is not a single read (SQLite decides, not this panel).
 const REFUSALS = new Set(['read_only_query', 'multiple_statements']);
@@ -139,7 +143,7 @@ function SqlMessage({ kind, text }: { kind: 'refused' | 'error'; text: string })
 function ResultTable({ rows }: { rows: readonly Row[] }) {
   const shown = rows.slice(0, ROW_LIMIT);
   const columns = shown.length > 0 ? Object.keys(shown[0]!) : [];
-  const count = rows.length > ROW_LIMIT ? `first ${ROW_LIMIT} rows` : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}`;
+  const count = rows.length > ROW_LIMIT ? `first ${ROW_LIMIT} of ${rows.length} rows` : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}`;
   return (
     <>
       <p className="sql-count" data-testid="sql-row-count" data-count={shown.length}>

@@ -9,6 +9,7 @@ import type { Reducers } from '../reducers/define-reducers.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { QueryStats } from '../engine/engine.js';
 import { connectToLeader } from './leader-election.js';
+import { applyRowChange } from './row-change.js';
 import { type HostMessage, type PortLike, type TabMessage, fromWireError } from './rpc.js';
 
 export interface BrowserClientOptions<R extends Reducers> {
@@ -91,7 +92,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   const calls = new Map<number, Pending>();
   const progressListeners = new Map<number, (progress: HydrateProgress) => void>();
   const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();
-  const subscriptions = new Map<number, { sql: string; params: SqlParams | undefined; listener: QueryListener; onError: ErrorListener | undefined }>();
+  // `rows`: the last rows the worker sent, which its next message changes.
+  const subscriptions = new Map<number, { sql: string; params: SqlParams | undefined; listener: QueryListener; onError: ErrorListener | undefined; rows?: Row[] | undefined }>();
   let markReady!: () => void;
   let failReady!: (error: Error) => void;
   const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
@@ -138,9 +140,13 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       case 'progress':
         progressListeners.get(message.id)?.({ pages: message.pages, total: message.total });
         return;
-      case 'rows':
-        subscriptions.get(message.id)?.listener(message.rows);
+      case 'rows': {
+        const sub = subscriptions.get(message.id);
+        if (!sub) return;
+        sub.rows = applyRowChange(sub.rows ?? [], message.change);
+        sub.listener(sub.rows);
         return;
+      }
       case 'queryError':
         subscriptions.get(message.id)?.onError?.(fromWireError(message.error));
         return;
@@ -183,7 +189,11 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     }
     mutations.clear();
     send(open());
-    for (const [id, { sql, params }] of subscriptions) send({ t: 'subscribe', id, sql, params });
+    for (const [id, sub] of subscriptions) {
+      // The new engine starts each subscription afresh.
+      sub.rows = undefined;
+      send({ t: 'subscribe', id, sql: sub.sql, params: sub.params });
+    }
   };
 
   const deferred = (): [Promise<unknown>, Pending] => {

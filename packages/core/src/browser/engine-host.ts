@@ -3,8 +3,11 @@ import type { MutationHandle } from '../client/mutation-handle.js';
 import { QuireError } from '../errors.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
+import { loadSqlite } from '../vfs/sqlite-module.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import { type EngineLock, takeEngineLock } from './engine-lock.js';
+import type { Row } from '../reducers/tx.js';
+import { diffRows } from './row-change.js';
 import { type HostMessage, type PortLike, type TabMessage, toWireError } from './rpc.js';
 
 export interface EngineHostOptions<R extends Reducers> {
@@ -17,6 +20,8 @@ export interface EngineHostOptions<R extends Reducers> {
   prefetch?: boolean;
   /** With `partial`: bytes of pages each replica keeps. Default unbounded. */
   cacheSize?: number;
+  /** With `partial`: documents of at most this many bytes are fetched whole at their first missing page (see `createClient`). Default 0. */
+  fetchWholeBelow?: number;
 }
 
 interface HostedDoc {
@@ -45,6 +50,8 @@ export class EngineHost {
     if (!doc) {
       const storeFor = this.options.store ?? ((docId: string) => IndexedDbStore.open(docId));
       let hosted: HostedDoc | undefined;
+      // Compiling SQLite's WASM takes as long as opening the store: both at once.
+      void loadSqlite().catch(() => {});
       // No other engine of this profile (another build's worker) may run the document meanwhile.
       const lock = takeEngineLock(open.docId, () => this.stepDown(open.docId, hosted!));
       const client = lock.then(() => storeFor(open.docId)).then((store) =>
@@ -57,6 +64,7 @@ export class EngineHost {
           ...(this.options.partial ? { partial: true } : {}),
           ...(this.options.prefetch !== undefined ? { prefetch: this.options.prefetch } : {}),
           ...(this.options.cacheSize !== undefined ? { cacheSize: this.options.cacheSize } : {}),
+          ...(this.options.fetchWholeBelow !== undefined ? { fetchWholeBelow: this.options.fetchWholeBelow } : {}),
           ...(open.params ? { params: open.params } : {}),
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),
@@ -155,10 +163,15 @@ class TabSession {
         );
         return;
       case 'subscribe': {
+        let last: readonly Row[] | undefined;
         const stop = client.subscribe(
           message.sql,
           message.params,
-          (rows) => this.post({ t: 'rows', id: message.id, rows: rows as never }),
+          (rows) => {
+            const change = diffRows(last, rows);
+            last = rows;
+            this.post({ t: 'rows', id: message.id, change });
+          },
           (error) => this.post({ t: 'queryError', id: message.id, error: toWireError(error) }),
         );
         this.subscriptions.set(message.id, stop);

@@ -2,6 +2,7 @@ import type { SyncStatus } from '../client/sync-status.js';
 import { MutationRejectedError, QuireError } from '../errors.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
 import type { QueryStats } from '../engine/engine.js';
+import type { RowChange } from './row-change.js';
 
 /**
  * Messages between a tab's client and the engine host (a shared or dedicated
@@ -27,7 +28,8 @@ export type HostMessage =
   | { t: 'local'; id: number; seq: number; error?: WireError }
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
   | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; error?: WireError }
-  | { t: 'rows'; id: number; rows: Row[] }
+  // Only what changed since the subscription's last rows message (the first one carries every row).
+  | { t: 'rows'; id: number; change: RowChange }
   | { t: 'progress'; id: number; pages: number; total: number }
   | { t: 'queryError'; id: number; error: WireError }
   | { t: 'fatal'; error: WireError };

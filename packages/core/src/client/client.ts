@@ -48,6 +48,13 @@ export interface ClientOptions<R extends Reducers> {
   /** With `partial`: fetch the pages a scan will want next along with its misses. Default true. */
   prefetch?: boolean;
   /**
+   * With `partial`: a document of at most this many bytes is fetched whole
+   * at its first missing page, in one round trip instead of one per b-tree
+   * level and scan batch; larger ones are fetched as they are read. Default 0
+   * (never whole).
+   */
+  fetchWholeBelow?: number;
+  /**
    * With `partial`: bytes of document pages to keep; the least recently used
    * go first. Page 1, interior b-tree pages and pages under pending changes
    * are never dropped. Default unbounded.

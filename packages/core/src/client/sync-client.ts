@@ -61,6 +61,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       userId: options.userId,
       store: options.store,
       prefetch: options.prefetch,
+      fetchWholeBelow: options.partial ? options.fetchWholeBelow : undefined,
       cacheSize: options.partial ? options.cacheSize : undefined,
       onEvict: (pgnos) => this.evicted(pgnos),
       ...(this.partial ? { fetchPages: (pgnos: number[]) => this.pageConnection().then((conn) => this.fetcher.fetch(pgnos, conn)) } : {}),

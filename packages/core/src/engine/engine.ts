@@ -34,6 +34,8 @@ export interface EngineOptions {
   fetchPages?: ((pgnos: number[]) => Promise<void>) | undefined;
   /** Fetch the pages a scan will want next along with its misses. Default true. */
   prefetch?: boolean | undefined;
+  /** Bytes: a partial replica of a document no larger fetches it whole at its first missing page. Default 0. */
+  fetchWholeBelow?: number | undefined;
   /** Bytes of base pages a partial replica keeps; least recently used ones go first. Default unbounded. */
   cacheSize?: number | undefined;
   /** Told which base pages the cache dropped (the server stops sending their changes). */

@@ -1,5 +1,5 @@
 import { QuireError } from '../errors.js';
-import type { PageImage } from '../page/page.js';
+import { PAGE_SIZE, type PageImage } from '../page/page.js';
 import type { ReplicaDb } from '../replica/replica-db.js';
 import type { EngineStore } from './engine-store.js';
 import { PrefetchPlanner, type ReadHistory } from './prefetch.js';
@@ -7,6 +7,8 @@ import { PrefetchPlanner, type ReadHistory } from './prefetch.js';
 export interface PageSupplyOptions {
   fetchPages?: ((pgnos: number[]) => Promise<void>) | undefined;
   prefetch?: boolean | undefined;
+  /** Bytes: a document no larger is fetched whole at its first missing page. Default 0. */
+  fetchWholeBelow?: number | undefined;
   onEvict?: ((pgnos: number[]) => void) | undefined;
 }
 
@@ -24,7 +26,7 @@ export class PageSupply {
     private readonly options: PageSupplyOptions,
     private readonly store: EngineStore,
   ) {
-    this.planner = new PrefetchPlanner(options.prefetch ?? true);
+    this.planner = new PrefetchPlanner(options.prefetch ?? true, Math.floor((options.fetchWholeBelow ?? 0) / PAGE_SIZE));
   }
 
   /** New base pages: the planner learns the b-tree from them. */

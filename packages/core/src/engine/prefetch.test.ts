@@ -57,3 +57,16 @@ describe('PrefetchPlanner', () => {
     expect(off.plan([11], offHistory, none, 100)).toEqual([11]);
   });
 });
+
+describe('PrefetchPlanner for small documents', () => {
+  test('a document within the whole-fetch size comes whole at its first miss; a larger one as before', () => {
+    const small = new PrefetchPlanner(true, 64);
+    const held = new Set([1, 2, 3]);
+    const plan = small.plan([7], newReadHistory(), (p) => held.has(p), 40);
+    expect(plan.sort((a, b) => a - b)).toEqual(Array.from({ length: 37 }, (_, i) => i + 4));
+
+    const large = new PrefetchPlanner(true, 64);
+    large.learn([{ pgno: 2, data: interior([10, 11, 12, 13]) }]);
+    expect(large.plan([12], newReadHistory(), none, 65)).toEqual([12]);
+  });
+});

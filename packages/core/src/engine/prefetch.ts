@@ -28,7 +28,11 @@ export class PrefetchPlanner {
   private readonly parents = new Map<number, { parent: number; index: number }>();
   private readonly children = new Map<number, number[]>();
 
-  constructor(private readonly enabled: boolean) {}
+  /** `wholeBelow`: documents of at most this many pages are fetched whole at their first miss. */
+  constructor(
+    private readonly enabled: boolean,
+    private readonly wholeBelow = 0,
+  ) {}
 
   /** Learns the children of the interior pages among `pages` (new base pages). */
   learn(pages: Iterable<PageImage>): void {
@@ -55,6 +59,12 @@ export class PrefetchPlanner {
 
   plan(missing: readonly number[], history: ReadHistory, held: (pgno: number) => boolean, pageCount: number): number[] {
     const out = new Set(missing);
+    if (pageCount <= this.wholeBelow) {
+      // One round trip for all of a small document beats one per b-tree level and scan batch.
+      for (let pgno = 1; pgno <= pageCount; pgno++) if (!held(pgno)) out.add(pgno);
+      history.misses.push(...missing);
+      return [...out];
+    }
     if (this.enabled) {
       for (const pgno of missing) {
         for (const next of this.predict(pgno, history, pageCount)) if (!held(next)) out.add(next);

@@ -7,7 +7,8 @@ export function rowsEqual(a: readonly Row[], b: readonly Row[]): boolean {
   return true;
 }
 
-function rowEqual(a: Row, b: Row): boolean {
+/** Structural equality of two rows (blobs by content). */
+export function rowEqual(a: Row, b: Row): boolean {
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
   for (const key of keys) if (!valueEqual(a[key] ?? null, b[key] ?? null)) return false;

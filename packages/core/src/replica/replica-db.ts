@@ -7,6 +7,7 @@ import { PageVfs, VFS_NAME } from '../vfs/page-vfs.js';
 import { loadSqlite, type Sqlite3 } from '../vfs/sqlite-module.js';
 import { refuseInRead } from './read-only-policy.js';
 import { ReplicaPages } from './replica-pages.js';
+import { RowReader } from './row-reader.js';
 
 type Db = InstanceType<Sqlite3['oo1']['DB']>;
 type Stmt = ReturnType<Db['prepare']>;
@@ -36,6 +37,7 @@ export class ReplicaDb implements Tx {
   // The read() statements that report the page count or the freelist (pragmas), by SQL.
   private readonly allocationReads = new Set<string>();
   private readingSql = '';
+  private readonly rows: RowReader;
 
   private constructor(
     private readonly sqlite3: Sqlite3,
@@ -44,6 +46,7 @@ export class ReplicaDb implements Tx {
     private readonly db: Db,
     readonly pages: ReplicaPages,
   ) {
+    this.rows = new RowReader(sqlite3);
     const { capi } = sqlite3;
     // SQLite asks on every compile, including a recompile after a schema change.
     capi.sqlite3_set_authorizer(
@@ -96,7 +99,7 @@ export class ReplicaDb implements Tx {
   }
 
   query<R extends Row = Row>(sql: string, params?: SqlParams): R[] {
-    return this.guard(() => rowsOf<R>(this.prepare(sql, params)));
+    return this.guard(() => this.rowsOf<R>(this.prepare(sql, params)));
   }
 
   /**
@@ -111,7 +114,7 @@ export class ReplicaDb implements Tx {
     this.readingSql = sql;
     this.refused = undefined;
     try {
-      return this.guard(() => rowsOf<R>(this.prepareRead(sql, params)));
+      return this.guard(() => this.rowsOf<R>(this.prepareRead(sql, params)));
     } catch (error) {
       if (this.refused !== undefined) throw readOnlyError(sql, this.refused, error);
       throw error;
@@ -134,7 +137,7 @@ export class ReplicaDb implements Tx {
     return this.guard(() => {
       const stmt = this.prepare(sql, params);
       try {
-        return stmt.step() ? (stmt.get({}) as R) : undefined;
+        return stmt.step() ? this.rows.row<R>(stmt.pointer!, this.rows.names(stmt.pointer!)) : undefined;
       } finally {
         stmt.reset(true);
       }
@@ -201,6 +204,21 @@ export class ReplicaDb implements Tx {
     }
   }
 
+  /** Every row of a prepared statement; the statement is reset for its next use. */
+  private rowsOf<R extends Row>(stmt: Stmt): R[] {
+    const rows: R[] = [];
+    try {
+      let names: string[] | undefined;
+      while (stmt.step()) {
+        names ??= this.rows.names(stmt.pointer!);
+        rows.push(this.rows.row<R>(stmt.pointer!, names));
+      }
+    } finally {
+      stmt.reset(true);
+    }
+    return rows;
+  }
+
   private bind(stmt: Stmt, params: SqlParams): void {
     const named = isNamedParams(params);
     for (let i = 1; i <= stmt.parameterCount; i++) {
@@ -265,15 +283,4 @@ function readOnlyError(sql: string, refused: string, cause: unknown): QuireError
     `queries only read, and SQLite refused ${refused} in ${JSON.stringify(shown.trim())} — use SELECT to read; change data by calling a reducer (client.mutate.<name>(args)), which the server applies for everyone`,
     { cause },
   );
-}
-
-/** Every row of a prepared statement; the statement is reset for its next use. */
-function rowsOf<R extends Row>(stmt: Stmt): R[] {
-  const rows: R[] = [];
-  try {
-    while (stmt.step()) rows.push(stmt.get({}) as R);
-  } finally {
-    stmt.reset(true);
-  }
-  return rows;
 }
