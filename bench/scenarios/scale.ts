@@ -41,8 +41,8 @@ interface Measured {
  */
 export async function scale(options: ScaleOptions): Promise<BenchResult[]> {
   const fdLimit = serverFdLimit(options);
-  const quire = await withServer(() => startQuireServer('todo', { fdLimit }), (server) => measure(server, 'quire', options));
-  const yjs = await withServer(() => startYjsServer({ fdLimit }), (server) => measure(server, 'yjs', options));
+  const quire = await withServer(() => startQuireServer('todo', { fdLimit }), (server) => measure(server, 'quire', options, fdLimit));
+  const yjs = await withServer(() => startYjsServer({ fdLimit }), (server) => measure(server, 'yjs', options, fdLimit));
   const label = `${options.connections >= 1000 ? `${options.connections / 1000}k` : options.connections}`;
   return [
     result(`scale_${label}_server_rss_mb`, mb(quire.rss), 'MB', mb(yjs.rss)),
@@ -51,7 +51,7 @@ export async function scale(options: ScaleOptions): Promise<BenchResult[]> {
   ];
 }
 
-async function measure(server: ServerChild, kind: 'quire' | 'yjs', options: ScaleOptions): Promise<Measured> {
+async function measure(server: ServerChild, kind: 'quire' | 'yjs', options: ScaleOptions, fdLimit: number): Promise<Measured> {
   const docIds = Array.from({ length: options.documents }, (_, i) => `scale-${i}`);
   const seedStart = performance.now();
   // A few at a time: each is an open, a migration and two durable commits on the server.
@@ -66,9 +66,10 @@ async function measure(server: ServerChild, kind: 'quire' | 'yjs', options: Scal
     await sleep(1000);
     const memory = await server.memory();
     const clientRss = (await fleet.all<number>('rss')).reduce((a, b) => a + b, 0);
+    const fds = await server.request<number | null>('fds');
     options.log(
       `${kind}: ${options.documents} documents seeded in ${Math.round(seeded)} ms; ${options.connections} clients in ${options.processes} processes connected in ${Math.round(fleet.openMs)} ms ` +
-        `(server CPU ${seconds(cpu(cpuConnected) - cpu(cpuBefore))} s); server MB: rss ${mb(memory.rss)}, heapUsed ${mb(memory.heapUsed)}, external ${mb(memory.external)}; client processes rss ${mb(clientRss)} MB in all`,
+        `(server CPU ${seconds(cpu(cpuConnected) - cpu(cpuBefore))} s; ${fds ?? '?'} open files of ${fdLimit} allowed); server MB: rss ${mb(memory.rss)}, heapUsed ${mb(memory.heapUsed)}, external ${mb(memory.external)}; client processes rss ${mb(clientRss)} MB in all`,
     );
     // The writer of each document: its first client, in whichever process holds it.
     const writers: number[][] = fleet.shares.map(() => []);
