@@ -17,7 +17,7 @@ export interface ScaleOptions {
 /** Todos each document starts with. */
 const EXISTING = 5;
 
-/** Open files the server may need: one socket per connection, and per document its SQLite files, lock and log. */
+/** Open files the server may need: one socket per connection, and per document its SQLite files, lock and log (7 now). */
 function serverFdLimit(options: ScaleOptions): number {
   return options.connections + options.documents * 8 + 1024;
 }
