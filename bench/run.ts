@@ -17,6 +17,7 @@ import { s3Latency } from './scenarios/s3-latency.js';
 import { s3Confirm, s3Propagation } from './scenarios/s3-sync.js';
 import { serverRssPerConn } from './scenarios/server-rss-per-conn.js';
 import { serverRssPerDoc } from './scenarios/server-rss-per-doc.js';
+import { scale } from './scenarios/scale.js';
 import { wireBytes } from './scenarios/wire-bytes.js';
 
 // `npm run bench -- --quick` and `pnpm bench --quick` pass through different
@@ -48,6 +49,8 @@ const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['log open', () => logOpen(20, log)],
   ['server rss per doc', () => serverRssPerDoc(log)],
   ['server rss per conn', () => serverRssPerConn(log)],
+  // --quick: 2,000 connections over 200 documents.
+  ['scale 10k', () => scale({ connections: quick ? 2000 : 10_000, documents: quick ? 200 : 1000, processes: 4, rounds: quick ? 3 : 5, log })],
   [
     'partial replicas',
     () =>

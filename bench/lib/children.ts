@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,15 +58,32 @@ export function removeTempDir(dir: string): void {
 }
 
 /**
+ * The soft and hard limits on open files a child started with
+ * `fdLimit` gets (`ulimit -Sn` / `-Hn` of a shell, as Node cannot read or
+ * set them itself).
+ */
+export function openFileLimits(): { soft: number; hard: number } {
+  const read = (flag: string) => {
+    const out = execFileSync('/bin/sh', ['-c', `ulimit ${flag}`], { encoding: 'utf8' }).trim();
+    return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
+  };
+  return { soft: read('-Sn'), hard: read('-Hn') };
+}
+
+/**
  * Starts `bench/processes/<script>` under tsx and resolves once it printed
  * `port <n>` (servers) or `ready` (client fleets). `exposeGc` lets it run a
- * full GC before reporting its RSS.
+ * full GC before reporting its RSS. `fdLimit` raises the child's soft limit
+ * on open files to at least that many (through `ulimit -n` in a shell that
+ * then execs Node), and fails with what to raise when the hard limit is lower.
  */
-export async function startChild(script: string, args: string[] = [], options: { exposeGc?: boolean; startTimeoutMs?: number } = {}): Promise<Child> {
+export async function startChild(script: string, args: string[] = [], options: { exposeGc?: boolean; startTimeoutMs?: number; fdLimit?: number } = {}): Promise<Child> {
   const name = `${script}${args.length ? ` ${args.join(' ')}` : ''}`;
   // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children (NODE_OPTIONS refuses --cpu-prof).
   const extra = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...extra, ...(options.exposeGc ? ['--expose-gc'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args], {
+  const nodeArgs = [...extra, ...(options.exposeGc ? ['--expose-gc'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args];
+  const [command, commandArgs] = options.fdLimit === undefined ? [process.execPath, nodeArgs] : withFdLimit(options.fdLimit, nodeArgs);
+  const child = spawn(command, commandArgs, {
     cwd: benchDir,
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -146,4 +163,16 @@ export async function startChild(script: string, args: string[] = [], options: {
       clearTimeout(timer);
     },
   };
+}
+
+/** `node args` run by a shell that first raises its open-file limit to `needed` (exec keeps the pid). */
+function withFdLimit(needed: number, nodeArgs: string[]): [string, string[]] {
+  const { soft, hard } = openFileLimits();
+  if (hard < needed) {
+    throw new Error(
+      `this scenario needs ${needed} open files in one process, but the hard limit (ulimit -Hn) is ${hard} — raise it (as root: ulimit -Hn ${needed}, or a nofile line in /etc/security/limits.conf, or LimitNOFILE= for a systemd service), then run the bench again`,
+    );
+  }
+  if (soft >= needed) return [process.execPath, nodeArgs];
+  return ['/bin/sh', ['-c', `ulimit -n ${needed} && exec "$0" "$@"`, process.execPath, ...nodeArgs]];
 }

@@ -4,12 +4,19 @@ import { wallClock } from './setup.js';
 /** Many clients spread over child processes (processes/clients.ts). */
 export interface Fleet {
   readonly size: number;
+  /** The documents of each process's clients, in the order `collect` reports them. */
+  readonly shares: readonly string[][];
   /** How long opening all of them took, in ms. */
   readonly openMs: number;
   /** Bound on the error of cross-process times: half the largest of the shortest IPC round trips, in ms. */
   readonly clockErrorMs: number;
   /** Sends a request to every client process; their answers, in process order. */
   all<T>(type: string, args?: unknown, timeoutMs?: number): Promise<T[]>;
+  /**
+   * The given clients (per process, indexes into its share) each add todo
+   * `i` with id prefix `tag`; when each began, on this process's wall clock.
+   */
+  write(clients: number[][], i: number, tag: string): Promise<number[][]>;
   /** From now on, record when each client sees at least `count` todos. */
   arm(count: number): Promise<void>;
   /** Waits until every client saw the armed count; when each did, on this process's wall clock. */
@@ -28,7 +35,10 @@ export interface FleetOptions {
 }
 
 export async function startFleet(options: FleetOptions): Promise<Fleet> {
-  const children = await Promise.all(Array.from({ length: options.processes }, () => startChild('clients.ts')));
+  const perProcess = Math.ceil(options.docs.length / options.processes);
+  // One socket per client, and room for the rest of the process.
+  const fdLimit = perProcess > 512 ? perProcess + 512 : undefined;
+  const children = await Promise.all(Array.from({ length: options.processes }, () => startChild('clients.ts', [], fdLimit === undefined ? {} : { fdLimit })));
   try {
     const clocks = await Promise.all(children.map(clockOffset));
     const offsets = clocks.map((c) => c.offset);
@@ -42,9 +52,14 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
     );
     return {
       size: options.docs.length,
+      shares,
       openMs,
       clockErrorMs: Math.max(...clocks.map((c) => c.rtt / 2)),
       all: <T>(type: string, args?: unknown, timeoutMs?: number) => Promise.all(children.map((child) => child.request<T>(type, args, timeoutMs))),
+      async write(clients, i, tag) {
+        const times = await Promise.all(children.map((child, p) => child.request<number[]>('write', { clients: clients[p] ?? [], i, tag })));
+        return times.map((ts, p) => ts.map((t) => t - offsets[p]!));
+      },
       async arm(count) {
         await Promise.all(children.map((child) => child.request('arm', { count })));
       },

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import type { Reply, Request } from './children.js';
 
 type Handler = (args: never) => unknown;
@@ -24,6 +25,14 @@ export function serveRequests(handlers: Record<string, Handler>, shutdown: () =>
     rss: async () => (await measuredMemory()).rss,
     memory: () => measuredMemory(),
     cpu: () => process.cpuUsage(),
+    // Open file descriptors (Linux; null elsewhere).
+    fds: () => {
+      try {
+        return readdirSync('/proc/self/fd').length;
+      } catch {
+        return null;
+      }
+    },
     clock: () => performance.timeOrigin + performance.now(),
   };
   const all = { ...builtIn, ...handlers };

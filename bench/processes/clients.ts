@@ -3,7 +3,7 @@
 // providers. Prints `ready`, then answers IPC requests from lib/fleet.ts.
 import { serveRequests } from '../lib/serve.js';
 import { type BenchClient, quireClient, ready, todoId, todoTitle, wallClock } from '../lib/setup.js';
-import { yjsClient } from '../lib/yjs.js';
+import { addTodo, type YjsClient, yjsClient } from '../lib/yjs.js';
 
 // y-websocket adds a process 'exit' listener per provider.
 process.setMaxListeners(0);
@@ -11,6 +11,8 @@ process.setMaxListeners(0);
 interface Entry {
   /** The Quire client, for the load commands. */
   quire?: BenchClient;
+  /** The Yjs provider, for `write`. */
+  yjs?: YjsClient;
   /** Todos the client sees now (watched clients only). */
   count: number;
   /** When count first reached the armed target, on the wall clock. */
@@ -51,6 +53,7 @@ async function open(kind: 'quire' | 'yjs', url: string, docId: string, watch: bo
     }
   } else {
     const client = yjsClient(url, docId);
+    entry.yjs = client;
     entry.close = () => client.close();
     await client.synced;
     if (watch) {
@@ -128,6 +131,16 @@ serveRequests(
       trickling = false;
       return trickled;
     },
+    /** The given clients (indexes in open order) each add todo `i`; when each began, on the wall clock. */
+    write: ({ clients: indexes, i, tag }: { clients: number[]; i: number; tag: string }) =>
+      indexes.map((c) => {
+        const entry = clients[c]!;
+        const at = wallClock();
+        const id = todoId(i, tag);
+        if (entry.quire) void entry.quire.mutate.addTodo({ id, title: todoTitle(i) });
+        else addTodo(entry.yjs!.doc, id, todoTitle(i));
+        return at;
+      }),
     /** The highest LSN any of these Quire clients is at. */
     lsn: () => Math.max(0, ...clients.map((entry) => entry.quire?.status().lsn ?? 0)),
     close: async () => {

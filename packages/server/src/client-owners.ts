@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { setPageCache, startSmallPageCache } from './coordinator/sqlite-page-cache.js';
 
 /** The file in a document's folder that records who owns each of its client ids. */
 export const CLIENT_OWNERS_FILE = 'client-owners.sqlite';
@@ -28,7 +29,10 @@ export class ClientOwners {
   static open(dir: string): ClientOwners {
     mkdirSync(dir, { recursive: true });
     const db = new Database(join(dir, CLIENT_OWNERS_FILE));
+    // One per open document: a few pages of cache are plenty for one lookup per hello.
+    startSmallPageCache(db);
     db.pragma('journal_mode = WAL');
+    setPageCache(db, 64);
     db.pragma('synchronous = FULL');
     db.exec('CREATE TABLE IF NOT EXISTS client_owners (client_id TEXT PRIMARY KEY, user_id TEXT NOT NULL) WITHOUT ROWID');
     return new ClientOwners(db);

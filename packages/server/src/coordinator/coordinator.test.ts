@@ -187,3 +187,46 @@ test('a commit goes to the clients that did not write it before its writers: the
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('full clients joining at one LSN share its snapshot frames; after a commit a joiner gets the new state', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
+  const reducers = defineReducers({
+    add: (tx, { n }: { n: number }) => {
+      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
+      tx.exec('INSERT INTO items VALUES (?)', [n]);
+    },
+  });
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
+  const peer = (clientId: string) => {
+    const frames: ServerFrame[] = [];
+    const p: Peer = { clientId, userId: undefined, maxMessageBytes: 1 << 20, send: (frame) => void frames.push(frame), sendError: () => {} };
+    return { p, snapshots: () => frames.filter((f) => f.type === 'snapshot') };
+  };
+  const add = (seq: number): Mutation => ({ seq, name: 'add', args: JSON.stringify({ json: { n: seq } }) });
+  try {
+    const writer = peer('w');
+    coordinator.push(writer.p, [add(1)]);
+    await coordinator.snapshot();
+    const [a, b] = [peer('a'), peer('b')];
+    coordinator.join(a.p, 0, 0);
+    await coordinator.snapshot();
+    coordinator.join(b.p, 0, 0);
+    await coordinator.snapshot();
+    expect(a.snapshots().length).toBeGreaterThan(0);
+    // The same frame objects: the document was read and deflated once.
+    expect(b.snapshots().length).toBe(a.snapshots().length);
+    b.snapshots().forEach((frame, i) => expect(frame).toBe(a.snapshots()[i]));
+    coordinator.push(writer.p, [add(2)]);
+    await coordinator.snapshot();
+    const c = peer('c');
+    coordinator.join(c.p, 0, 0);
+    const state = await coordinator.snapshot();
+    const sent = c.snapshots().map((f) => decodeServerMessage(f.bytes));
+    expect(sent.map((m) => m.type === 'snapshot' && m.lsn)).toEqual(sent.map(() => state.lsn));
+    const pages = sent.flatMap((m) => (m.type === 'snapshot' ? m.pages : []));
+    expect(pages.map((p) => [p.pgno, Buffer.from(p.data).toString('hex')])).toEqual(state.pages.map((p) => [p.pgno, Buffer.from(p.data).toString('hex')]));
+  } finally {
+    await coordinator.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

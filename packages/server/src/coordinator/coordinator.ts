@@ -101,6 +101,9 @@ const NO_MUTATIONS: BatchResult = { rejections: [], settled: [], outcomes: [] };
 // Commits up to this many pages get copy/insert deltas where they are smaller.
 const COPY_DELTA_MAX_PAGES = 64;
 
+// A full snapshot this small (as sent, deflated) is kept for the next joiner at the same LSN.
+const SHARED_SNAPSHOT_MAX_BYTES = 64 * 1024;
+
 /**
  * The single writer of one document. It puts every mutation in one order,
  * applies them in batches and broadcasts each commit at once; its
@@ -128,6 +131,12 @@ export class Coordinator {
   private readonly applied: Applied[] = [];
   private readonly writer: DurableWriter;
   private readonly recent = new RecentCommits(RECENT_COMMITS);
+  /**
+   * The snapshot frames a full client joining at `lsn` is sent: the same
+   * bytes for every such client, so a burst of joins (a reconnect storm)
+   * reads and deflates the document once. Dropped at the next commit.
+   */
+  private sharedSnapshot: { lsn: number; frames: ServerFrame[] } | undefined;
   private readonly timeLimit: ReducerTimeLimit | undefined;
   private readonly policy: CheckpointPolicy;
   /** The log checkpoint being written, if any (at most one at a time). */
@@ -565,6 +574,8 @@ export class Coordinator {
       volume: captured.mark,
     };
     this.lsn = record.lsn;
+    // Keyed by LSN anyway: this only frees it sooner.
+    this.sharedSnapshot = undefined;
     // Applied state, not durable state: a resend of an applied mutation is
     // skipped, and a reconnecting client catches up from here.
     this.recent.add(record.lsn, record.pages.map((p) => p.pgno));
@@ -668,19 +679,35 @@ export class Coordinator {
         const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
         send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten });
       }
+    } else if (held) {
+      const pages = this.volume.structuralPages();
+      held.clear();
+      for (const page of pages) held.add(page.pgno);
+      for (const message of this.snapshotMessages(pages)) send(message);
     } else {
-      const pages = partial ? this.volume.structuralPages() : this.volume.snapshot();
-      if (held) {
-        held.clear();
-        for (const page of pages) held.add(page.pgno);
-      }
-      const chunk = this.options.snapshotChunkPages ?? 256;
-      for (let i = 0; i === 0 || i < pages.length; i += chunk) {
-        const done = i + chunk >= pages.length;
-        send({ type: 'snapshot', lsn: this.lsn, pageCount: this.volume.pageCount, pages: pages.slice(i, i + chunk), done });
-      }
+      for (const frame of this.snapshotFrames()) peer.send(frame);
     }
     this.members.add(peer);
+  }
+
+  /** The whole document at the current LSN, as sent to a full client (see `sharedSnapshot`). */
+  private snapshotFrames(): ServerFrame[] {
+    if (this.sharedSnapshot?.lsn === this.lsn) return this.sharedSnapshot.frames;
+    const frames = this.snapshotMessages(this.volume.snapshot()).map(serverFrame);
+    const bytes = frames.reduce((sum, frame) => sum + frame.bytes.byteLength, 0);
+    this.sharedSnapshot = bytes <= SHARED_SNAPSHOT_MAX_BYTES ? { lsn: this.lsn, frames } : undefined;
+    return frames;
+  }
+
+  /** `pages` in snapshot messages of `snapshotChunkPages` each (at least one message). */
+  private snapshotMessages(pages: PageImage[]): ServerMessage[] {
+    const chunk = this.options.snapshotChunkPages ?? 256;
+    const messages: ServerMessage[] = [];
+    for (let i = 0; i === 0 || i < pages.length; i += chunk) {
+      const done = i + chunk >= pages.length;
+      messages.push({ type: 'snapshot', lsn: this.lsn, pageCount: this.volume.pageCount, pages: pages.slice(i, i + chunk), done });
+    }
+    return messages;
   }
 
   /** Changed pages a partial client holds (send images) and the rest (send numbers). */

@@ -20,7 +20,10 @@ export class DocumentLock {
   static acquire(dir: string): DocumentLock {
     const db = new Database(join(dir, LOCK_FILE), { timeout: 0 });
     try {
-      db.pragma('journal_mode = DELETE');
+      // No page cache: the lock never reads a page, and SQLite would preallocate 87 KB for one (see startSmallPageCache).
+      db.pragma('cache_size = 0');
+      // No journal file: the lock writes nothing, and a DELETE journal holds one more file open per open document.
+      db.pragma('journal_mode = MEMORY');
       db.exec('BEGIN EXCLUSIVE');
     } catch (error) {
       db.close();

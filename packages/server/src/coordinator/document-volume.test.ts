@@ -51,3 +51,27 @@ test('the volume does not fsync its WAL per commit, but its checkpoints do sync 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the page cache is bounded by pageCacheKib (2 MiB by default), and a transaction larger than it is still captured as one commit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  try {
+    const volume = DocumentVolume.open(dir, null);
+    expect(volume.db.pragma('cache_size', { simple: true })).toBe(-2048);
+    volume.close();
+    const small = DocumentVolume.open(dir, null, { pageCacheKib: 64 });
+    expect(small.db.pragma('cache_size', { simple: true })).toBe(-64);
+    // 200 rows of 2 KB: about 100 pages dirtied in one transaction, against a cache of 16.
+    small.db.exec('CREATE TABLE t (x BLOB)');
+    small.capture(false);
+    const insert = small.db.prepare('INSERT INTO t VALUES (randomblob(2000))');
+    small.db.transaction(() => {
+      for (let i = 0; i < 200; i++) insert.run();
+    })();
+    const captured = small.capture(false)!;
+    expect(captured.commit.pages.size).toBeGreaterThan(90);
+    expect(small.pages([...captured.commit.pages.keys()]).map((p) => p.data)).toEqual([...captured.commit.pages.values()]);
+    small.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -8,6 +8,7 @@ import { readDbFilePages, readDbFilePagesAt } from '../wal/page-file.js';
 import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
 import { rollbackWalTo } from '../wal/wal-recovery.js';
 import { NO_COMMIT, writeVolumeMark } from './volume-restore.js';
+import { DEFAULT_PAGE_CACHE_KIB, setPageCache, startSmallPageCache } from './sqlite-page-cache.js';
 
 /** At most this many structural pages go with a partial snapshot (256 KiB). */
 const MAX_STRUCTURAL_PAGES = 64;
@@ -20,6 +21,12 @@ export interface VolumeOptions {
    * the simulation crashes the server here (tests/simulation).
    */
   beforeCheckpoint?: () => void;
+  /**
+   * The most each open document's SQLite connection keeps in its page
+   * cache, in KiB. It grows as pages are read; a small document uses a few
+   * pages. Default 2048 (SQLite's own default; better-sqlite3's is 16 MB).
+   */
+  pageCacheKib?: number;
 }
 
 /**
@@ -55,6 +62,7 @@ export class DocumentVolume {
     const fresh = !existsSync(dbPath);
     rollbackWalTo(`${dbPath}-wal`, durable);
     const db = new Database(dbPath);
+    startSmallPageCache(db);
     db.pragma('page_size = 4096');
     db.pragma('journal_mode = WAL');
     // No fsync per commit: the commit log is the durable record, and a WAL
@@ -66,6 +74,7 @@ export class DocumentVolume {
     // The same rules the client's SQLite runs reducers with.
     for (const pragma of PARITY_PRAGMAS) db.pragma(pragma);
     const hasClients = db.prepare(`SELECT 1 FROM sqlite_schema WHERE name = ?`).get(CLIENTS_TABLE);
+    setPageCache(db, options.pageCacheKib ?? DEFAULT_PAGE_CACHE_KIB);
     if (!hasClients) {
       if (durable) {
         db.close();
