@@ -10,7 +10,7 @@ const welcome = (lsn: number, rejections: { clientId: string; seq: number }[] = 
   maxMessageBytes: 1 << 20,
   rejections: rejections.map((r) => ({ ...r, code: 'reducer_error', message: 'no' })),
 });
-const commit = (baseLsn: number, lsn: number) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [] });
+const commit = (baseLsn: number, lsn: number, durableLag = lsn) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [], durableLag });
 
 test('commits must follow on: a repeat is ignored, a gap asks for a resync', () => {
   const stream = new CommitStream();
@@ -99,4 +99,23 @@ test('a welcome alone makes nothing durable here: cut before its snapshot, the n
   stream.welcome(welcome(3), 'c1');
   stream.snapshot({ type: 'snapshot', lsn: 3, pageCount: 1, pages: [], done: true });
   expect(stream.durableLsn).toBe(3);
+});
+
+test('a commit says how far the log is durable: news folds the earlier commits, old news and a later durable say nothing more', () => {
+  const stream = new CommitStream();
+  stream.startAt(3);
+  stream.welcome(welcome(3), 'c1');
+  expect(stream.commit(commit(3, 4, 1))).not.toHaveProperty('durableBefore');
+  expect(stream.commit(commit(4, 5, 1))).toMatchObject({ durable: false, durableBefore: 4 });
+  expect(stream.durableLsn).toBe(4);
+  expect(stream.commit(commit(5, 6, 2))).not.toHaveProperty('durableBefore');
+  expect(stream.durableAt({ type: 'durable', lsn: 4 })).toBeUndefined();
+  expect(stream.durableAt({ type: 'durable', lsn: 6 })).toBe(6);
+  // A commit sent once the log held it (durableLag 0) is durable itself.
+  expect(stream.commit(commit(6, 7, 0))).toMatchObject({ durable: true });
+  expect(stream.durableLsn).toBe(7);
+  // A new socket asks again from the durable LSN a commit told.
+  stream.commit(commit(7, 8, 1));
+  stream.opened();
+  expect(stream.lastLsn).toBe(7);
 });

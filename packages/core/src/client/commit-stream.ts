@@ -8,6 +8,8 @@ export interface StreamedUpdate {
   rejections: Rejection[];
   /** False for a commit the server has not yet said is durable: it goes over the base as a layer. */
   durable: boolean;
+  /** The commit said the log is durable up to this earlier LSN, which is news: fold the layers up to it once the commit is applied. */
+  durableBefore?: number;
 }
 
 /**
@@ -99,9 +101,11 @@ export class CommitStream {
     this.welcomeRejections = [];
     const { lsn, pageCount, pages, forgotten } = message;
     // The server welcomes at a durable LSN: the catch-up commit after a welcome is durable.
-    const durable = lsn <= this.welcomeLsn;
+    const durable = lsn <= this.welcomeLsn || message.durableLag === 0;
+    const update: StreamedUpdate = { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
     if (durable) this.durable = lsn;
-    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
+    else if (lsn - message.durableLag > this.durable) update.durableBefore = this.durable = lsn - message.durableLag;
+    return update;
   }
 
   /** The server's log is durable up to `lsn`; returns it when that is news, for the engine to fold. */

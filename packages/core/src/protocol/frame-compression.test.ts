@@ -17,6 +17,7 @@ describe('deflated frames', () => {
       pageCount: 9,
       pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 0, data: image })),
       forgotten: [],
+      durableLag: 1,
     };
     const plain = encodeMessage(commit);
     const wire = encodeServerFrame(commit);
