@@ -55,7 +55,7 @@ export class FrameTally {
         const opcode = pending[0]! & 0x0f;
         const name = opcode === 8 ? 'close' : opcode === 9 ? 'ping' : opcode === 10 ? 'pong' : this.classify(frame.payload);
         this.add(`${direction} ${name}`, frame.size);
-        if (process.env.BENCH_WIRE_DEBUG && this.samples++ < 40) debugDump(direction, frame.payload, frame.size);
+        if (process.env.BENCH_WIRE_DEBUG && frame.size < 2000 && this.samples++ < 40) debugDump(direction, frame.payload, frame.size);
         pending = pending.subarray(frame.size);
       }
     };

@@ -105,17 +105,17 @@ test('a commit says how far the log is durable: news folds the earlier commits, 
   const stream = new CommitStream();
   stream.startAt(3);
   stream.welcome(welcome(3), 'c1');
-  expect(stream.commit(commit(3, 4, 1))).not.toHaveProperty('durableBefore');
-  expect(stream.commit(commit(4, 5, 1))).toMatchObject({ durable: false, durableBefore: 4 });
+  expect(stream.commit(commit(3, 4, 1))).not.toHaveProperty('durableTo');
+  expect(stream.commit(commit(4, 5, 1))).toMatchObject({ durable: false, durableTo: 4 });
   expect(stream.durableLsn).toBe(4);
-  expect(stream.commit(commit(5, 6, 2))).not.toHaveProperty('durableBefore');
+  expect(stream.commit(commit(5, 6, 2))).not.toHaveProperty('durableTo');
   expect(stream.durableAt({ type: 'durable', lsn: 4 })).toBeUndefined();
-  expect(stream.durableAt({ type: 'durable', lsn: 6 })).toBe(6);
-  // A commit sent once the log held it (durableLag 0) is durable itself.
-  expect(stream.commit(commit(6, 7, 0))).toMatchObject({ durable: true });
-  expect(stream.durableLsn).toBe(7);
+  expect(stream.commit(commit(6, 7, 1))).toMatchObject({ durable: false, durableTo: 6 });
+  // A commit sent once the log held it (durableLag 0) goes on as a layer, folded at once with those before it.
+  expect(stream.commit(commit(7, 8, 0))).toMatchObject({ durable: false, durableTo: 8 });
+  expect(stream.durableLsn).toBe(8);
   // A new socket asks again from the durable LSN a commit told.
-  stream.commit(commit(7, 8, 1));
+  stream.commit(commit(8, 9, 1));
   stream.opened();
-  expect(stream.lastLsn).toBe(7);
+  expect(stream.lastLsn).toBe(8);
 });

@@ -235,8 +235,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         if (streamed === 'gap') this.conn.restart();
         else if (streamed) {
           this.apply(streamed);
-          // The commit also said how far the log is durable (earlier commits).
-          if (streamed.durableBefore !== undefined) this.applyDurable(streamed.durableBefore);
+          // The commit also said how far the log is durable (up to it, or to an earlier one).
+          if (streamed.durableTo !== undefined) this.applyDurable(streamed.durableTo);
         }
         return;
       }

@@ -550,7 +550,10 @@ export class Coordinator {
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
   private commitBatch(batch: QueuedMutation[]): void {
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
-    this.commit(result);
+    // A batch of one client's calls alone, all applied: that client gets the commit once durable (see DurableNotices).
+    const first = batch[0]?.clientId;
+    const soleWriter = result.rejections.length === 0 && batch.every((m) => m.clientId === first && m.seq > 0) ? first : undefined;
+    this.commit(result, soleWriter);
     const lsn = this.lsn;
     batch.forEach((m, i) => {
       const rejection = result.outcomes[i];
@@ -569,7 +572,7 @@ export class Coordinator {
    * applied state from here on, broadcast at once, handed to the writer.
    * False when the transaction changed nothing.
    */
-  private commit(result: BatchResult): boolean {
+  private commit(result: BatchResult, soleWriter?: string): boolean {
     // Previous images are for deltas: only needed when someone will be sent them.
     const captured = this.volume.capture(this.members.size > 0);
     if (!captured) return false;
@@ -590,7 +593,7 @@ export class Coordinator {
     for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
     if (this.members.size > 0) {
       const { commit, frame } = this.commitMessage(record, captured.previous);
-      this.broadcast(record, commit, frame);
+      this.broadcast(record, commit, frame, soleWriter);
     }
     this.writer.add(record);
     return true;
@@ -639,7 +642,7 @@ export class Coordinator {
     return { commit, frame: serverFrame(commit) };
   }
 
-  private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame): void {
+  private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame, soleWriter: string | undefined): void {
     const writers = new Set(record.settled.map((s) => s.clientId));
     const rejected = new Map<string, Rejection[]>();
     for (const r of record.rejections) {
@@ -652,15 +655,21 @@ export class Coordinator {
     const order = [...this.members].sort((a, b) => Number(writers.has(a.clientId)) - Number(writers.has(b.clientId)));
     const durableLsn = record.lsn - commit.durableLag;
     for (const peer of order) {
-      this.notices.carried(peer, durableLsn);
+      this.notices.release(peer);
       // A client's own rejections only, right before the commit it settles them with.
       const rejections = rejected.get(peer.clientId);
       if (rejections) peer.send(serverFrame({ type: 'rejections', lsn: record.lsn, rejections }));
       const held = this.held.get(peer);
       if (!held) {
+        if (peer.clientId === soleWriter) {
+          this.notices.hold(peer, commit, frame);
+          continue;
+        }
         peer.send(frame);
+        this.notices.carried(peer, durableLsn);
         continue;
       }
+      this.notices.carried(peer, durableLsn);
       // A partial client gets the pages it holds only...
       for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
       // ...plus, whole, every page a commit of its own mutations changed: its

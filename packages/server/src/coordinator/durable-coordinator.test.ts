@@ -132,12 +132,15 @@ test('an append that fails stops the document: clients get server_error, a serve
   await turns();
   coordinator.push(a.p, [add(1)]);
   await turns();
+  // a's commit alone: a gets it once durable, saying so.
+  expect(a.said()).toEqual(['welcome 0', 'snapshot 0']);
   held[0]!.release();
-  await until(() => a.said().includes('durable 1'));
+  await until(() => a.said().includes('commit 1'));
   coordinator.push(a.p, [add(2)]);
   const server = coordinator.mutate('add', JSON.stringify({ json: { n: 100 } }));
   await turns();
-  expect(a.said()).toEqual(['welcome 0', 'snapshot 0', 'commit 1', 'durable 1', 'commit 2']);
+  // Commit 2 holds a server mutation too: it goes at once.
+  expect(a.said()).toEqual(['welcome 0', 'snapshot 0', 'commit 1', 'commit 2']);
   held[1]!.fail(new Error('disk full'));
   await expect(server).rejects.toMatchObject({ code: 'server_error' });
   expect(a.errors).toEqual(['server_error']);
@@ -197,10 +200,11 @@ test('a client waiting on nothing hears how far the log is durable from the next
     coordinator.join(b.p, 0, 0);
     await turns();
     coordinator.push(a.p, [add(1)]);
-    await settled(() => a.said().includes('durable 1'));
+    await settled(() => a.said().includes('commit 1'));
     coordinator.push(a.p, [add(2)]);
-    await settled(() => a.said().includes('durable 2'));
-    expect(lags(a)).toEqual(['commit 1 durable to 0', 'durable 1', 'commit 2 durable to 1', 'durable 2']);
+    await settled(() => a.said().includes('commit 2'));
+    // Its writer gets each commit once durable, in one frame.
+    expect(lags(a)).toEqual(['commit 1 durable to 1', 'commit 2 durable to 2']);
     // b got no frame of its own for commit 1: commit 2 told it.
     expect(lags(b)).toEqual(['commit 1 durable to 0', 'commit 2 durable to 1']);
     vi.advanceTimersByTime(DURABLE_NOTICE_DELAY_MS - 1);
