@@ -5,7 +5,7 @@ export type Classify = (payload: Buffer) => string;
 
 const QUIRE_TAGS: Record<number, string> = {
   1: 'hello', 2: 'push', 3: 'getPages', 4: 'forget',
-  16: 'welcome', 17: 'snapshot', 18: 'commit', 19: 'error', 20: 'pages', 21: 'rejections', 22: 'durable', 23: 'ack',
+  16: 'welcome', 17: 'snapshot', 18: 'commit', 19: 'error', 20: 'pages', 21: 'rejections', 22: 'durable',
 };
 
 export const classifyQuire: Classify = (payload) => {
@@ -32,7 +32,6 @@ export const classifyYjs: Classify = (payload) => {
 export class FrameTally {
   readonly bytes = new Map<string, number>();
   readonly counts = new Map<string, number>();
-  samples = 0;
 
   constructor(private readonly classify: Classify) {}
 
@@ -55,14 +54,12 @@ export class FrameTally {
         const opcode = pending[0]! & 0x0f;
         const name = opcode === 8 ? 'close' : opcode === 9 ? 'ping' : opcode === 10 ? 'pong' : this.classify(frame.payload);
         this.add(`${direction} ${name}`, frame.size);
-        if (process.env.BENCH_WIRE_DEBUG && frame.size < 2000 && this.samples++ < 40) debugDump(direction, frame.payload, frame.size);
         pending = pending.subarray(frame.size);
       }
     };
   }
 
   reset(): void {
-    this.samples = 0;
     this.bytes.clear();
     this.counts.clear();
   }
@@ -104,13 +101,3 @@ function parseFrame(b: Buffer): { size: number; payload: Buffer } | undefined {
   return { size: offset + length, payload };
 }
 
-import { decodeServerMessage, decodeClientMessage } from '@quire/core/protocol';
-function debugDump(direction: string, payload: Buffer, size: number) {
-  try {
-    const bytes = payload[0] === 0 ? inflateRawSync(payload.subarray(1)) : payload;
-    const m: any = direction === 'down' ? decodeServerMessage(bytes) : decodeClientMessage(bytes);
-    if (m.type === 'commit') console.log(direction, size, 'commit', m.baseLsn, m.lsn, m.pageCount, m.pages.map((p: any) => `${p.pgno}/${p.encoding}/${p.data.length}`).join(' '), Buffer.from(m.pages.map((p: any)=>Buffer.from(p.data).toString('hex')).join('|')).toString());
-    else if (m.type === 'push') console.log(direction, size, 'push', JSON.stringify(m.mutations));
-    else console.log(direction, size, JSON.stringify(m));
-  } catch (e) { console.log(direction, size, 'yjs/undecodable', payload.toString('hex')); }
-}
