@@ -10,7 +10,7 @@ const welcome = (lsn: number, rejections: { clientId: string; seq: number }[] = 
   maxMessageBytes: 1 << 20,
   rejections: rejections.map((r) => ({ ...r, code: 'reducer_error', message: 'no' })),
 });
-const commit = (baseLsn: number, lsn: number, durableLag = lsn) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [], durableLag });
+const commit = (baseLsn: number, lsn: number, durableLag = lsn) => ({ type: 'commit' as const, lsn, span: lsn - baseLsn, pageCount: 1, pages: [], forgotten: [], durableLag });
 
 test('commits must follow on: a repeat is ignored, a gap asks for a resync', () => {
   const stream = new CommitStream();

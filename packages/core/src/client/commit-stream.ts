@@ -95,7 +95,7 @@ export class CommitStream {
   commit(message: CommitMessage): StreamedUpdate | 'gap' | undefined {
     const own = this.commitRejections?.lsn === message.lsn ? this.commitRejections.rejections : [];
     this.commitRejections = undefined;
-    if (message.baseLsn !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
+    if (message.lsn - message.span !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
     this.receivedLsn = message.lsn;
     const rejections = [...this.welcomeRejections, ...own];
     this.welcomeRejections = [];

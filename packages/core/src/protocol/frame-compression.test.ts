@@ -12,8 +12,8 @@ describe('deflated frames', () => {
     image.set([1, 2, 3, 4, 5], 3000);
     const commit: ServerMessage = {
       type: 'commit',
-      baseLsn: 4,
       lsn: 5,
+      span: 1,
       pageCount: 9,
       pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 0, data: image })),
       forgotten: [],

@@ -37,14 +37,15 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       arguments (reducer-args.ts) and sends "" for a reducer named like the
  *       previous mutation on the connection (reducer-names.ts); commit v6
  *       carries how far the log is durable (durableLag), so `durable` goes
- *       only to clients waiting on it; page deltas are binary (patch 4,
+ *       only to clients waiting on it, and its base LSN as `span` back from
+ *       its LSN (1 byte); page deltas are binary (patch 4,
  *       copy/insert 5; 2 and 3 retired, see page/page-delta.ts).
  */
 export const PROTOCOL_VERSION = 9;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 4 = a patch of the image at the
-// commit's baseLsn; 5 = a copy/insert delta from it (PageEncoding).
+// commit's base LSN (lsn - span); 5 = a copy/insert delta from it (PageEncoding).
 const pageChange = t.struct({ pgno: t.varuint, encoding: t.varuint, data: t.bytes });
 const pageNumber = t.struct({ pgno: t.varuint });
 // name: "" repeats the previous mutation's on the connection (reducer-names.ts);
@@ -134,10 +135,11 @@ const commit = message({
   from: 'server',
   // pages: the changed pages the receiver holds (all, for a full replica),
   // whole or as deltas. forgotten: the other changed pages; a copy must go.
+  // span: it applies on top of LSN lsn - span (1 for a live commit).
   // durableLag: the log is durable up to lsn - durableLag (0: this commit).
   fields: {
-    baseLsn: t.varuint,
     lsn: t.varuint,
+    span: t.varuint,
     pageCount: t.varuint,
     pages: t.array(pageChange),
     forgotten: t.array(pageNumber),

@@ -632,8 +632,8 @@ export class Coordinator {
     const copy = record.pages.length <= COPY_DELTA_MAX_PAGES;
     const commit: CommitMessage = {
       type: 'commit',
-      baseLsn: record.lsn - 1,
       lsn: record.lsn,
+      span: 1,
       pageCount: record.pageCount,
       pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy) })),
       forgotten: [],
@@ -701,7 +701,7 @@ export class Coordinator {
         const { images, forgotten } = this.split([...changed], held);
         // Catching up over several commits: the client's images are older than any kept here.
         const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten, durableLag: 0 });
+        send({ type: 'commit', lsn: this.lsn, span: this.lsn - lastLsn, pageCount: this.volume.pageCount, pages, forgotten, durableLag: 0 });
       }
     } else if (held) {
       const pages = this.volume.structuralPages();
