@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer, type Server, type Socket, connect } from 'node:net';
+import type { FrameTally } from './frame-tally.js';
 
 /**
  * A loopback TCP proxy that counts every byte in both directions on every
@@ -18,7 +19,8 @@ export class ByteCountingProxy {
     return this.up + this.down;
   }
 
-  static async start(upstreamPort: number): Promise<ByteCountingProxy> {
+  /** With a tally, every WebSocket frame is also counted by message type. */
+  static async start(upstreamPort: number, tally?: FrameTally): Promise<ByteCountingProxy> {
     let proxy!: ByteCountingProxy;
     const server = createServer((client) => {
       proxy.connections++;
@@ -29,8 +31,16 @@ export class ByteCountingProxy {
         proxy.sockets.add(s);
         s.on('close', () => proxy.sockets.delete(s));
       }
-      client.on('data', (d: Buffer) => void (proxy.up += d.length));
-      upstream.on('data', (d: Buffer) => void (proxy.down += d.length));
+      const up = tally?.stream('up');
+      const down = tally?.stream('down');
+      client.on('data', (d: Buffer) => {
+        proxy.up += d.length;
+        up?.(d);
+      });
+      upstream.on('data', (d: Buffer) => {
+        proxy.down += d.length;
+        down?.(d);
+      });
       client.pipe(upstream).pipe(client);
       client.on('error', () => upstream.destroy());
       upstream.on('error', () => client.destroy());

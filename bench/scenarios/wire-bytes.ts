@@ -1,4 +1,5 @@
 import { ByteCountingProxy } from '../lib/byte-counting-proxy.js';
+import { type Classify, FrameTally, classifyQuire, classifyYjs } from '../lib/frame-tally.js';
 import { type BenchResult, result } from '../lib/result.js';
 import { type ServerChild, startQuireServer, startYjsServer, withServer } from '../lib/servers.js';
 import { quireClient, ready, todoId, todoRange, todoTitle } from '../lib/setup.js';
@@ -20,7 +21,7 @@ interface Editor {
  */
 export async function wireBytes(edits: number): Promise<BenchResult[]> {
   const quire = await withServer(startQuireServer, (server) =>
-    measure(server, edits, async (url) => {
+    measure(server, edits, classifyQuire, async (url) => {
       const a = quireClient(url, 'wire');
       const b = quireClient(url, 'wire');
       await Promise.all([ready(a), ready(b)]);
@@ -35,7 +36,7 @@ export async function wireBytes(edits: number): Promise<BenchResult[]> {
     }),
   );
   const yjs = await withServer(startYjsServer, (server) =>
-    measure(server, edits, async (url) => {
+    measure(server, edits, classifyYjs, async (url) => {
       const a = yjsClient(url, 'wire');
       const b = yjsClient(url, 'wire');
       await Promise.all([a.synced, b.synced]);
@@ -66,10 +67,13 @@ export async function wireBytes(edits: number): Promise<BenchResult[]> {
 async function measure(
   server: ServerChild,
   edits: number,
+  classify: Classify,
   connect: (url: string) => Promise<{ editor: Editor; close(): Promise<void> }>,
 ): Promise<{ add: number; toggle: number }> {
   await server.seed('wire', todoRange(0, EXISTING));
-  const proxy = await ByteCountingProxy.start(server.port);
+  // BENCH_WIRE_FRAMES=1 prints bytes per edit by direction and message type.
+  const tally = process.env.BENCH_WIRE_FRAMES ? new FrameTally(classify) : undefined;
+  const proxy = await ByteCountingProxy.start(server.port, tally);
   const { editor, close } = await connect(`ws://127.0.0.1:${proxy.port}`);
   try {
     if (proxy.connections !== 2) throw new Error(`expected 2 connections through the proxy, saw ${proxy.connections}`);
@@ -78,8 +82,10 @@ async function measure(
     const perEdit = async (edit: (i: number) => Promise<void>) => {
       await proxy.quiet();
       const before = proxy.bytes;
+      tally?.reset();
       for (let i = 0; i < edits; i++) await edit(i);
       await proxy.quiet();
+      if (tally) console.table(tally.table(edits));
       return (proxy.bytes - before) / edits;
     };
     const add = await perEdit(editor.add);

@@ -198,7 +198,7 @@ const serverMessage: fc.Arbitrary<Recipe> = fc
   .oneof(
     fc.record({ type: fc.constant('welcome' as const), protocolVersion: fc.nat(9), appVersion: fc.nat(9), schemaVersion: fc.nat(9), rejections: fc.constant([]), lsn: fc.nat(), maxMessageBytes: fc.nat() }),
     fc.record({ type: fc.constant('snapshot' as const), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]), done: fc.boolean() }),
-    fc.record({ type: fc.constant('commit' as const), baseLsn: fc.nat(), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]), forgotten: fc.constant([]) }),
+    fc.record({ type: fc.constant('commit' as const), lsn: fc.nat(), span: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]), forgotten: fc.constant([]), durableLag: fc.nat() }),
     fc.record({ type: fc.constant('rejections' as const), lsn: fc.nat(), rejections: fc.constant([]) }),
     fc.record({ type: fc.constant('durable' as const), lsn: fc.nat() }),
     fc.record({ type: fc.constant('pages' as const), id: fc.nat(), lsn: fc.nat(), pageCount: fc.nat(), pages: fc.constant([]) }),

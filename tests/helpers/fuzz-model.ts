@@ -1,7 +1,7 @@
 import { ProtocolError } from '@quire/core';
 import { appVersionOf } from '@quire/core/internal';
 import { fuzzReducers } from './fuzz-reducers.js';
-import { PROTOCOL_VERSION, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
+import { PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
 export const TRANSPORT_LIMIT_FACTOR = 4;
@@ -85,6 +85,8 @@ export class SessionModel {
   clientId: string | undefined;
   /** Set once a frame closed the connection: later frames are never read. */
   closedBy: Outcome | undefined;
+  // The reducer names this connection's pushes used, as the server resolves them.
+  private readonly names = new ReducerNames();
 
   constructor(
     private readonly seqs: SeqModel,
@@ -142,7 +144,15 @@ export class SessionModel {
       const pgnos = message.pgnos.slice(0, MAX_PAGES_PER_ANSWER).map((p) => p.pgno).filter((pgno) => pgno >= 1);
       return { kind: 'pages', id: message.id, pgnos };
     }
-    return { kind: 'push', ...this.seqs.push(this.clientId, message.mutations) };
+    // "" repeats the previous reducer name on the connection: with none before it, the frame is refused whole.
+    let mutations: Mutation[];
+    try {
+      mutations = message.mutations.map((m) => ({ ...m, name: this.names.unpack(m.name, m.seq) }));
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      return { kind: 'fatal', code: error.code };
+    }
+    return { kind: 'push', ...this.seqs.push(this.clientId, mutations) };
   }
 }
 

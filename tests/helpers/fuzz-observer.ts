@@ -24,7 +24,7 @@ export class RejectionObserver {
         const message = decodeServerMessage(data);
         if (message.type === 'snapshot' && message.done) this.lsn = message.lsn;
         if (message.type === 'commit') {
-          if (message.baseLsn !== this.lsn) this.problems.push(`commit ${message.baseLsn}->${message.lsn} does not follow LSN ${this.lsn}`);
+          if (message.lsn - message.span !== this.lsn) this.problems.push(`commit ${message.lsn - message.span}->${message.lsn} does not follow LSN ${this.lsn}`);
           this.lsn = message.lsn;
           this.commits++;
         }

@@ -118,7 +118,7 @@ export function describe(frames: readonly Received[]): string {
   return frames
     .map((m) => {
       if (m.type === 'error') return `error(${m.code}, seq ${m.seq}, fatal ${m.fatal})`;
-      if (m.type === 'commit') return `commit(${m.baseLsn}->${m.lsn})`;
+      if (m.type === 'commit') return `commit(${m.lsn - m.span}->${m.lsn})`;
       if (m.type === 'rejections') return `rejections(${m.lsn}: ${m.rejections.map((r) => r.seq).join(', ')})`;
       if (m.type === 'snapshot') return `snapshot(${m.lsn}${m.done ? ', done' : ''})`;
       if (m.type === 'welcome') return `welcome(${m.lsn})`;

@@ -6,6 +6,7 @@ import {
   decodeClientMessage,
   encodeMessage,
   isValidClientId,
+  ReducerNames,
   type ClientMessage,
   type Mutation,
 } from '@quire/core/protocol';
@@ -54,6 +55,8 @@ export class Session implements Peer {
   private closed = false;
   // Sizes of the getPages handed to the coordinator and not answered yet, oldest first (answers come in order).
   private readonly pageRequests: number[] = [];
+  // The reducer names this connection's pushes used (a push may repeat the previous one with "").
+  private readonly names = new ReducerNames();
   private pagesInFlight = 0;
   private waiting: { ready: () => boolean; done: () => void } | undefined;
   private backlogTimer: ReturnType<typeof setTimeout> | undefined;
@@ -115,7 +118,7 @@ export class Session implements Peer {
       else if (!this.coordinator) this.sendError('unexpected_message', `${message.type} before hello — send hello first`, 0, true);
       else if (message.type === 'getPages') await this.getPages(this.coordinator, message.id, message.pgnos);
       else if (message.type === 'forget') this.coordinator.forget(this, message.pgnos.map((p) => p.pgno));
-      else await this.push(this.coordinator, this.flow!, message.mutations);
+      else await this.push(this.coordinator, this.flow!, this.named(message.mutations));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       this.sendError(typeof code === 'string' ? code : 'server_error', error instanceof Error ? error.message : String(error), 0, true);
@@ -172,6 +175,11 @@ export class Session implements Peer {
       this.logger.info({ appVersion: this.appVersion, serverAppVersion: serverVersion }, 'a client of an older app version connected: its calls of reducers this version lacks are refused with update_required');
     }
     coordinator.join(this, message.lastLsn, message.fromSeq, message.partial, message.held.map((p) => p.pgno));
+  }
+
+  /** The pushed mutations with their reducer names: "" repeats the previous one's (in frame order, before any wait). */
+  private named(mutations: readonly Mutation[]): Mutation[] {
+    return mutations.map((m) => ({ seq: m.seq, name: this.names.unpack(m.name, m.seq), args: m.args }));
   }
 
   /** Hands the push to the coordinator; where the client reaches a queue limit, waits for room and goes on. */

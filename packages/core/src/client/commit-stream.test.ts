@@ -10,7 +10,7 @@ const welcome = (lsn: number, rejections: { clientId: string; seq: number }[] = 
   maxMessageBytes: 1 << 20,
   rejections: rejections.map((r) => ({ ...r, code: 'reducer_error', message: 'no' })),
 });
-const commit = (baseLsn: number, lsn: number) => ({ type: 'commit' as const, baseLsn, lsn, pageCount: 1, pages: [], forgotten: [] });
+const commit = (baseLsn: number, lsn: number, durableLag = lsn) => ({ type: 'commit' as const, lsn, span: lsn - baseLsn, pageCount: 1, pages: [], forgotten: [], durableLag });
 
 test('commits must follow on: a repeat is ignored, a gap asks for a resync', () => {
   const stream = new CommitStream();
@@ -99,4 +99,23 @@ test('a welcome alone makes nothing durable here: cut before its snapshot, the n
   stream.welcome(welcome(3), 'c1');
   stream.snapshot({ type: 'snapshot', lsn: 3, pageCount: 1, pages: [], done: true });
   expect(stream.durableLsn).toBe(3);
+});
+
+test('a commit says how far the log is durable: news folds the earlier commits, old news and a later durable say nothing more', () => {
+  const stream = new CommitStream();
+  stream.startAt(3);
+  stream.welcome(welcome(3), 'c1');
+  expect(stream.commit(commit(3, 4, 1))).not.toHaveProperty('durableTo');
+  expect(stream.commit(commit(4, 5, 1))).toMatchObject({ durable: false, durableTo: 4 });
+  expect(stream.durableLsn).toBe(4);
+  expect(stream.commit(commit(5, 6, 2))).not.toHaveProperty('durableTo');
+  expect(stream.durableAt({ type: 'durable', lsn: 4 })).toBeUndefined();
+  expect(stream.commit(commit(6, 7, 1))).toMatchObject({ durable: false, durableTo: 6 });
+  // A commit sent once the log held it (durableLag 0) goes on as a layer, folded at once with those before it.
+  expect(stream.commit(commit(7, 8, 0))).toMatchObject({ durable: false, durableTo: 8 });
+  expect(stream.durableLsn).toBe(8);
+  // A new socket asks again from the durable LSN a commit told.
+  stream.commit(commit(8, 9, 1));
+  stream.opened();
+  expect(stream.lastLsn).toBe(8);
 });

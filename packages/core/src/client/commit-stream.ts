@@ -8,6 +8,8 @@ export interface StreamedUpdate {
   rejections: Rejection[];
   /** False for a commit the server has not yet said is durable: it goes over the base as a layer. */
   durable: boolean;
+  /** The commit said the log is durable up to this LSN (its own, or an earlier one), which is news: fold the layers up to it once the commit is applied. */
+  durableTo?: number;
 }
 
 /**
@@ -93,15 +95,19 @@ export class CommitStream {
   commit(message: CommitMessage): StreamedUpdate | 'gap' | undefined {
     const own = this.commitRejections?.lsn === message.lsn ? this.commitRejections.rejections : [];
     this.commitRejections = undefined;
-    if (message.baseLsn !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
+    if (message.lsn - message.span !== this.receivedLsn) return message.lsn <= this.receivedLsn ? undefined : 'gap';
     this.receivedLsn = message.lsn;
     const rejections = [...this.welcomeRejections, ...own];
     this.welcomeRejections = [];
     const { lsn, pageCount, pages, forgotten } = message;
     // The server welcomes at a durable LSN: the catch-up commit after a welcome is durable.
     const durable = lsn <= this.welcomeLsn;
+    const update: StreamedUpdate = { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
     if (durable) this.durable = lsn;
-    return { update: { kind: 'commit', lsn, pageCount, pages, forgotten: forgotten.map((p) => p.pgno) }, rejections, durable };
+    // A live commit goes over the base as a layer, even one sent once durable
+    // (to its writer, durableLag 0): earlier commits may still be layers, which fold first.
+    else if (lsn - message.durableLag > this.durable) update.durableTo = this.durable = lsn - message.durableLag;
+    return update;
   }
 
   /** The server's log is durable up to `lsn`; returns it when that is news, for the engine to fold. */

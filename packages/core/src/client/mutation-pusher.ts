@@ -1,5 +1,5 @@
 import type { PendingMutation } from '../engine/pending-queue.js';
-import { encodePushFrames } from '../protocol/index.js';
+import { ReducerNames, encodePushFrames } from '../protocol/index.js';
 
 export interface PushTarget {
   /** True once the server welcomed the current connection. */
@@ -19,6 +19,8 @@ export class MutationPusher {
   // The server's frame limit, from its welcome.
   private maxMessageBytes = 0;
   private scheduled = false;
+  // What the server knows of this connection's reducer names.
+  private names = new ReducerNames();
 
   constructor(private readonly target: PushTarget) {}
 
@@ -26,6 +28,7 @@ export class MutationPusher {
   restart(maxMessageBytes: number): void {
     this.sentSeq = 0;
     this.maxMessageBytes = maxMessageBytes;
+    this.names = new ReducerNames();
   }
 
   /** Sends what is new at the end of this task: calls made together travel together. */
@@ -43,7 +46,8 @@ export class MutationPusher {
       .filter((m) => m.seq > this.sentSeq)
       .map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson }));
     if (mutations.length === 0) return;
-    const { frames, oversized } = encodePushFrames(mutations, this.maxMessageBytes);
+    // A send fails only once the socket closed; the next connection starts afresh (restart).
+    const { frames, oversized } = encodePushFrames(mutations, this.maxMessageBytes, this.names);
     for (const frame of frames) if (!this.target.send(frame)) return;
     this.sentSeq = oversized ? oversized.seq - 1 : mutations[mutations.length - 1]!.seq;
     if (oversized) {

@@ -226,14 +226,18 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         return;
       case 'durable': {
         const lsn = this.stream.durableAt(message);
-        if (lsn !== undefined) this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
+        if (lsn !== undefined) this.applyDurable(lsn);
         return;
       }
       case 'commit': {
         const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
         if (streamed === 'gap') this.conn.restart();
-        else if (streamed) this.apply(streamed);
+        else if (streamed) {
+          this.apply(streamed);
+          // The commit also said how far the log is durable (up to it, or to an earlier one).
+          if (streamed.durableTo !== undefined) this.applyDurable(streamed.durableTo);
+        }
         return;
       }
       case 'error':
@@ -243,6 +247,10 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         if (message.seq > 0) this.conn.restart();
         return;
     }
+  }
+
+  private applyDurable(lsn: number): void {
+    this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
   }
 
   private apply({ update, rejections, durable }: StreamedUpdate): void {

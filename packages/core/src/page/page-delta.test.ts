@@ -40,11 +40,12 @@ describe('page deltas', () => {
     const before = varied(0);
     const flipped = before.slice();
     flipped[2000] = flipped[2000]! ^ 1;
-    // Two changes closer than a range header share one range.
+    // Two changes closer than a range's gap and length share one range.
     flipped[2003] = flipped[2003]! ^ 1;
     flipped[4095] = flipped[4095]! ^ 1;
     const patch = encodePageChange(before, flipped);
-    expect(patch).toEqual({ encoding: PageEncoding.patch, data: new Uint8Array([0x07, 0xd0, 0, 4, ...flipped.subarray(2000, 2004), 0x0f, 0xff, 0, 1, flipped[4095]!]) });
+    // Varuint gap (2000 = D0 0F), length, bytes; then the gap from 2004 to 4095 (2091 = AB 10), length 1.
+    expect(patch).toEqual({ encoding: PageEncoding.patch, data: new Uint8Array([0xd0, 0x0f, 4, ...flipped.subarray(2000, 2004), 0xab, 0x10, 1, flipped[4095]!]) });
     expect(decodePageChange(before, patch.encoding, patch.data)).toEqual(flipped);
     expect(encodePageChange(before, before.slice())).toEqual({ encoding: PageEncoding.patch, data: new Uint8Array(0) });
 
@@ -63,17 +64,19 @@ describe('page deltas', () => {
     expect(decodePageChange(undefined, encoding, data)).toBeUndefined();
     expect(decodePageChange(varied(1), encoding, data)).toBeUndefined();
     // A header whose unchanged prefix and suffix overlap, or no header at all.
-    expect(decodePageChange(before, encoding, new Uint8Array([0xff, 0xff, 0xff, 0xff, ...data.subarray(4)]))).toBeUndefined();
-    expect(decodePageChange(before, encoding, data.subarray(0, 3))).toBeUndefined();
+    expect(decodePageChange(before, encoding, new Uint8Array([0x80, 0x20, 0x80, 0x20, ...data.subarray(2)]))).toBeUndefined();
+    expect(decodePageChange(before, encoding, data.subarray(0, 1))).toBeUndefined();
     expect(decodePageChange(undefined, PageEncoding.image, after)).toBe(after);
     expect(encodePageChange(undefined, after)).toEqual({ encoding: PageEncoding.image, data: after });
   });
 
   it('a patch that runs past the page or its own end does not decode', () => {
     const before = varied(0);
-    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x0f, 0xff, 0, 2, 1, 2]))).toBeUndefined();
-    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0, 0, 0, 3, 1, 2]))).toBeUndefined();
-    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0, 0, 0]))).toBeUndefined();
+    // Past the page (offset 4095, length 2), past its own end, cut inside a varuint, an overlong varuint.
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0xff, 0x1f, 2, 1, 2]))).toBeUndefined();
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0, 3, 1, 2]))).toBeUndefined();
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x80]))).toBeUndefined();
+    expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x80, 0x00, 0]))).toBeUndefined();
     expect(decodePageChange(undefined, PageEncoding.patch, new Uint8Array(0))).toBeUndefined();
   });
 });

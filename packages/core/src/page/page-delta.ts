@@ -1,27 +1,29 @@
-import { applyFossilDelta, encodeFossilDelta } from './fossil-delta.js';
+import { applyCopyDelta, encodeCopyDelta } from './copy-delta.js';
+import { DeltaWriter, readVaruint } from './delta-bytes.js';
 
 /** How a commit sends a page: whole, or as a delta from the image the receiver holds. */
 export const PageEncoding = {
   /** The whole new image. */
   image: 0,
-  // 1 was an XOR of the two images (protocol 6 and before): 4 KB per page for the frame's deflate to squeeze, on every commit.
+  // Retired: 1, an XOR of the two images (protocol 6 and before); 2 and 3,
+  // the copy/insert delta as Fossil text and the patch with u16 offsets (protocol 7 and 8).
+  /** The changed byte ranges: varuint gap since the previous range's end (the first: its offset), varuint length, then that many new bytes; repeated. */
+  patch: 4,
   /**
-   * A copy/insert delta: u16 length of the unchanged prefix, u16 length of
-   * the unchanged suffix, then a Fossil delta (with a checksum of its
-   * result) of the middle. An insert into a b-tree page shifts its
-   * cell-pointer array by two bytes, which a patch would have to resend;
-   * copy/insert describes it in a few bytes. Trimming first keeps the
-   * server's CPU cost per page low.
+   * A copy/insert delta: varuint length of the unchanged prefix, varuint
+   * length of the unchanged suffix, then a copy/insert delta (with a
+   * checksum of its result, see copy-delta.ts) of the middle. An insert into
+   * a b-tree page shifts its cell-pointer array by two bytes, which a patch
+   * would have to resend; copy/insert describes it in a few bytes. Trimming
+   * first keeps the server's CPU cost per page low.
    */
-  copy: 2,
-  /** The changed byte ranges: u16 offset, u16 length, then that many new bytes; repeated. */
-  patch: 3,
+  copy: 5,
 } as const;
 export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
 
 const COPY_MIN_CHANGED = 64;
-// Unchanged bytes shorter than a range's header are sent rather than split around.
-const RANGE_HEADER = 4;
+// Unchanged gaps shorter than this are sent rather than split around (a new range costs a gap and a length, 2-3 bytes).
+const MERGE_GAP = 3;
 
 /** The cheapest encoding of `after` for a receiver that holds `before` (if any); `copy: false` skips the costlier copy/insert delta. */
 export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true): { encoding: PageEncoding; data: Uint8Array } {
@@ -45,7 +47,7 @@ export function decodePageChange(before: Uint8Array | undefined, encoding: numbe
   if (encoding === PageEncoding.image) return data;
   if (!before) return undefined;
   if (encoding === PageEncoding.patch) return applyPatch(before, data);
-  if (encoding === PageEncoding.copy) return applyCopyDelta(before, data);
+  if (encoding === PageEncoding.copy) return applyCopy(before, data);
   return undefined;
 }
 
@@ -55,27 +57,24 @@ function copyDelta(before: Uint8Array, after: Uint8Array): Uint8Array {
   while (prefix < n && before[prefix] === after[prefix]) prefix++;
   let suffix = 0;
   while (suffix < n - prefix && before[n - 1 - suffix] === after[n - 1 - suffix]) suffix++;
-  const delta = encodeFossilDelta(before.subarray(prefix, n - suffix), after.subarray(prefix, n - suffix));
-  const out = new Uint8Array(4 + delta.length);
-  const view = new DataView(out.buffer);
-  view.setUint16(0, prefix);
-  view.setUint16(2, suffix);
-  out.set(delta, 4);
-  return out;
+  const out = new DeltaWriter(64);
+  out.varuint(prefix);
+  out.varuint(suffix);
+  out.bytes(encodeCopyDelta(before.subarray(prefix, n - suffix), after.subarray(prefix, n - suffix)));
+  return out.result();
 }
 
-function applyCopyDelta(before: Uint8Array, data: Uint8Array): Uint8Array | undefined {
-  if (data.length < 4) return undefined;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const prefix = view.getUint16(0);
-  const suffix = view.getUint16(2);
-  if (prefix + suffix > before.length) return undefined;
+function applyCopy(before: Uint8Array, data: Uint8Array): Uint8Array | undefined {
+  const cursor = { at: 0 };
+  const prefix = readVaruint(data, cursor, data.length);
+  const suffix = readVaruint(data, cursor, data.length);
+  if (prefix < 0 || suffix < 0 || prefix + suffix > before.length) return undefined;
   const out = new Uint8Array(before.length);
   out.set(before.subarray(0, prefix));
   out.set(before.subarray(before.length - suffix), before.length - suffix);
   const middle = before.length - prefix - suffix;
   // The delta is from the middle of `before`, and its result is the middle of `out`.
-  if (!applyFossilDelta(before.subarray(prefix, before.length - suffix), data.subarray(4), out, prefix, middle)) return undefined;
+  if (!applyCopyDelta(before.subarray(prefix, before.length - suffix), data.subarray(cursor.at), out, prefix, middle)) return undefined;
   return out;
 }
 
@@ -103,8 +102,8 @@ function changedRanges(before: Uint8Array, after: Uint8Array): number[] {
     }
     const start = i;
     let end = i + 1;
-    // Extend across unchanged gaps shorter than a header.
-    for (let j = end; j < n && j - end < RANGE_HEADER; j++) if (before[j] !== after[j]) end = j + 1;
+    // Extend across short unchanged gaps.
+    for (let j = end; j < n && j - end < MERGE_GAP; j++) if (before[j] !== after[j]) end = j + 1;
     ranges.push(start, end);
     i = end;
   }
@@ -112,34 +111,31 @@ function changedRanges(before: Uint8Array, after: Uint8Array): number[] {
 }
 
 function encodePatch(after: Uint8Array, ranges: readonly number[]): Uint8Array {
-  let size = 0;
-  for (let r = 0; r < ranges.length; r += 2) size += RANGE_HEADER + ranges[r + 1]! - ranges[r]!;
-  const out = new Uint8Array(size);
-  let at = 0;
+  const out = new DeltaWriter(64);
+  let end = 0;
   for (let r = 0; r < ranges.length; r += 2) {
     const start = ranges[r]!;
-    const length = ranges[r + 1]! - start;
-    out[at] = start >> 8;
-    out[at + 1] = start & 0xff;
-    out[at + 2] = length >> 8;
-    out[at + 3] = length & 0xff;
-    out.set(after.subarray(start, start + length), at + RANGE_HEADER);
-    at += RANGE_HEADER + length;
+    out.varuint(start - end);
+    out.varuint(ranges[r + 1]! - start);
+    end = ranges[r + 1]!;
+    out.bytes(after.subarray(start, end));
   }
-  return out;
+  return out.result();
 }
 
 function applyPatch(before: Uint8Array, data: Uint8Array): Uint8Array | undefined {
   const out = new Uint8Array(before);
-  let at = 0;
-  while (at < data.length) {
-    if (at + RANGE_HEADER > data.length) return undefined;
-    const start = (data[at]! << 8) | data[at + 1]!;
-    const length = (data[at + 2]! << 8) | data[at + 3]!;
-    at += RANGE_HEADER;
-    if (start + length > out.length || at + length > data.length) return undefined;
-    out.set(data.subarray(at, at + length), start);
-    at += length;
+  const cursor = { at: 0 };
+  let end = 0;
+  while (cursor.at < data.length) {
+    const gap = readVaruint(data, cursor, data.length);
+    const length = readVaruint(data, cursor, data.length);
+    if (gap < 0 || length < 0) return undefined;
+    const start = end + gap;
+    end = start + length;
+    if (end > out.length || cursor.at + length > data.length) return undefined;
+    out.set(data.subarray(cursor.at, cursor.at + length), start);
+    cursor.at += length;
   }
   return out;
 }

@@ -16,6 +16,7 @@ function valueOf(type: FieldType): fc.Arbitrary<unknown> {
     case 'bool':
       return fc.boolean();
     case 'string':
+    case 'args':
       return fc.oneof(fc.string({ unit: 'binary', maxLength: 24 }), fc.string({ unit: 'grapheme', maxLength: 8 }));
     case 'bytes':
       return fc.uint8Array({ maxLength: 48 });

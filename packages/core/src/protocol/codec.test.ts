@@ -41,14 +41,15 @@ describe('round trips', () => {
     { type: 'snapshot', lsn: 0, pageCount: 0, pages: [], done: false },
     { type: 'pages', id: 5, lsn: 9, pageCount: 80, pages: [page(2)] },
     { type: 'snapshot', lsn: 42, pageCount: 3, pages: [page(1), page(2), page(MAX)], done: true },
-    { type: 'commit', baseLsn: 0, lsn: 1, pageCount: 1, pages: [], forgotten: [] },
+    { type: 'commit', lsn: 1, span: 1, pageCount: 1, pages: [], forgotten: [], durableLag: 0 },
     {
       type: 'commit',
-      baseLsn: 127,
       lsn: 128,
+      span: 1,
       pageCount: 16384,
       pages: [{ ...page(1), encoding: 1 }, { ...page(2, 0), encoding: 0 }],
       forgotten: [{ pgno: 3 }, { pgno: MAX }],
+      durableLag: 128,
     },
     { type: 'rejections', lsn: 128, rejections: [{ clientId: 'c-1', seq: 7, code: 'reducer_threw', message: 'Titel darf nicht leer sein — ✗' }] },
     { type: 'durable', lsn: 0 },
@@ -72,7 +73,7 @@ describe('round trips', () => {
   });
 
   it('returns page data as views into the frame, not copies', () => {
-    const frame = encodeMessage({ type: 'commit', baseLsn: 1, lsn: 2, pageCount: 1, pages: [{ ...page(1), encoding: 0 }], forgotten: [] });
+    const frame = encodeMessage({ type: 'commit', lsn: 2, span: 1, pageCount: 1, pages: [{ ...page(1), encoding: 0 }], forgotten: [], durableLag: 1 });
     const decoded = decodeServerMessage(frame);
     if (decoded.type !== 'commit') throw new Error('expected a commit');
     expect(decoded.pages[0]!.data.buffer).toBe(frame.buffer);

@@ -1,5 +1,6 @@
 import { within } from './fault.js';
 import type { Reader } from './reader.js';
+import { unpackArgs } from './reducer-args.js';
 import type { FieldType, StructType } from './schema.js';
 
 type Fields = Record<string, unknown>;
@@ -26,6 +27,8 @@ function readField(reader: Reader, type: FieldType): unknown {
       return reader.bool();
     case 'string':
       return reader.string();
+    case 'args':
+      return unpackArgs(reader.string());
     case 'bytes':
       return reader.bytes();
     case 'array': {

@@ -1,4 +1,5 @@
 import { Fault, within } from './fault.js';
+import { packArgs } from './reducer-args.js';
 import type { FieldType, StructType } from './schema.js';
 import { utf8Length, varuintSize, type Writer } from './writer.js';
 
@@ -33,9 +34,10 @@ function fieldSize(type: FieldType, value: unknown, stringLengths: number[]): nu
     case 'bool':
       if (typeof value !== 'boolean') throw new Fault(`expected a boolean, got ${show(value)}`);
       return 1;
-    case 'string': {
+    case 'string':
+    case 'args': {
       if (typeof value !== 'string') throw new Fault(`expected a string, got ${show(value)}`);
-      const n = utf8Length(value);
+      const n = utf8Length(type.kind === 'args' ? packArgs(value) : value);
       stringLengths.push(n);
       return varuintSize(n) + n;
     }
@@ -73,6 +75,8 @@ function writeField(writer: Writer, type: FieldType, value: unknown): void {
       return writer.bool(value as boolean);
     case 'string':
       return writer.string(value as string);
+    case 'args':
+      return writer.string(packArgs(value as string));
     case 'bytes':
       return writer.bytes(value as Uint8Array);
     case 'array': {

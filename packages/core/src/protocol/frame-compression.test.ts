@@ -12,11 +12,12 @@ describe('deflated frames', () => {
     image.set([1, 2, 3, 4, 5], 3000);
     const commit: ServerMessage = {
       type: 'commit',
-      baseLsn: 4,
       lsn: 5,
+      span: 1,
       pageCount: 9,
       pages: [1, 2, 3].map((pgno) => ({ pgno, encoding: 0, data: image })),
       forgotten: [],
+      durableLag: 1,
     };
     const plain = encodeMessage(commit);
     const wire = encodeServerFrame(commit);

@@ -33,15 +33,24 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *   8 — app versions: hello v3 carries the client's appVersion, welcome v3
  *       the server's appVersion and the document's schemaVersion (see
  *       reducers/define-app.ts).
+ *   9 — fewer bytes per edit: push v2 drops the superjson wrapper of plain
+ *       arguments (reducer-args.ts) and sends "" for a reducer named like the
+ *       previous mutation on the connection (reducer-names.ts); commit v6
+ *       carries how far the log is durable (durableLag), so `durable` goes
+ *       only to clients waiting on it, and its base LSN as `span` back from
+ *       its LSN (1 byte); page deltas are binary (patch 4,
+ *       copy/insert 5; 2 and 3 retired, see page/page-delta.ts).
  */
-export const PROTOCOL_VERSION = 8;
+export const PROTOCOL_VERSION = 9;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
-// encoding: 0 = data is the new image; 2 = a copy/insert delta from the
-// image at the commit's baseLsn; 3 = a patch of that image (PageEncoding).
+// encoding: 0 = data is the new image; 4 = a patch of the image at the
+// commit's base LSN (lsn - span); 5 = a copy/insert delta from it (PageEncoding).
 const pageChange = t.struct({ pgno: t.varuint, encoding: t.varuint, data: t.bytes });
 const pageNumber = t.struct({ pgno: t.varuint });
-const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.string });
+// name: "" repeats the previous mutation's on the connection (reducer-names.ts);
+// args: superjson text, sent packed (reducer-args.ts).
+const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.args });
 const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string, message: t.string });
 
 const hello = message({
@@ -66,7 +75,7 @@ const hello = message({
 
 const push = message({
   tag: 2,
-  version: 1,
+  version: 2,
   name: 'push',
   from: 'client',
   fields: { mutations: t.array(mutation) },
@@ -121,17 +130,20 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 5,
+  version: 6,
   name: 'commit',
   from: 'server',
   // pages: the changed pages the receiver holds (all, for a full replica),
   // whole or as deltas. forgotten: the other changed pages; a copy must go.
+  // span: it applies on top of LSN lsn - span (1 for a live commit).
+  // durableLag: the log is durable up to lsn - durableLag (0: this commit).
   fields: {
-    baseLsn: t.varuint,
     lsn: t.varuint,
+    span: t.varuint,
     pageCount: t.varuint,
     pages: t.array(pageChange),
     forgotten: t.array(pageNumber),
+    durableLag: t.varuint,
   },
 });
 
@@ -151,8 +163,9 @@ const durable = message({
   name: 'durable',
   from: 'server',
   // Every commit up to `lsn` is durable in the server's log. Sent after those
-  // commits on the same socket; a welcome, snapshot, catch-up commit or pages
-  // answer is always at a durable LSN.
+  // commits on the same socket, at once to a client whose mutations they
+  // settle, else when no commit (durableLag) said so soon after; a welcome,
+  // snapshot, catch-up commit or pages answer is always at a durable LSN.
   fields: { lsn: t.varuint },
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeClientMessage } from './codec.js';
 import { encodePushFrames } from './push-frames.js';
+import { ReducerNames } from './reducer-names.js';
 
 const mutations = (count: number, argBytes: number) =>
   Array.from({ length: count }, (_, i) => ({ seq: i + 1, name: 'addTodo', args: 'é'.repeat(argBytes / 2) }));
@@ -33,5 +34,44 @@ describe('encodePushFrames', () => {
     expect(frames).toHaveLength(1);
     const message = decodeClientMessage(frames[0]!);
     expect(message.type === 'push' && message.mutations.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+});
+
+describe('push frames carry less than the mutations they hold', () => {
+  it('name a reducer once while it repeats, and the server side gets every name back, across frames', () => {
+    const all = [
+      ...mutations(40, 100),
+      { seq: 41, name: 'toggle', args: '{"json":{"id":"t1"}}' },
+      { seq: 42, name: 'addTodo', args: '{"json":{"id":"t2"}}' },
+      { seq: 43, name: 'addTodo', args: '{"json":{"id":"t3"}}' },
+    ];
+    const sender = new ReducerNames();
+    const { frames } = encodePushFrames(all, 1024, sender);
+    expect(frames.length).toBeGreaterThan(3);
+    const receiver = new ReducerNames();
+    const wire: string[] = [];
+    const received = frames.flatMap((frame) => {
+      const message = decodeClientMessage(frame);
+      if (message.type !== 'push') throw new Error('expected a push');
+      wire.push(...message.mutations.map((m) => m.name));
+      return message.mutations.map((m) => ({ ...m, name: receiver.unpack(m.name, m.seq) }));
+    });
+    expect(received).toEqual(all);
+    expect(wire.filter((name) => name !== '')).toEqual(['addTodo', 'toggle', 'addTodo']);
+    // The next push on the connection goes on from the last name sent.
+    const next = encodePushFrames([{ seq: 44, name: 'addTodo', args: '{"json":1}' }], 1024, sender).frames[0]!;
+    const message = decodeClientMessage(next);
+    expect(message.type === 'push' && message.mutations[0]!.name).toBe('');
+  });
+
+  it('a repeated name with none before it on the connection is refused', () => {
+    expect(() => new ReducerNames().unpack('', 7)).toThrow(expect.objectContaining({ code: 'malformed_frame', message: expect.stringContaining('mutation 7') }));
+  });
+
+  it('a plain-JSON call costs its JSON and a few bytes', () => {
+    const args = '{"json":{"id":"t000001"}}';
+    const frame = encodePushFrames([{ seq: 1, name: 'toggle', args }], 1024).frames[0]!;
+    // tag, version, count, seq, name (1 + 6), args (1 + 16): the superjson wrapper stays home.
+    expect(frame.length).toBe(2 + 1 + 1 + 7 + 1 + '{"id":"t000001"}'.length);
   });
 });

@@ -1,5 +1,7 @@
 import { encodeMessage } from './codec.js';
 import type { Mutation } from './messages.js';
+import { packArgs } from './reducer-args.js';
+import { ReducerNames } from './reducer-names.js';
 import { utf8Length, varuintSize } from './writer.js';
 
 // Tag, version and the array length (at most a 5-byte varuint for any real count).
@@ -15,14 +17,15 @@ export interface PushFrames {
 /**
  * Encodes mutations as push frames that each stay within the server's
  * `maxMessageBytes`, so a backlog built up offline is sent in pieces rather
- * than refused whole.
+ * than refused whole. `names` is the connection's: the frames must be sent,
+ * in order, on it.
  */
-export function encodePushFrames(mutations: readonly Mutation[], maxBytes: number): PushFrames {
+export function encodePushFrames(mutations: readonly Mutation[], maxBytes: number, names = new ReducerNames()): PushFrames {
   const frames: Uint8Array[] = [];
   let batch: Mutation[] = [];
   let batchBytes = PUSH_OVERHEAD;
   for (const m of mutations) {
-    const size = mutationSize(m);
+    const size = mutationSize(m, names.peek(m.name));
     if (PUSH_OVERHEAD + size > maxBytes) {
       if (batch.length > 0) frames.push(encodeMessage({ type: 'push', mutations: batch }));
       return { frames, oversized: m };
@@ -32,15 +35,15 @@ export function encodePushFrames(mutations: readonly Mutation[], maxBytes: numbe
       batch = [];
       batchBytes = PUSH_OVERHEAD;
     }
-    batch.push(m);
+    batch.push({ ...m, name: names.pack(m.name) });
     batchBytes += size;
   }
   if (batch.length > 0) frames.push(encodeMessage({ type: 'push', mutations: batch }));
   return { frames };
 }
 
-function mutationSize(m: Mutation): number {
-  const name = utf8Length(m.name);
-  const args = utf8Length(m.args);
+function mutationSize(m: Mutation, wireName: string): number {
+  const name = utf8Length(wireName);
+  const args = utf8Length(packArgs(m.args));
   return varuintSize(m.seq) + varuintSize(name) + name + varuintSize(args) + args;
 }

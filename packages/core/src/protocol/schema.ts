@@ -7,6 +7,8 @@
 export interface VarUintType { readonly kind: 'varuint' }
 export interface BoolType { readonly kind: 'bool' }
 export interface StringType { readonly kind: 'string' }
+/** A string sent packed (reducer-args.ts): reducer arguments as superjson text. */
+export interface ArgsType { readonly kind: 'args' }
 export interface BytesType { readonly kind: 'bytes' }
 
 export interface StructType<F extends FieldMap = FieldMap> {
@@ -24,7 +26,7 @@ export interface ArrayType<F extends FieldMap = FieldMap> {
   readonly element: StructType<F>;
 }
 
-export type FieldType = VarUintType | BoolType | StringType | BytesType | ArrayType | StructType;
+export type FieldType = VarUintType | BoolType | StringType | ArgsType | BytesType | ArrayType | StructType;
 
 /** Fields in wire order: object key order, which is insertion order for identifier keys. */
 export type FieldMap = { readonly [name: string]: FieldType };
@@ -47,7 +49,7 @@ export type Infer<T extends FieldType> = T extends VarUintType
   ? number
   : T extends BoolType
     ? boolean
-    : T extends StringType
+    : T extends StringType | ArgsType
       ? string
       : T extends BytesType
         ? Uint8Array
@@ -90,6 +92,7 @@ export const t = {
   varuint: { kind: 'varuint' } as VarUintType,
   bool: { kind: 'bool' } as BoolType,
   string: { kind: 'string' } as StringType,
+  args: { kind: 'args' } as ArgsType,
   bytes: { kind: 'bytes' } as BytesType,
   struct,
   array,

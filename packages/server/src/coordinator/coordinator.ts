@@ -17,6 +17,7 @@ import { RejectionIndex } from './rejection-index.js';
 import { type BatchResult, runBatch } from './run-batch.js';
 import { MigrationError, editedSteps, runMigrations, schemaVersionOf } from './run-migrations.js';
 import { restoreVolume, volumeState } from './volume-restore.js';
+import { DurableNotices } from './durable-notices.js';
 import { ServerTx } from './server-tx.js';
 
 /** A connected client, as the coordinator sees it. */
@@ -125,6 +126,8 @@ export class Coordinator {
   private readonly members = new Set<Peer>();
   // Partial clients' pages as the server last sent them; full clients are absent.
   private readonly held = new Map<Peer, Set<number>>();
+  // Which durable LSN each member heard of, and the `durable` frames still owed.
+  private readonly notices = new DurableNotices();
   private readonly seqs: ClientSeqs;
   private readonly waiters = new Map<QueuedMutation, Waiter>();
   // Server mutations applied, in LSN order, waiting for their commit to be durable.
@@ -389,6 +392,8 @@ export class Coordinator {
         const pages = this.volume.pages(pgnos.slice(0, MAX_PAGES_PER_REQUEST));
         const held = this.held.get(peer);
         if (held) for (const page of pages) held.add(page.pgno);
+        // The client applies the pages to its durable base: it must know that base is at this LSN.
+        this.notices.catchUp(peer);
         peer.send(serverFrame({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
       },
       fail: () => {},
@@ -418,6 +423,7 @@ export class Coordinator {
   leave(peer: Peer): void {
     this.members.delete(peer);
     this.held.delete(peer);
+    this.notices.left(peer);
     const i = this.between.findIndex((b) => b.kind === 'join' && b.join.peer === peer);
     if (i >= 0) this.between.splice(i, 1);
   }
@@ -468,6 +474,8 @@ export class Coordinator {
     await this.drainPromise;
     // An append that fails now stops the coordinator (see fail).
     await this.writer.caughtUp().catch(() => {});
+    this.notices.flush();
+    this.notices.stop();
     if (this.stopped) {
       await this.stopped;
       return;
@@ -542,7 +550,10 @@ export class Coordinator {
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
   private commitBatch(batch: QueuedMutation[]): void {
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
-    this.commit(result);
+    // A batch of one client's calls alone, all applied: that client gets the commit once durable (see DurableNotices).
+    const first = batch[0]?.clientId;
+    const soleWriter = result.rejections.length === 0 && batch.every((m) => m.clientId === first && m.seq > 0) ? first : undefined;
+    this.commit(result, soleWriter);
     const lsn = this.lsn;
     batch.forEach((m, i) => {
       const rejection = result.outcomes[i];
@@ -561,7 +572,7 @@ export class Coordinator {
    * applied state from here on, broadcast at once, handed to the writer.
    * False when the transaction changed nothing.
    */
-  private commit(result: BatchResult): boolean {
+  private commit(result: BatchResult, soleWriter?: string): boolean {
     // Previous images are for deltas: only needed when someone will be sent them.
     const captured = this.volume.capture(this.members.size > 0);
     if (!captured) return false;
@@ -582,7 +593,7 @@ export class Coordinator {
     for (const s of record.settled) this.seqs.applied(s.clientId, s.lastSeq);
     if (this.members.size > 0) {
       const { commit, frame } = this.commitMessage(record, captured.previous);
-      this.broadcast(record, commit, frame);
+      this.broadcast(record, commit, frame, soleWriter);
     }
     this.writer.add(record);
     return true;
@@ -593,9 +604,13 @@ export class Coordinator {
     // A rejection is final only once durable: only then does a reconnecting client hear of it.
     for (const record of records) for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
     if (this.members.size > 0) {
-      // After the commits it covers, on each socket.
-      const frame = serverFrame({ type: 'durable', lsn: this.writer.durableLsn });
-      for (const peer of this.members) peer.send(frame);
+      // Clients whose mutations these commits settle (or refused) hear it now; the rest soon.
+      const waiting = new Set<string>();
+      for (const record of records) {
+        for (const s of record.settled) waiting.add(s.clientId);
+        for (const r of record.rejections) waiting.add(r.clientId);
+      }
+      this.notices.durable(this.writer.durableLsn, (peer) => waiting.has(peer.clientId));
     }
     this.settleApplied();
   }
@@ -617,16 +632,17 @@ export class Coordinator {
     const copy = record.pages.length <= COPY_DELTA_MAX_PAGES;
     const commit: CommitMessage = {
       type: 'commit',
-      baseLsn: record.lsn - 1,
       lsn: record.lsn,
+      span: 1,
       pageCount: record.pageCount,
       pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy) })),
       forgotten: [],
+      durableLag: record.lsn - this.writer.durableLsn,
     };
     return { commit, frame: serverFrame(commit) };
   }
 
-  private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame): void {
+  private broadcast(record: CommitRecord, commit: CommitMessage, frame: ServerFrame, soleWriter: string | undefined): void {
     const writers = new Set(record.settled.map((s) => s.clientId));
     const rejected = new Map<string, Rejection[]>();
     for (const r of record.rejections) {
@@ -637,15 +653,23 @@ export class Coordinator {
     }
     // Other clients first: they have yet to see the change, while its writers applied it already.
     const order = [...this.members].sort((a, b) => Number(writers.has(a.clientId)) - Number(writers.has(b.clientId)));
+    const durableLsn = record.lsn - commit.durableLag;
     for (const peer of order) {
+      this.notices.release(peer);
       // A client's own rejections only, right before the commit it settles them with.
       const rejections = rejected.get(peer.clientId);
       if (rejections) peer.send(serverFrame({ type: 'rejections', lsn: record.lsn, rejections }));
       const held = this.held.get(peer);
       if (!held) {
+        if (peer.clientId === soleWriter) {
+          this.notices.hold(peer, commit, frame);
+          continue;
+        }
         peer.send(frame);
+        this.notices.carried(peer, durableLsn);
         continue;
       }
+      this.notices.carried(peer, durableLsn);
       // A partial client gets the pages it holds only...
       for (const pgno of held) if (pgno > record.pageCount) held.delete(pgno);
       // ...plus, whole, every page a commit of its own mutations changed: its
@@ -677,7 +701,7 @@ export class Coordinator {
         const { images, forgotten } = this.split([...changed], held);
         // Catching up over several commits: the client's images are older than any kept here.
         const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
-        send({ type: 'commit', baseLsn: lastLsn, lsn: this.lsn, pageCount: this.volume.pageCount, pages, forgotten });
+        send({ type: 'commit', lsn: this.lsn, span: this.lsn - lastLsn, pageCount: this.volume.pageCount, pages, forgotten, durableLag: 0 });
       }
     } else if (held) {
       const pages = this.volume.structuralPages();
@@ -688,6 +712,8 @@ export class Coordinator {
       for (const frame of this.snapshotFrames()) peer.send(frame);
     }
     this.members.add(peer);
+    // Welcomed at a durable LSN (joins run once everything applied is durable).
+    this.notices.joined(peer, this.lsn);
   }
 
   /** The whole document at the current LSN, as sent to a full client (see `sharedSnapshot`). */
@@ -744,6 +770,7 @@ export class Coordinator {
     this.waiters.clear();
     this.applied.length = 0;
     this.members.clear();
+    this.notices.stop();
     this.between.length = 0;
     this.queue.length = 0;
     this.stopped = this.closeAfterFailure();

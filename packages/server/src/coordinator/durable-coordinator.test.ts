@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, test } from 'vitest';
+import { afterEach, expect, test, vi } from 'vitest';
 import { defineReducers } from '@quire/core';
 import { decodeServerMessage, type Mutation, type ServerMessage } from '@quire/core/protocol';
 import type { CommitRecord } from '../log/commit-log.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
 import { memoryLogger, silentLogger } from '../../test/memory-logger.js';
 import { Coordinator, type Peer } from './coordinator.js';
+import { DURABLE_NOTICE_DELAY_MS } from './durable-notices.js';
 
 const reducers = defineReducers({
   add: (tx, { n }: { n: number }) => {
@@ -100,7 +101,9 @@ test('a commit is broadcast while its append is held; `durable` follows on the s
     held[0]!.release();
     await until(() => held.length === 2);
     await turns();
-    expect(b.said()).toEqual(['commit 1', 'commit 2', 'commit 3', 'durable 1']);
+    // The writer of commit 1 hears at once; b, which waits on nothing, is told later (see the next test).
+    expect(a.said().slice(-1)).toEqual(['durable 1']);
+    expect(b.said()).toEqual(['commit 1', 'commit 2', 'commit 3']);
     expect(held.map((h) => h.lsns)).toEqual([[1], [2, 3]]);
     expect(confirmed).toBeUndefined();
     expect(c.said()).toEqual([]);
@@ -110,7 +113,7 @@ test('a commit is broadcast while its append is held; `durable` follows on the s
     expect(coordinator.durableLsn).toBe(3);
     expect(confirmed).toEqual({ lsn: 2 });
     // The page answer comes after the `durable` message for its LSN; the joiner is welcomed at it.
-    expect(b.said()).toEqual(['commit 1', 'commit 2', 'commit 3', 'durable 1', 'durable 3', 'pages 3']);
+    expect(b.said()).toEqual(['commit 1', 'commit 2', 'commit 3', 'durable 3', 'pages 3']);
     expect(c.said()).toEqual(['welcome 3', 'snapshot 3']);
   } finally {
     passThrough();
@@ -129,12 +132,15 @@ test('an append that fails stops the document: clients get server_error, a serve
   await turns();
   coordinator.push(a.p, [add(1)]);
   await turns();
+  // a's commit alone: a gets it once durable, saying so.
+  expect(a.said()).toEqual(['welcome 0', 'snapshot 0']);
   held[0]!.release();
-  await until(() => a.said().includes('durable 1'));
+  await until(() => a.said().includes('commit 1'));
   coordinator.push(a.p, [add(2)]);
   const server = coordinator.mutate('add', JSON.stringify({ json: { n: 100 } }));
   await turns();
-  expect(a.said()).toEqual(['welcome 0', 'snapshot 0', 'commit 1', 'durable 1', 'commit 2']);
+  // Commit 2 holds a server mutation too: it goes at once.
+  expect(a.said()).toEqual(['welcome 0', 'snapshot 0', 'commit 1', 'commit 2']);
   held[1]!.fail(new Error('disk full'));
   await expect(server).rejects.toMatchObject({ code: 'server_error' });
   expect(a.errors).toEqual(['server_error']);
@@ -174,4 +180,39 @@ test('on a shared log, a hello from a client that saw commits this node lacks st
   expect(a.errors).toEqual(['server_error']);
   expect(lines.filter((l) => l.msg.includes('lost commits'))).toEqual([]);
   await coordinator.close();
+});
+
+test('a client waiting on nothing hears how far the log is durable from the next commit, or in a `durable` frame once none came for a while', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-durable-'));
+  dirs.push(dir);
+  const log = new FileCommitLog(join(dir, 'log'));
+  const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log, logger: silentLogger });
+  const [a, b] = [peer('a'), peer('b')];
+  const lags = (x: ReturnType<typeof peer>) => x.frames.map((f) => decodeServerMessage(f)).flatMap((m) => (m.type === 'commit' ? [`commit ${m.lsn} durable to ${m.lsn - m.durableLag}`] : m.type === 'durable' ? [`durable ${m.lsn}`] : []));
+  // The notice delay's timer stands still until the test moves it; the log's I/O runs as usual.
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  const settled = async (done: () => boolean) => {
+    for (let i = 0; i < 100_000 && !done(); i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(done()).toBe(true);
+  };
+  try {
+    coordinator.join(a.p, 0, 0);
+    coordinator.join(b.p, 0, 0);
+    await turns();
+    coordinator.push(a.p, [add(1)]);
+    await settled(() => a.said().includes('commit 1'));
+    coordinator.push(a.p, [add(2)]);
+    await settled(() => a.said().includes('commit 2'));
+    // Its writer gets each commit once durable, in one frame.
+    expect(lags(a)).toEqual(['commit 1 durable to 1', 'commit 2 durable to 2']);
+    // b got no frame of its own for commit 1: commit 2 told it.
+    expect(lags(b)).toEqual(['commit 1 durable to 0', 'commit 2 durable to 1']);
+    vi.advanceTimersByTime(DURABLE_NOTICE_DELAY_MS - 1);
+    expect(lags(b)).toEqual(['commit 1 durable to 0', 'commit 2 durable to 1']);
+    vi.advanceTimersByTime(1);
+    expect(lags(b)).toEqual(['commit 1 durable to 0', 'commit 2 durable to 1', 'durable 2']);
+  } finally {
+    vi.useRealTimers();
+    await coordinator.close();
+  }
 });

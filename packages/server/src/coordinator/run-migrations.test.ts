@@ -174,7 +174,7 @@ describe('migrations at open', () => {
       await c.snapshot();
       expect(again.messages[0]).toMatchObject({ type: 'welcome', appVersion: 3, schemaVersion: 3, lsn: 2 });
       // From LSN 1, the pages commit 2 (the migration) changed.
-      expect(again.messages[1]).toMatchObject({ type: 'commit', baseLsn: 1, lsn: 2 });
+      expect(again.messages[1]).toMatchObject({ type: 'commit', lsn: 2, span: 1 });
       expect((again.messages[1] as Extract<ServerMessage, { type: 'commit' }>).pages.length).toBeGreaterThan(0);
       expect(again.errors).toEqual([]);
     } finally {
