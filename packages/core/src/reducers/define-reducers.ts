@@ -59,6 +59,8 @@ export type ReducerArgs<R extends Reducers> = R extends Reducers<infer D> ? { [K
  */
 export function defineReducers<const D extends Record<string, AnyReducerDefinition>>(definitions: D): Reducers<D> {
   for (const [name, def] of Object.entries(definitions)) {
+    // The wire uses "" for "the reducer named in the previous push" (protocol 9).
+    if (name === '') throw new TypeError('a reducer cannot be named "" (the empty string) — give it a name');
     const ok = typeof def === 'function' || (typeof def === 'object' && def !== null && typeof def.run === 'function');
     if (!ok) throw new TypeError(`reducer "${name}" must be a function or validated(schema, fn) — got ${typeof def}`);
   }

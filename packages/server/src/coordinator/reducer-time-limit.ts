@@ -12,9 +12,9 @@ export interface ReducerTimeLimitOptions {
 }
 
 /**
- * Reducers run on the process's only JavaScript thread, and nothing can
- * interrupt a synchronous loop: a reducer that runs 3 s stalls every
- * document of the process for 3 s. This cannot stop such a call, but after
+ * Reducers run on the JavaScript thread that serves their document (the
+ * process's, or one worker's), and nothing can interrupt a synchronous
+ * loop: a reducer that runs 3 s stalls every document of that thread for 3 s. This cannot stop such a call, but after
  * one it reports it and refuses the same client's mutations on the document
  * (`reducer_too_slow` rejections, without running them) for
  * `reducerPauseMs`, so one client cannot keep the process stalled.
