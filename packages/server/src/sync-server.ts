@@ -388,6 +388,7 @@ function startWorkers(
       ...(options.idleCloseMs !== undefined && { idleCloseMs: options.idleCloseMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
       ...(options.checkpointPages !== undefined && { checkpointPages: options.checkpointPages }),
+      ...(options.pageCacheKib !== undefined && { pageCacheKib: options.pageCacheKib }),
       ...(options.compaction !== undefined && { compaction: options.compaction }),
     },
   });
