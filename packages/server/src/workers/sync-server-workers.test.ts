@@ -175,6 +175,14 @@ test('pageCacheKib reaches the documents on the workers', async () => {
   expect(ids(await reader.query<{ id: string }>('SELECT id FROM items'))).toEqual(['cache_size -64']);
 });
 
+test('a module named the way TypeScript imports name it (./app.js for app.ts) loads the TypeScript file', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: new URL('../../test/fixtures/worker-app.js', import.meta.url), count: 1 } });
+  await server.listen(0);
+  expect(await server.mutate('named-js', 'add', { id: 'x', client: 'server' })).toMatchObject({ lsn: expect.any(Number) });
+});
+
 test('a module the workers cannot load fails listen() with its reason', async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
   const { logger } = memoryLogger();
