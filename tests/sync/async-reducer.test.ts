@@ -9,11 +9,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Issue 11, defect 1: a newcomer's `async` reducer. Its continuation used to
 // write after the batch had committed, outside any transaction, and the
 // document stopped serving until the server restarted.
-// It no longer compiles (see define-reducers.test-d.ts); the cast gets it past
-// the types so the runtime's refusal can be tested.
+// It no longer compiles (see define-reducers.test-d.ts), and defineReducers
+// refuses an `async` function; a plain function that returns a promise (a
+// transpiled async, say) gets past both, so the runtime's refusal is tested with one.
 // Runs on the caller and on the server (in this process); each run's late write is followed.
 const runs = { started: 0, lateErrors: [] as unknown[] };
-const asyncAdd = (async (tx: Tx, { id }: { id: string }) => {
+const asyncAddBody = async (tx: Tx, { id }: { id: string }) => {
   runs.started++;
   // Runs before the first await, inside the mutation's transaction: must be rolled back.
   tx.exec('INSERT INTO items (id) VALUES (?)', [`${id}-early`]);
@@ -24,7 +25,8 @@ const asyncAdd = (async (tx: Tx, { id }: { id: string }) => {
   } catch (error) {
     runs.lateErrors.push(error);
   }
-}) as unknown as ReducerFn<{ id: string }>;
+};
+const asyncAdd = ((tx: Tx, args: { id: string }) => asyncAddBody(tx, args)) as unknown as ReducerFn<{ id: string }>;
 
 const reducers = defineReducers({
   init: (tx) => {

@@ -97,7 +97,8 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * and a busy document slows only those on its worker. Workers cannot
    * receive `reducers` (functions): each loads the app from `module`, a
    * path or file URL of a module that exports the same reducers (its
-   * default export, or one named `app` or `reducers`; TypeScript works).
+   * default export, or one named `app` or `reducers`; TypeScript works,
+   * and `./reducers.js` names `reducers.ts` when only that exists).
    * `count` defaults to one per core (`os.availableParallelism()`). Each
    * document lives on one worker; the sockets stay in this thread.
    * Not yet together with `s3`, `cluster` or `commitLog`. See "Worker
@@ -388,6 +389,7 @@ function startWorkers(
       ...(options.idleCloseMs !== undefined && { idleCloseMs: options.idleCloseMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
       ...(options.checkpointPages !== undefined && { checkpointPages: options.checkpointPages }),
+      ...(options.pageCacheKib !== undefined && { pageCacheKib: options.pageCacheKib }),
       ...(options.compaction !== undefined && { compaction: options.compaction }),
     },
   });

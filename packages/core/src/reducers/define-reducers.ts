@@ -11,8 +11,8 @@ export type ReducerFn<A> = (tx: Tx, args: A, ctx: ReducerContext) => ReducerResu
 
 /**
  * What a reducer may return: anything but a promise (the value is ignored).
- * An `async` reducer does not compile; at runtime one is refused with
- * `async_reducer`.
+ * An `async` reducer does not compile, and `defineReducers` refuses one
+ * with `async_reducer`; a call that returns a promise anyway is refused then.
  */
 export type ReducerResult = void | null | string | number | bigint | boolean | symbol | NotAPromise;
 
@@ -63,8 +63,16 @@ export function defineReducers<const D extends Record<string, AnyReducerDefiniti
     if (name === '') throw new TypeError('a reducer cannot be named "" (the empty string) — give it a name');
     const ok = typeof def === 'function' || (typeof def === 'object' && def !== null && typeof def.run === 'function');
     if (!ok) throw new TypeError(`reducer "${name}" must be a function or validated(schema, fn) — got ${typeof def}`);
+    // Caught here, at startup, rather than at each call (see invoke-reducer.ts for one that returns a promise anyway).
+    if (isAsyncFunction(typeof def === 'function' ? def : def.run)) {
+      throw new QuireError('async_reducer', `reducer "${name}" is an async function — a reducer must be synchronous: remove async/await and do every read and write before returning`);
+    }
   }
   return { definitions };
+}
+
+function isAsyncFunction(fn: unknown): boolean {
+  return Object.prototype.toString.call(fn) === '[object AsyncFunction]';
 }
 
 /**

@@ -9,7 +9,7 @@ import { QuireError, type Reducers } from '@quire/core';
  * `defineApp` or `defineReducers`.
  */
 export async function loadReducers(path: string): Promise<Reducers> {
-  const file = resolve(path);
+  const file = typeScriptNamed(resolve(path));
   if (!existsSync(file)) throw new QuireError('reducers_not_found', `reducers file ${file} does not exist — pass the module that calls defineReducers()`);
   if (/\.(cts|tsx)$/.test(file)) {
     throw new QuireError('reducers_file_type', `${file}: TypeScript reducers load as ES modules from .ts or .mts files — rename the file to .ts (with import and export, not require)`);
@@ -19,6 +19,17 @@ export async function loadReducers(path: string): Promise<Reducers> {
     if (isReducers(candidate)) return candidate;
   }
   throw new QuireError('reducers_not_found', `${file} has no reducers — export the result of defineApp() or defineReducers() as default, or as "app" or "reducers"`);
+}
+
+/**
+ * `./reducers.js` names `./reducers.ts` when only that exists, as in a
+ * TypeScript import (and so in `new URL('./reducers.js', import.meta.url)`
+ * written in a .ts file that the TypeScript loader runs).
+ */
+function typeScriptNamed(file: string): string {
+  if (existsSync(file) || !/\.m?js$/.test(file)) return file;
+  const ts = file.replace(/js$/, 'ts');
+  return existsSync(ts) ? ts : file;
 }
 
 function isReducers(value: unknown): value is Reducers {

@@ -57,6 +57,12 @@ describe('quire CLI arguments', () => {
     }
     expect(await main(['serve', '--reducers', 'x.ts', '--s3-bucket', 'b', '--workers', '2'])).toBe(2);
     expect(io.err()).toContain('--workers works with file logs only for now');
+    // As a separate argument, "-1" reads like an option to parseArgs: one line that says how to pass it anyway.
+    const before = io.err().length;
+    expect(await main(['serve', '--reducers', 'x.ts', '--workers', '-1'])).toBe(2);
+    expect(io.err().slice(before)).toBe('quire: --workers takes a value, and "-1" looks like an option — write --workers=-1 to pass it\nRun "quire --help" for the commands and their options.\n');
+    expect(await main(['serve', '--reducers', 'x.ts', '-p', '-1'])).toBe(2);
+    expect(io.err()).toContain('quire: --port takes a value, and "-1" looks like an option — write --port=-1 to pass it\n');
     expect(await main(['--help'])).toBe(0);
     expect(io.out()).toContain('--workers <n>');
   });

@@ -100,7 +100,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: OPTIONS });
   } catch (error) {
-    return usageError(unknownOptionMessage(error as Error & { code?: string }));
+    return usageError(parseErrorMessage(error as Error & { code?: string }, argv));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -260,8 +260,20 @@ function usageError(message: string): number {
   return 2;
 }
 
-/** parseArgs' message, or for an unknown option a shorter one that suggests the closest known option. */
-function unknownOptionMessage(error: Error & { code?: string }): string {
+/**
+ * parseArgs' message, or one line in its place: for an unknown option, with
+ * the closest known one; for a value that starts with a dash (`--workers -1`),
+ * how to pass it.
+ */
+function parseErrorMessage(error: Error & { code?: string }, argv: string[]): string {
+  const ambiguous = /^Option '(--?[\w-]+)' argument is ambiguous/.exec(error.message);
+  if (ambiguous) {
+    const given = ambiguous[1]!;
+    const value = argv[argv.indexOf(given) + 1] ?? '';
+    const short = Object.entries(OPTIONS).find(([, spec]) => 'short' in spec && `-${spec.short}` === given);
+    const option = short ? `--${short[0]}` : given;
+    return `${option} takes a value, and "${value}" looks like an option — write ${option}=${value} to pass it`;
+  }
   if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message;
   const option = /'([^']+)'/.exec(error.message)?.[1] ?? '';
   const suggestion = didYouMean(option, Object.keys(OPTIONS));

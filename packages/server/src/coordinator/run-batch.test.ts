@@ -73,8 +73,9 @@ describe('runBatch', () => {
   test('an async reducer is rejected alone, and its continuation cannot write after the batch committed', async () => {
     const { db, tx } = setup();
     let late: unknown;
-    // Does not compile without the cast: the runtime must refuse it all the same.
-    const addLater = (async (t: Tx, { id }: { id: string }) => {
+    // Does not compile without the cast, and defineReducers refuses an `async` function:
+    // a plain function that returns a promise (transpiled async, say) must be refused when it runs.
+    const addLaterAsync = async (t: Tx, { id }: { id: string }) => {
       t.exec('INSERT INTO items VALUES (?)', [`${id}-early`]);
       await new Promise((r) => setTimeout(r, 5));
       try {
@@ -82,7 +83,8 @@ describe('runBatch', () => {
       } catch (error) {
         late = error;
       }
-    }) as unknown as ReducerFn<{ id: string }>;
+    };
+    const addLater = ((t: Tx, args: { id: string }) => addLaterAsync(t, args)) as unknown as ReducerFn<{ id: string }>;
     const withAsync = defineReducers({ add: reducers.definitions.add, addLater });
     const result = runBatch(db, tx, withAsync, [m('a', 1, 'x'), m('a', 2, 'y', 'addLater'), m('a', 3, 'z')]);
     expect(result.rejections).toEqual([

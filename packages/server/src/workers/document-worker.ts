@@ -35,6 +35,7 @@ const host = new DocumentHost({
   ...(config.idleCloseMs !== undefined && { idleCloseMs: config.idleCloseMs }),
   ...(config.maxBatch !== undefined && { maxBatch: config.maxBatch }),
   ...(config.checkpointPages !== undefined && { checkpointPages: config.checkpointPages }),
+  ...(config.pageCacheKib !== undefined && { pageCacheKib: config.pageCacheKib }),
   ...(config.compaction !== undefined && { compaction: config.compaction }),
   onIdleClose: (docId, closed) => {
     const seen = received;

@@ -163,6 +163,26 @@ test('workers refuse the options they cannot serve yet, and a bad count, with wh
   expect(() => createSyncServer({ reducers: app, dataDir, workers: { module: APP_MODULE, count: 0 } })).toThrow('workers.count must be a whole number of at least 1, got 0');
 });
 
+test('pageCacheKib reaches the documents on the workers', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  server = createSyncServer({ reducers: app, dataDir, logger, pageCacheKib: 64, workers: { module: APP_MODULE, count: 1 } });
+  const { url } = await server.listen(0);
+  await server.mutate('cache', 'recordCacheSize', {});
+  const reader = client(url, 'cache', 'reader');
+  await reader.synced();
+  // A negative cache_size is in KiB.
+  expect(ids(await reader.query<{ id: string }>('SELECT id FROM items'))).toEqual(['cache_size -64']);
+});
+
+test('a module named the way TypeScript imports name it (./app.js for app.ts) loads the TypeScript file', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: new URL('../../test/fixtures/worker-app.js', import.meta.url), count: 1 } });
+  await server.listen(0);
+  expect(await server.mutate('named-js', 'add', { id: 'x', client: 'server' })).toMatchObject({ lsn: expect.any(Number) });
+});
+
 test('a module the workers cannot load fails listen() with its reason', async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
   const { logger } = memoryLogger();

@@ -24,6 +24,7 @@ export interface WorkerConfig {
   idleCloseMs?: number;
   maxBatch?: number;
   checkpointPages?: number;
+  pageCacheKib?: number;
   compaction?: CompactionOptions;
 }
 
