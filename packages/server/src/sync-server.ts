@@ -197,6 +197,10 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const rehearsal = rehearseMigrations(migrationsOf(options.reducers));
   if (rehearsal) logger.error({ code: rehearsal.code, err: rehearsal }, `the app's migrations fail on a new, empty document: ${rehearsal.message}`);
   if (options.s3 && options.commitLog) throw new TypeError('createSyncServer: pass either `s3` or `commitLog`, not both');
+  const { pageCacheKib } = options;
+  if (pageCacheKib !== undefined && !(Number.isInteger(pageCacheKib) && pageCacheKib > 0)) {
+    throw new TypeError(`createSyncServer: pageCacheKib must be a whole number of KiB above 0, got ${String(pageCacheKib)}`);
+  }
   const s3 = options.s3 && new S3Store(options.s3);
   const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId, options.s3) : options.commitLog;
   if (options.cluster && !options.s3) throw new TypeError('createSyncServer: `cluster` needs `s3`: the nodes share documents through the bucket');
@@ -382,6 +386,7 @@ function startWorkers(
     config: {
       appModule,
       appVersion: appVersionOf(options.reducers),
+      reducerNames: Object.keys(options.reducers.definitions).sort(),
       dataDir: options.dataDir,
       logLevel: shared.logger.level,
       maxMessageBytes: shared.maxMessageBytes,

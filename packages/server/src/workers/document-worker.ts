@@ -26,6 +26,14 @@ if (appVersionOf(reducers) !== config.appVersion) {
     `createSyncServer: workers.module ${config.appModule} exports app version ${appVersionOf(reducers)}, but \`reducers\` is app version ${config.appVersion} — make the module export the reducers you pass`,
   );
 }
+const names = Object.keys(reducers.definitions).sort();
+if (names.join('\n') !== config.reducerNames.join('\n')) {
+  const missing = config.reducerNames.filter((name) => !names.includes(name));
+  const extra = names.filter((name) => !config.reducerNames.includes(name));
+  throw new TypeError(
+    `createSyncServer: workers.module ${config.appModule} defines other reducers than \`reducers\` (${[...missing.map((n) => `missing "${n}"`), ...extra.map((n) => `extra "${n}"`)].join(', ')}) — make the module export the reducers you pass`,
+  );
+}
 const host = new DocumentHost({
   reducers,
   dataDir: config.dataDir,

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, expect, test } from 'vitest';
-import { type QuireClient, createClient } from '@quire/core';
+import { type QuireClient, createClient, defineApp } from '@quire/core';
+import { migrationsOf } from '@quire/core/internal';
 import app from '../../test/fixtures/worker-app.js';
 import { LEVEL, memoryLogger } from '../../test/memory-logger.js';
 import { type SyncServer, createSyncServer } from '../sync-server.js';
@@ -210,6 +211,15 @@ test('a module that exports another app than `reducers` fails listen() saying so
   // The notes app is version 2; `reducers` here is version 1.
   server = createSyncServer({ reducers: app, dataDir, logger, workers: { module: new URL('../../test/fixtures/notes-app.ts', import.meta.url), count: 1 } });
   await expect(server.listen(0)).rejects.toThrow(/exports app version 2, but `reducers` is app version 1 — make the module export the reducers you pass/);
+});
+
+test('a module with the same app version but other reducers than `reducers` fails listen() naming them', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-workers-'));
+  const { logger } = memoryLogger();
+  const { spin: _spin, ...others } = app.definitions;
+  const fewer = defineApp({ version: 1, migrations: migrationsOf(app), reducers: { ...others, extra: () => {} } });
+  server = createSyncServer({ reducers: fewer, dataDir, logger, workers: { module: APP_MODULE, count: 1 } });
+  await expect(server.listen(0)).rejects.toThrow(/defines other reducers than `reducers` \(missing "extra", extra "spin"\)/);
 });
 
 test('close() drains the workers: server-side mutations in flight finish and are durable, and the documents close cleanly', async () => {

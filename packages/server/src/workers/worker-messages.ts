@@ -16,6 +16,8 @@ export interface WorkerConfig {
   appModule: string;
   /** The app version of the reducers the main thread was given: the module must export the same app. */
   appVersion: number;
+  /** Its reducers' names, sorted: the module must define the same ones. */
+  reducerNames: string[];
   dataDir: string;
   /** The main logger's level: lines below it are not sent at all. */
   logLevel: string;

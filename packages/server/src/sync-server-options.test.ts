@@ -1,0 +1,22 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, test } from 'vitest';
+import { defineReducers } from '@quire/core';
+import { createSyncServer } from './sync-server.js';
+
+const reducers = defineReducers({ noop: () => {} });
+let dataDir: string | undefined;
+afterEach(() => {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  dataDir = undefined;
+});
+
+test('options that cannot work are refused at once, with nothing written', () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-options-'));
+  for (const pageCacheKib of [0, -5, 1.5, Number.NaN, '512' as unknown as number]) {
+    expect(() => createSyncServer({ reducers, dataDir: dataDir!, pageCacheKib })).toThrow(/pageCacheKib must be a whole number of KiB above 0/);
+  }
+  expect(() => createSyncServer({ reducers, dataDir, cluster: {} })).toThrow(/`cluster` needs `s3`/);
+  expect(readdirSync(dataDir)).toEqual([]);
+});
