@@ -13,10 +13,11 @@ afterEach(() => {
 });
 
 test('options that cannot work are refused at once, with nothing written', () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'quire-options-'));
+  const dir = mkdtempSync(join(tmpdir(), 'quire-options-'));
+  dataDir = dir;
   for (const pageCacheKib of [0, -5, 1.5, Number.NaN, '512' as unknown as number]) {
-    expect(() => createSyncServer({ reducers, dataDir: dataDir!, pageCacheKib })).toThrow(/pageCacheKib must be a whole number of KiB above 0/);
+    expect(() => createSyncServer({ reducers, dataDir: dir, pageCacheKib })).toThrow(/pageCacheKib must be a whole number of KiB above 0/);
   }
-  expect(() => createSyncServer({ reducers, dataDir, cluster: {} })).toThrow(/`cluster` needs `s3`/);
-  expect(readdirSync(dataDir)).toEqual([]);
+  expect(() => createSyncServer({ reducers, dataDir: dir, cluster: {} })).toThrow(/`cluster` needs `s3`/);
+  expect(readdirSync(dir)).toEqual([]);
 });

@@ -218,8 +218,9 @@ test('a module with the same app version but other reducers than `reducers` fail
   const { logger } = memoryLogger();
   const { spin: _spin, ...others } = app.definitions;
   const fewer = defineApp({ version: 1, migrations: migrationsOf(app), reducers: { ...others, extra: () => {} } });
-  server = createSyncServer({ reducers: fewer, dataDir, logger, workers: { module: APP_MODULE, count: 1 } });
-  await expect(server.listen(0)).rejects.toThrow(/defines other reducers than `reducers` \(missing "extra", extra "spin"\)/);
+  const other = createSyncServer({ reducers: fewer, dataDir, logger, workers: { module: APP_MODULE, count: 1 } });
+  await expect(other.listen(0)).rejects.toThrow(/defines other reducers than `reducers` \(missing "extra", extra "spin"\)/);
+  await other.close();
 });
 
 test('close() drains the workers: server-side mutations in flight finish and are durable, and the documents close cleanly', async () => {
