@@ -29,7 +29,9 @@ export interface SyncStatus {
   /**
    * The server LSN of the durable base: the server's log holds every commit
    * up to it, and the local store keeps it. At most `lsn`; a server crash can
-   * take `lsn` back to it, never below.
+   * take `lsn` back to it, never below. A client with nothing pending hears
+   * of durability with the next commit, or within 100 ms; a commit of only
+   * this client's calls reaches it (and moves `lsn`) once durable.
    */
   durableLsn: number;
   /** The last error the server or the socket reported, if any. */
