@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { startFleet } from '../lib/fleet.js';
 import { type BenchResult, result } from '../lib/result.js';
 import { startQuireServer, withServer } from '../lib/servers.js';
+import { timedLoad } from '../lib/timed-load.js';
 
 export interface AllCoresOptions {
   /** Documents, one client each. */
@@ -39,19 +40,11 @@ async function measure(workers: number, options: AllCoresOptions): Promise<numbe
       const fleet = await startFleet({ kind: 'quire', url: server.url, docs, processes: options.processes, watch: false });
       try {
         await fleet.all('load', { count: 10, window: options.window, tag: 'w' }, 600_000);
-        const cpu0 = await server.cpu();
-        const fleetCpu0 = await fleet.all<NodeJS.CpuUsage>('cpu');
-        const start = performance.now();
-        await fleet.all('load', { count: options.perClient, window: options.window, tag: 'm' }, 600_000);
-        const ms = performance.now() - start;
-        const cpu = await server.cpu();
-        const fleetCpu = await fleet.all<NodeJS.CpuUsage>('cpu');
-        const used = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
+        const { ms, serverCpuMs, clientCpu } = await timedLoad(server, fleet, options.perClient, options.window);
         const total = options.documents * options.perClient;
-        const clientCpu = fleetCpu.map((c, i) => `${Math.round((used(fleetCpu0[i]!, c) / ms) * 100)}%`).join(', ');
         const perSecond = (total / ms) * 1000;
         options.log(
-          `${workers === 1 ? 'one thread' : `${workers} workers`}: ${total} mutations on ${options.documents} documents in ${Math.round(ms)} ms, ${Math.round(perSecond)}/s; CPU: server process ${Math.round((used(cpu0, cpu) / ms) * 100)}%, client processes ${clientCpu} (of one core each)`,
+          `${workers === 1 ? 'one thread' : `${workers} workers`}: ${total} mutations on ${options.documents} documents in ${Math.round(ms)} ms, ${Math.round(perSecond)}/s; CPU: server process ${Math.round((serverCpuMs / ms) * 100)}%, client processes ${clientCpu} (of one core each)`,
         );
         return perSecond;
       } finally {

@@ -4,6 +4,7 @@ import { removeTempDir, tempDir } from '../lib/children.js';
 import { startFleet } from '../lib/fleet.js';
 import { type BenchResult, result } from '../lib/result.js';
 import { startQuireServer, withServer } from '../lib/servers.js';
+import { timedLoad } from '../lib/timed-load.js';
 import { todoId, todoTitle } from '../lib/setup.js';
 
 export interface ThroughputOptions {
@@ -36,18 +37,9 @@ export async function coordinatorThroughput(options: ThroughputOptions): Promise
       const lsn = async () => Math.max(...(await fleet.all<number>('lsn')));
       await fleet.all('load', { count: 100, window: options.window, tag: 'w' });
       const lsn0 = await lsn();
-      const cpu0 = await server.cpu();
-      const fleetCpu0 = await fleet.all<NodeJS.CpuUsage>('cpu');
-      const start = performance.now();
-      await fleet.all('load', { count: options.perClient, window: options.window, tag: 'm' }, 600_000);
-      const ms = performance.now() - start;
-      const cpu = await server.cpu();
-      const fleetCpu = await fleet.all<NodeJS.CpuUsage>('cpu');
+      const { ms, serverCpuMs: cpuMs, clientCpu } = await timedLoad(server, fleet, options.perClient, options.window);
       const commits = (await lsn()) - lsn0;
       const total = options.clients * options.perClient;
-      const used = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
-      const cpuMs = used(cpu0, cpu);
-      const clientCpu = fleetCpu.map((c, i) => `${Math.round((used(fleetCpu0[i]!, c) / ms) * 100)}%`).join(', ');
       options.log(
         `quire: ${total} mutations in ${Math.round(ms)} ms, ${commits} commits (${(total / commits).toFixed(1)} per batch); CPU: server process ${Math.round((cpuMs / ms) * 100)}%, client processes ${clientCpu} (of one core each)`,
       );

@@ -10,6 +10,14 @@ import { silentLogger } from '../../test/memory-logger.js';
 import { Coordinator, type Peer } from './coordinator.js';
 import type { ServerFrame } from './server-frame.js';
 
+// `add` creates the table at its first call, so a test starts from an empty document.
+const itemReducers = defineReducers({
+  add: (tx, { n }: { n: number }) => {
+    tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
+    tx.exec('INSERT INTO items VALUES (?)', [n]);
+  },
+});
+
 test('a document that fails to open closes its commit log (each reconnect retries the open)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
   let closed = 0;
@@ -39,12 +47,7 @@ test('a document that fails to open closes its commit log (each reconnect retrie
 
 test('push: resends are skipped without asking admit, a held-back mutation stops the push, a gap ends it with seq_gap', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
-  const reducers = defineReducers({
-    add: (tx, { n }: { n: number }) => {
-      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
-      tx.exec('INSERT INTO items VALUES (?)', [n]);
-    },
-  });
+  const reducers = itemReducers;
   const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
   const errors: Array<{ code: string; seq: number }> = [];
   const peer: Peer = { clientId: 'a', userId: undefined, maxMessageBytes: 1 << 20, send: () => {}, sendError: (code, _, seq) => void errors.push({ code, seq }) };
@@ -157,12 +160,7 @@ test('a rejection that left the bounded window reaches its client, even after a 
 
 test('a commit goes to the clients that did not write it before its writers: they have yet to see it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
-  const reducers = defineReducers({
-    add: (tx, { n }: { n: number }) => {
-      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
-      tx.exec('INSERT INTO items VALUES (?)', [n]);
-    },
-  });
+  const reducers = itemReducers;
   const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
   const sent: string[] = [];
   const peer = (clientId: string): Peer => ({
@@ -190,12 +188,7 @@ test('a commit goes to the clients that did not write it before its writers: the
 
 test('full clients joining at one LSN share its snapshot frames; after a commit a joiner gets the new state', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-coordinator-'));
-  const reducers = defineReducers({
-    add: (tx, { n }: { n: number }) => {
-      tx.exec('CREATE TABLE IF NOT EXISTS items (n INTEGER)');
-      tx.exec('INSERT INTO items VALUES (?)', [n]);
-    },
-  });
+  const reducers = itemReducers;
   const coordinator = await Coordinator.open({ docId: 'doc', dir, reducers, log: new FileCommitLog(join(dir, 'log')), logger: silentLogger });
   const peer = (clientId: string) => {
     const frames: ServerFrame[] = [];
