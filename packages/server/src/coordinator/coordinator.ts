@@ -200,7 +200,7 @@ export class Coordinator {
         const restored = await restoreVolume(options.dir, options.log, summary);
         options.logger.info({ lsn: summary.last?.lsn ?? 0, checkpointLsn: summary.checkpoint?.lsn, ...restored }, 'volume rebuilt from the commit log');
       }
-      volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options);
+      volume = DocumentVolume.open(options.dir, summary.last?.volume ?? null, options, lock);
       const schemaVersion = schemaVersionOf(volume.db);
       const known = migrationsOf(options.reducers).length;
       if (schemaVersion > known && !options.skipMigrations) {

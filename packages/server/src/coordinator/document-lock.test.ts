@@ -1,8 +1,9 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { DocumentLock, LOCK_FILE } from './document-lock.js';
+import { DocumentLock, LOCK_FILE, LOCK_SCHEMA } from './document-lock.js';
 
 test('the lock holds one file open (no journal) and keeps out another acquire until released', () => {
   const dir = mkdtempSync(join(tmpdir(), 'quire-lock-'));
@@ -15,6 +16,29 @@ test('the lock holds one file open (no journal) and keeps out another acquire un
     lock.release();
     expect(DocumentLock.isHeld(dir)).toBe(false);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('moved onto another connection, the lock holds until that connection closes, and release() no longer gives it back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-lock-'));
+  const db = new Database(join(dir, 'document.sqlite'));
+  try {
+    const lock = DocumentLock.acquire(dir);
+    lock.moveTo(db);
+    expect((db.pragma('database_list') as Array<{ name: string }>).map((row) => row.name)).toEqual(['main', LOCK_SCHEMA]);
+    // Its own connection is gone (that is the point), and the lock is still held against everyone else.
+    lock.release();
+    expect(DocumentLock.isHeld(dir)).toBe(true);
+    expect(() => DocumentLock.acquire(dir)).toThrow(expect.objectContaining({ code: 'document_locked' }));
+    // Transactions on the connection go on as before (the coordinator's BEGIN IMMEDIATE covers every attached database).
+    db.exec('BEGIN IMMEDIATE; CREATE TABLE t (x); INSERT INTO t VALUES (1); COMMIT');
+    expect(DocumentLock.isHeld(dir)).toBe(true);
+    db.close();
+    expect(DocumentLock.isHeld(dir)).toBe(false);
+    expect(() => lock.moveTo(new Database(':memory:'))).toThrow(/already moved or released/);
+  } finally {
+    if (db.open) db.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { QuireError } from '@quire/core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { DocumentLock } from './document-lock.js';
 import { DocumentVolume } from './document-volume.js';
 
 test('pages() returns only pages that exist: none below 1 or past the page count', () => {
@@ -71,6 +73,42 @@ test('the page cache is bounded by pageCacheKib (2 MiB by default), and a transa
     expect(captured.commit.pages.size).toBeGreaterThan(90);
     expect(small.pages([...captured.commit.pages.keys()]).map((p) => p.data)).toEqual([...captured.commit.pages.values()]);
     small.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('open() moves the lock onto the volume: one connection holds both, and closing the volume gives the lock back', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  try {
+    const volume = DocumentVolume.open(dir, null, {}, DocumentLock.acquire(dir));
+    expect(DocumentLock.isHeld(dir)).toBe(true);
+    volume.db.exec('CREATE TABLE t (x)');
+    expect(volume.capture(false)).toBeDefined();
+    volume.close();
+    expect(DocumentLock.isHeld(dir)).toBe(false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a volume whose lock was taken by another process while it moved closes without checkpointing: the WAL keeps its commits for whoever holds the lock', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  try {
+    const first = DocumentVolume.open(dir, null);
+    first.db.exec('CREATE TABLE t (x)');
+    const mark = first.capture(false)!.mark;
+    first.discard();
+    const taken = { moveTo: () => { throw new QuireError('document_locked', 'taken'); } } as unknown as DocumentLock;
+    expect(() => DocumentVolume.open(dir, mark, {}, taken)).toThrow(expect.objectContaining({ code: 'document_locked' }));
+    // A normal close, as the last connection, would have checkpointed the commit into the db file and deleted the WAL.
+    expect(existsSync(join(dir, 'document.sqlite-wal')) && statSync(join(dir, 'document.sqlite-wal')).size).toBeGreaterThan(32);
+    const reopened = DocumentVolume.open(dir, mark);
+    try {
+      expect(reopened.db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 't'").pluck().get()).toBe(1);
+    } finally {
+      reopened.close();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

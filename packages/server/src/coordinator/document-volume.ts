@@ -9,6 +9,7 @@ import { WalCapture, type CapturedCommit } from '../wal/wal-capture.js';
 import { rollbackWalTo } from '../wal/wal-recovery.js';
 import { NO_COMMIT, writeVolumeMark } from './volume-restore.js';
 import { DEFAULT_PAGE_CACHE_KIB, setPageCache, startSmallPageCache } from './sqlite-page-cache.js';
+import type { DocumentLock } from './document-lock.js';
 
 /** At most this many structural pages go with a partial snapshot (256 KiB). */
 const MAX_STRUCTURAL_PAGES = 64;
@@ -55,8 +56,12 @@ export class DocumentVolume {
    * Opens (or creates) the volume in `dir`. `durable` is where the WAL stood
    * after the last commit the log made durable: anything later was never
    * acknowledged and is discarded, so the volume matches the log.
+   *
+   * Given the document's `lock`, taken before anything was read, it moves
+   * the lock onto its own connection once it is open (see
+   * `DocumentLock.moveTo`), so the document holds one SQLite connection.
    */
-  static open(dir: string, durable: VolumeMark | null, options: VolumeOptions = {}): DocumentVolume {
+  static open(dir: string, durable: VolumeMark | null, options: VolumeOptions = {}, lock?: DocumentLock): DocumentVolume {
     mkdirSync(dir, { recursive: true });
     const dbPath = join(dir, 'document.sqlite');
     const fresh = !existsSync(dbPath);
@@ -90,6 +95,13 @@ export class DocumentVolume {
       throw new QuireError('bad_page_size', `document in ${dir} does not use ${PAGE_SIZE}-byte pages`);
     }
     const volume = new DocumentVolume(db, new WalCapture(`${dbPath}-wal`, { pageSize: PAGE_SIZE }), dir, options);
+    try {
+      lock?.moveTo(db);
+    } catch (error) {
+      // Another process may own the document now: close without the checkpoint a close would write.
+      volume.discard();
+      throw error;
+    }
     // Commits already in the WAL are durable (recovery kept only those); learn their pages.
     for (const commit of volume.wal.poll()) volume.remember(commit);
     volume.pageCount = db.pragma('page_count', { simple: true }) as number;
@@ -227,6 +239,7 @@ export class DocumentVolume {
 
 /** Runs a TRUNCATE checkpoint; false when SQLite reports it could not finish. */
 function checkpoint(db: Database.Database): boolean {
-  const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
+  // main: the connection also has `server.lock` attached (see DocumentLock.moveTo), which has no WAL.
+  const [row] = db.pragma('main.wal_checkpoint(TRUNCATE)') as Array<{ busy: number; log: number; checkpointed: number }>;
   return row !== undefined && row.busy === 0;
 }
