@@ -264,6 +264,7 @@ export class Coordinator {
     const from = this.schemaVersion;
     if (from >= migrations.length) return;
     const lsn = this.lsn + 1;
+    this.volume.wake();
     try {
       runMigrations(this.volume.db, this.tx, migrations, from, lsn, this.options.docId);
     } catch (error) {
@@ -498,6 +499,7 @@ export class Coordinator {
 
   /** Runs `fn` on the authoritative database (tests and admin tools). Never write through it. */
   read<T>(fn: (db: DocumentVolume['db']) => T): T {
+    this.volume.wake();
     return fn(this.volume.db);
   }
 
@@ -549,6 +551,7 @@ export class Coordinator {
 
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
   private commitBatch(batch: QueuedMutation[]): void {
+    this.volume.wake();
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
     // A batch of one client's calls alone, all applied: that client gets the commit once durable (see DurableNotices).
     const first = batch[0]?.clientId;

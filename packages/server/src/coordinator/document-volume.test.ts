@@ -113,3 +113,29 @@ test('a volume whose lock was taken by another process while it moved closes wit
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a volume with no batch for restAfterMs empties its page cache; wake() gives the cache its limit back, and writes go on as before', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-volume-'));
+  const volume = DocumentVolume.open(dir, null, { restAfterMs: 20, pageCacheKib: 512 });
+  try {
+    volume.wake();
+    volume.db.exec("BEGIN; CREATE TABLE t (x TEXT); INSERT INTO t VALUES ('before'); COMMIT");
+    expect(volume.capture(false)).toBeDefined();
+    await new Promise((r) => setTimeout(r, 80));
+    // Resting: a limit of 3 pages, so the next read preallocates 3, not 20 (see startSmallPageCache).
+    expect(volume.db.pragma('cache_size', { simple: true })).toBe(3);
+    volume.wake();
+    expect(volume.db.pragma('cache_size', { simple: true })).toBe(-512);
+    volume.db.exec("INSERT INTO t VALUES ('after')");
+    expect(volume.capture(false)!.commit.pages.size).toBeGreaterThan(0);
+    expect(volume.db.prepare('SELECT x FROM t ORDER BY rowid').pluck().all()).toEqual(['before', 'after']);
+    // Each wake puts the rest off again.
+    await new Promise((r) => setTimeout(r, 10));
+    volume.wake();
+    await new Promise((r) => setTimeout(r, 15));
+    expect(volume.db.pragma('cache_size', { simple: true })).toBe(-512);
+  } finally {
+    volume.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

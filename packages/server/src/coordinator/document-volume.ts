@@ -28,7 +28,15 @@ export interface VolumeOptions {
    * pages. Default 2048 (SQLite's own default; better-sqlite3's is 16 MB).
    */
   pageCacheKib?: number;
+  /**
+   * After this long without a batch (ms), the volume empties its page cache
+   * (see {@link DocumentVolume.wake}). Default 1000.
+   */
+  restAfterMs?: number;
 }
+
+/** The default of {@link VolumeOptions.restAfterMs}. */
+export const REST_AFTER_MS = 1000;
 
 /**
  * A document's authoritative SQLite database. It runs in WAL mode with
@@ -42,6 +50,9 @@ export class DocumentVolume {
   pageCount = 0;
   /** Commits were captured that the sidecar mark (volume-restore.ts) does not cover yet. */
   private unmarked = false;
+  /** Set while the page cache is emptied (see {@link wake}). */
+  private resting = false;
+  private restTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly db: Database.Database,
@@ -105,6 +116,7 @@ export class DocumentVolume {
     // Commits already in the WAL are durable (recovery kept only those); learn their pages.
     for (const commit of volume.wal.poll()) volume.remember(commit);
     volume.pageCount = db.pragma('page_count', { simple: true }) as number;
+    volume.restLater();
     return volume;
   }
 
@@ -171,6 +183,39 @@ export class DocumentVolume {
     return wanted.map((pgno) => ({ pgno, data: this.walPages.get(pgno) ?? fromFile.get(pgno)! }));
   }
 
+  /**
+   * Call before a batch (and before other heavy use of `db`). A volume with
+   * no batch for `restAfterMs` empties its page cache: for a small document
+   * that is about 80 KB, the cache's preallocated block and its pages, while
+   * its clients stay connected. The OS still caches the file, so the batch
+   * after a rest rereads its pages from memory. Waking, a first read
+   * preallocates a few pages only (see startSmallPageCache), then the cache
+   * gets its limit back.
+   */
+  wake(): void {
+    this.restLater();
+    if (!this.resting) return;
+    this.db.pragma('schema_version');
+    setPageCache(this.db, this.options.pageCacheKib ?? DEFAULT_PAGE_CACHE_KIB);
+    this.resting = false;
+  }
+
+  private restLater(): void {
+    if (this.restTimer) {
+      this.restTimer.refresh();
+      return;
+    }
+    this.restTimer = setTimeout(() => this.rest(), this.options.restAfterMs ?? REST_AFTER_MS);
+    this.restTimer.unref();
+  }
+
+  private rest(): void {
+    this.restTimer = undefined;
+    if (this.resting || !this.db.open || this.db.inTransaction) return;
+    startSmallPageCache(this.db);
+    this.resting = true;
+  }
+
   /** Whether the WAL has grown past the checkpoint threshold. */
   get checkpointDue(): boolean {
     return this.walPages.size >= (this.options.checkpointPages ?? 2000);
@@ -193,6 +238,7 @@ export class DocumentVolume {
   }
 
   close(): void {
+    clearTimeout(this.restTimer);
     for (const commit of this.wal.poll()) this.remember(commit);
     this.db.close();
     this.wal.close();
@@ -207,6 +253,7 @@ export class DocumentVolume {
    * (and leaves the volume open) if it cannot close safely.
    */
   discard(): void {
+    clearTimeout(this.restTimer);
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     // SQLite checkpoints on close only as the last connection, and a
     // read-only connection never checkpoints: close under a read-only one.

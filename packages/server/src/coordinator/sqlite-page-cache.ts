@@ -12,7 +12,8 @@ export const DEFAULT_PAGE_CACHE_KIB = 2048;
 const SPILL_PAGES = 4000;
 
 /**
- * Call first on a new connection, before anything reads the database.
+ * Call first on a new connection, before anything reads the database, and
+ * to empty the cache of a resting one (DocumentVolume.wake).
  *
  * SQLite preallocates min(20, cache size) pages in one block (87 KB) at a
  * connection's first read, and frees that block only when the cache
