@@ -12,7 +12,7 @@ export const LOCK_SCHEMA = 'quire_lock';
  * Says that one process has a document open, so that `quire compact` (or a
  * second server on the same data directory) does not write under it.
  *
- * The lock is SQLite's EXCLUSIVE lock on `server.lock`: an OS file lock, so
+ * The lock is SQLite's lock on `server.lock`: an OS file lock, so
  * it ends with the process that holds it, even on SIGKILL; a pid file would
  * outlive a crash and could name a reused pid. SQLite also keeps two
  * connections of one process apart, so a second server in the same process
@@ -60,7 +60,7 @@ export class DocumentLock {
   /**
    * Moves the lock onto `db`, the document's volume, which then holds it
    * until it closes: `server.lock` is attached there in EXCLUSIVE locking
-   * mode, and a write to it takes the lock for good. The lock's own
+   * mode, and a read of it takes the lock for good. The lock's own
    * connection closes first (SQLite keeps two connections of a process
    * apart too), so for a moment no one holds it: another process that takes
    * it then makes this throw `document_locked`, and the caller must close
@@ -75,9 +75,12 @@ export class DocumentLock {
       db.prepare(`ATTACH ? AS ${LOCK_SCHEMA}`).run(join(this.dir, LOCK_FILE));
       db.pragma(`${LOCK_SCHEMA}.cache_size = 0`);
       db.pragma(`${LOCK_SCHEMA}.locking_mode = EXCLUSIVE`);
-      db.pragma(`${LOCK_SCHEMA}.journal_mode = MEMORY`);
-      // In EXCLUSIVE locking mode the first write's lock is never given back.
-      db.pragma(`${LOCK_SCHEMA}.user_version = 1`);
+      // In EXCLUSIVE locking mode the SHARED lock of the first read is never
+      // given back. That is enough: every taker asks for an EXCLUSIVE lock
+      // (acquire), which no one gets while another process reads. Nothing is
+      // written (a batch begins deferred, so it writes only the databases it
+      // changes), and server.lock stays an empty file that no crash can tear.
+      db.prepare(`SELECT count(*) FROM ${LOCK_SCHEMA}.sqlite_schema`).get();
     } catch (error) {
       if ((db.pragma('database_list') as Array<{ name: string }>).some((row) => row.name === LOCK_SCHEMA)) db.exec(`DETACH ${LOCK_SCHEMA}`);
       throw lockError(this.dir, error);

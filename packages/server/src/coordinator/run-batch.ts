@@ -72,7 +72,8 @@ function statementsOf(db: Database.Database): BatchStatements {
   let statements = prepared.get(db);
   if (!statements) {
     statements = {
-      begin: db.prepare('BEGIN IMMEDIATE'),
+      // Deferred, not IMMEDIATE: IMMEDIATE opens a write transaction on every attached database, and on the empty server.lock that writes a first page (see DocumentLock.moveTo). The coordinator is the volume's only writer, so nothing is lost by waiting for the first write.
+      begin: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
       savepoint: db.prepare('SAVEPOINT quire_mutation'),
       release: db.prepare('RELEASE quire_mutation'),

@@ -88,7 +88,8 @@ export class MigrationError extends QuireError {
  */
 export function runMigrations(db: Database.Database, serverTx: ServerTx, migrations: readonly Migration[], from: number, lsn: number, docId: string): void {
   let step = from;
-  db.exec('BEGIN IMMEDIATE');
+  // Deferred, as a batch's (see run-batch.ts): IMMEDIATE would write the attached server.lock.
+  db.exec('BEGIN');
   try {
     db.exec(`CREATE TABLE IF NOT EXISTS ${SCHEMA_TABLE} (version INTEGER PRIMARY KEY, applied_lsn INTEGER NOT NULL, sql_sha256 TEXT)`);
     const record = db.prepare(`INSERT INTO ${SCHEMA_TABLE} (version, applied_lsn, sql_sha256) VALUES (?, ?, ?)`);
