@@ -70,6 +70,19 @@ export function openFileLimits(): { soft: number; hard: number } {
   return { soft: read('-Sn'), hard: read('-Hn') };
 }
 
+export interface ChildOptions {
+  exposeGc?: boolean;
+  /**
+   * Caps V8's young generation at 1 MB a semi-space. For memory readings:
+   * V8 grows it up to 16 MB a semi-space under a burst of allocation
+   * (start-up, seeding) and shrinks it some seconds later, so two RSS
+   * readings could differ by 30 MB that no live object accounts for.
+   */
+  smallNewSpace?: boolean;
+  startTimeoutMs?: number;
+  fdLimit?: number;
+}
+
 /**
  * Starts `bench/processes/<script>` under tsx and resolves once it printed
  * `port <n>` (servers) or `ready` (client fleets). `exposeGc` lets it run a
@@ -77,11 +90,11 @@ export function openFileLimits(): { soft: number; hard: number } {
  * on open files to at least that many (through `ulimit -n` in a shell that
  * then execs Node), and fails with what to raise when the hard limit is lower.
  */
-export async function startChild(script: string, args: string[] = [], options: { exposeGc?: boolean; startTimeoutMs?: number; fdLimit?: number } = {}): Promise<Child> {
+export async function startChild(script: string, args: string[] = [], options: ChildOptions = {}): Promise<Child> {
   const name = `${script}${args.length ? ` ${args.join(' ')}` : ''}`;
   // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the children (NODE_OPTIONS refuses --cpu-prof).
   const extra = process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const nodeArgs = [...extra, ...(options.exposeGc ? ['--expose-gc'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args];
+  const nodeArgs = [...extra, ...(options.exposeGc ? ['--expose-gc'] : []), ...(options.smallNewSpace ? ['--max-semi-space-size=1'] : []), '--import', 'tsx', join(benchDir, 'processes', script), ...args];
   const [command, commandArgs] = options.fdLimit === undefined ? [process.execPath, nodeArgs] : withFdLimit(options.fdLimit, nodeArgs);
   const child = spawn(command, commandArgs, {
     cwd: benchDir,

@@ -3,6 +3,9 @@ import { type ServerChild } from './servers.js';
 import { quireClient, ready, sleep, todoRange } from './setup.js';
 import { yjsClient } from './yjs.js';
 
+/** How both RSS scenarios start both servers: with a young generation that cannot grow and shrink between the readings (see ChildOptions). */
+export const STEADY_HEAP = { smallNewSpace: true } as const;
+
 /** A document seeded and held open before the baseline RSS is read. */
 export const WARM_DOC = 'warm';
 

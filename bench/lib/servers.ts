@@ -33,17 +33,17 @@ function serverChild(child: Child, cleanup = async () => {}): ServerChild {
  * lib/rgw.ts first); with `workers` above 1, its documents on that many
  * worker threads.
  */
-export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo', options: { s3Prefix?: string; workers?: number; fdLimit?: number } = {}): Promise<ServerChild> {
+export async function startQuireServer(reducers: 'todo' | 'catalog' = 'todo', options: { s3Prefix?: string; workers?: number; fdLimit?: number; smallNewSpace?: boolean } = {}): Promise<ServerChild> {
   const dataDir = tempDir('quire-bench-');
   const s3 = options.s3Prefix === undefined ? [] : ['--s3-prefix', options.s3Prefix];
   const workers = options.workers === undefined ? [] : ['--workers', String(options.workers)];
-  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir, ...s3, ...workers], { exposeGc: true, ...(options.fdLimit !== undefined && { fdLimit: options.fdLimit }) });
+  const child = await startChild('quire-server.ts', ['--reducers', reducers, '--data', dataDir, ...s3, ...workers], { exposeGc: true, smallNewSpace: options.smallNewSpace === true, ...(options.fdLimit !== undefined && { fdLimit: options.fdLimit }) });
   return serverChild(child, async () => removeTempDir(dataDir));
 }
 
 /** The Yjs peer (@y/websocket-server) in a child process. */
-export async function startYjsServer(options: { fdLimit?: number } = {}): Promise<ServerChild> {
-  return serverChild(await startChild('yjs-server.ts', [], { exposeGc: true, ...(options.fdLimit !== undefined && { fdLimit: options.fdLimit }) }));
+export async function startYjsServer(options: { fdLimit?: number; smallNewSpace?: boolean } = {}): Promise<ServerChild> {
+  return serverChild(await startChild('yjs-server.ts', [], { exposeGc: true, smallNewSpace: options.smallNewSpace === true, ...(options.fdLimit !== undefined && { fdLimit: options.fdLimit }) }));
 }
 
 /** A bare WebSocket echo server in a child process. */
