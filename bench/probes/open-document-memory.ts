@@ -3,7 +3,9 @@
 // server.mutate, and reads its own memory (after full GCs) once 100 are
 // open and once N more are: the cost per document is the slope between the
 // two, so one-time growth before the first reading does not count.
-//   node --expose-gc --import tsx probes/open-document-memory.ts [N=300] [waitMs=2000]
+//   node --expose-gc --max-semi-space-size=1 --import tsx probes/open-document-memory.ts [N=300] [waitMs=2000]
+// (--max-semi-space-size=1: otherwise V8's young generation grows between the
+// readings, and its empty pages count as the documents' cost.)
 // waitMs: how long the documents sit without a batch before each reading.
 // Rss and Anonymous come from /proc/self/smaps_rollup (Linux), the heap from V8.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
