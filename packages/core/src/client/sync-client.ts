@@ -78,7 +78,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.engine.subscribeState(() => {
       this.emit();
       // A mutation became durable in the store: it may be sent now.
-      this.pusher.schedule();
+      if (this.engine.pendingCount > 0) this.pusher.schedule();
     });
     this.conn = new Connection(
       { url: connectionUrl(options.url, options.docId, options.params), WebSocket, ...options.reconnect },
@@ -317,18 +317,27 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private emit(): void {
-    const error = this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError;
-    const next: SyncStatus = {
-      connection: this.connection,
-      pending: this.engine.pendingCount,
-      lsn: this.engine.lsn,
-      durableLsn: this.engine.durableLsn,
-      lastError: plainError(error),
-      offlineByChoice: this.offlineByChoice,
-      appVersion: this.appVersion,
-    };
-    const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
-    if (!same) {
+    const error = plainError(this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError);
+    const now = this.current;
+    // Compared field by field before a new object is made: this runs several times per server commit.
+    if (
+      now.connection !== this.connection ||
+      now.pending !== this.engine.pendingCount ||
+      now.lsn !== this.engine.lsn ||
+      now.durableLsn !== this.engine.durableLsn ||
+      now.lastError !== error ||
+      now.offlineByChoice !== this.offlineByChoice ||
+      now.appVersion !== this.appVersion
+    ) {
+      const next: SyncStatus = {
+        connection: this.connection,
+        pending: this.engine.pendingCount,
+        lsn: this.engine.lsn,
+        durableLsn: this.engine.durableLsn,
+        lastError: error,
+        offlineByChoice: this.offlineByChoice,
+        appVersion: this.appVersion,
+      };
       this.current = next;
       for (const listener of [...this.statusListeners]) listener(next);
     }
