@@ -233,11 +233,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
         if (streamed === 'gap') this.conn.restart();
-        else if (streamed) {
-          this.apply(streamed);
-          // The commit also said how far the log is durable (up to it, or to an earlier one).
-          if (streamed.durableTo !== undefined) this.applyDurable(streamed.durableTo);
-        }
+        // The commit may also say how far the log is durable (up to it, or to an earlier one): apply folds that in.
+        else if (streamed) this.apply(streamed);
         return;
       }
       case 'error':
@@ -253,8 +250,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
   }
 
-  private apply({ update, rejections, durable }: StreamedUpdate): void {
-    this.engine.applyServerUpdate(update, rejections, durable).then(
+  private apply({ update, rejections, durable, durableTo }: StreamedUpdate): void {
+    this.engine.applyServerUpdate(update, rejections, durable, durableTo).then(
       () => {
         this.stream.applied(update);
         this.emit();

@@ -72,6 +72,30 @@ test('an own mutation in a non-durable commit stays pending and is not applied a
   await engine.close();
 });
 
+test('a commit that says the commit before it is durable shows itself as a layer and folds the earlier one, in one step', async () => {
+  const server = await fakeServer();
+  const { engine, writes } = await engineWithStore();
+  await engine.applyServerUpdate(server.snapshot(() => server.db.exec('CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)')), []);
+  const bump = engine.mutate('bump', undefined);
+  let settled: unknown;
+  void bump.server.then((r) => (settled = r));
+  await bump.local;
+  await engine.applyServerUpdate(server.commit(() => server.db.exec('UPDATE counter SET n = n + 1'), { c1: 1 }), [], false);
+  writes.length = 0;
+
+  // Commit 3 (someone's 'y') arrives saying commit 2 is durable.
+  await engine.applyServerUpdate(server.commit(() => server.db.exec("INSERT INTO items VALUES ('y')")), [], false, 2);
+  expect([engine.lsn, engine.durableLsn]).toEqual([3, 2]);
+  await until(() => settled !== undefined);
+  expect(settled).toEqual({ lsn: 2 });
+  expect(engine.pendingCount).toBe(0);
+  expect(await count(engine)).toBe(1);
+  expect(await ids(engine)).toEqual(['y']);
+  // Only commit 2 is stored: commit 3 is still a layer.
+  expect(writes.map((w) => w.lsn)).toEqual([2]);
+  await engine.close();
+});
+
 test('dropping non-durable commits returns the replica to its durable base byte for byte; their own mutations replay once, and their rejections were never final', async () => {
   const server = await fakeServer();
   const { engine, writes } = await engineWithStore();

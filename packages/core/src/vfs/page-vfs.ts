@@ -65,8 +65,8 @@ export class PageVfs {
     defaultVfs.dispose();
     const heap = () => wasm.heap8u();
     const handle = (pFile: unknown) => this.handles.get(Number(pFile));
-    // SQLite asks whether the journal exists at the start of every read
-    // transaction, with the same name at the same address each time.
+    // SQLite asks whether a connection's journal exists at the start of
+    // every read transaction, with the same name at the same address each time.
     const accessNames = new CStringCache();
     // Out-parameters are aligned (SQLite's own locals); poke32/poke64 go through a type switch, and poke64 through a BigInt.
     const pokeI32 = (ptr: P, value: number) => {
@@ -261,8 +261,8 @@ class CStringCache {
     while (heap[end] !== 0) end++;
     const bytes = heap.slice(ptr, end);
     const text = this.decoder.decode(bytes);
-    // Bounded: SQLite asks about a few names (journals), always at the same few addresses.
-    if (this.byAddress.size >= 64) this.byAddress.clear();
+    // Bounded: SQLite asks about a few names per connection (its journal), always at the same addresses.
+    if (this.byAddress.size >= 4096) this.byAddress.clear();
     this.byAddress.set(ptr, { bytes, text });
     return text;
   }
