@@ -1,4 +1,5 @@
 import { ProtocolError, QuireError } from '../errors.js';
+import { PAGE_SIZE } from '../page/page.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
 import { type BackoffOptions, backoffDelay } from './backoff.js';
 import type { ConnectionState } from './sync-status.js';
@@ -111,6 +112,10 @@ export class Connection {
     }
     this.socket = socket;
     socket.binaryType = 'arraybuffer';
+    // Node's `ws` hands over the Buffer it read, where 'arraybuffer' costs a
+    // copy (an ArrayBuffer) per message; a browser ignores a type it does not
+    // know and stays at 'arraybuffer'.
+    socket.binaryType = 'nodebuffer';
     let opened = false;
     let failure: string | undefined;
     socket.onopen = () => {
@@ -205,7 +210,13 @@ function displayUrl(url: string): string {
 
 function toBytes(data: unknown): Uint8Array {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (ArrayBuffer.isView(data)) {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // A view into a larger buffer (ws's read chunk): page images decoded
+    // from it would keep all of it alive, so a message that can hold one is
+    // copied. Smaller ones hold none (the pages they change are new copies).
+    return bytes.byteLength >= PAGE_SIZE && bytes.byteLength !== bytes.buffer.byteLength ? bytes.slice() : bytes;
+  }
   if (Array.isArray(data)) return toBytes(concat(data as Uint8Array[]));
   throw new QuireError('malformed_frame', 'the server sent a text frame — Quire speaks binary frames only');
 }

@@ -78,7 +78,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.engine.subscribeState(() => {
       this.emit();
       // A mutation became durable in the store: it may be sent now.
-      this.pusher.schedule();
+      if (this.engine.pendingCount > 0) this.pusher.schedule();
     });
     this.conn = new Connection(
       { url: connectionUrl(options.url, options.docId, options.params), WebSocket, ...options.reconnect },
@@ -233,11 +233,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         const streamed = this.stream.commit(message);
         // A gap in the commit stream: get a fresh state.
         if (streamed === 'gap') this.conn.restart();
-        else if (streamed) {
-          this.apply(streamed);
-          // The commit also said how far the log is durable (up to it, or to an earlier one).
-          if (streamed.durableTo !== undefined) this.applyDurable(streamed.durableTo);
-        }
+        // The commit may also say how far the log is durable (up to it, or to an earlier one): apply folds that in.
+        else if (streamed) this.apply(streamed);
         return;
       }
       case 'error':
@@ -253,8 +250,8 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.engine.applyDurable(lsn).then(() => this.emit(), (error) => this.replicaFailed(error));
   }
 
-  private apply({ update, rejections, durable }: StreamedUpdate): void {
-    this.engine.applyServerUpdate(update, rejections, durable).then(
+  private apply({ update, rejections, durable, durableTo }: StreamedUpdate): void {
+    this.engine.applyServerUpdate(update, rejections, durable, durableTo).then(
       () => {
         this.stream.applied(update);
         this.emit();
@@ -317,18 +314,27 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   }
 
   private emit(): void {
-    const error = this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError;
-    const next: SyncStatus = {
-      connection: this.connection,
-      pending: this.engine.pendingCount,
-      lsn: this.engine.lsn,
-      durableLsn: this.engine.durableLsn,
-      lastError: plainError(error),
-      offlineByChoice: this.offlineByChoice,
-      appVersion: this.appVersion,
-    };
-    const same = (Object.keys(next) as (keyof SyncStatus)[]).every((key) => next[key] === this.current[key]);
-    if (!same) {
+    const error = plainError(this.replicaError ?? this.engine.applyError ?? this.lastError ?? this.engine.storeError);
+    const now = this.current;
+    // Compared field by field before a new object is made: this runs several times per server commit.
+    if (
+      now.connection !== this.connection ||
+      now.pending !== this.engine.pendingCount ||
+      now.lsn !== this.engine.lsn ||
+      now.durableLsn !== this.engine.durableLsn ||
+      now.lastError !== error ||
+      now.offlineByChoice !== this.offlineByChoice ||
+      now.appVersion !== this.appVersion
+    ) {
+      const next: SyncStatus = {
+        connection: this.connection,
+        pending: this.engine.pendingCount,
+        lsn: this.engine.lsn,
+        durableLsn: this.engine.durableLsn,
+        lastError: error,
+        offlineByChoice: this.offlineByChoice,
+        appVersion: this.appVersion,
+      };
       this.current = next;
       for (const listener of [...this.statusListeners]) listener(next);
     }

@@ -30,7 +30,7 @@ export interface SyncStatus {
    * The server LSN of the durable base: the server's log holds every commit
    * up to it, and the local store keeps it. At most `lsn`; a server crash can
    * take `lsn` back to it, never below. A client with nothing pending hears
-   * of durability with the next commit, or within 100 ms; a commit of only
+   * of durability with the next commit, or within 1 s; a commit of only
    * this client's calls reaches it (and moves `lsn`) once durable.
    */
   durableLsn: number;

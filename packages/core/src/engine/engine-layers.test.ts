@@ -36,7 +36,8 @@ async function engineWithStore() {
   return { engine, writes };
 }
 
-test('an own mutation in a non-durable commit stays pending and is not applied again; at durability it settles and only that commit is stored', async () => {
+/** An engine on a store with a counter at 0 and one own `bump` applied locally, pending; `settled()` is its server result once it has one. */
+async function withPendingBump() {
   const server = await fakeServer();
   const { engine, writes } = await engineWithStore();
   await engine.applyServerUpdate(server.snapshot(() => server.db.exec('CREATE TABLE counter (n INTEGER); INSERT INTO counter VALUES (0)')), []);
@@ -44,6 +45,11 @@ test('an own mutation in a non-durable commit stays pending and is not applied a
   let settled: unknown;
   void bump.server.then((r) => (settled = r));
   await bump.local;
+  return { server, engine, writes, settled: () => settled };
+}
+
+test('an own mutation in a non-durable commit stays pending and is not applied again; at durability it settles and only that commit is stored', async () => {
+  const { server, engine, writes, settled } = await withPendingBump();
   await until(() => engine.sendable().length === 1);
   expect(await count(engine)).toBe(1);
   writes.length = 0;
@@ -55,12 +61,12 @@ test('an own mutation in a non-durable commit stays pending and is not applied a
   expect(await ids(engine)).toEqual(['z']);
   expect([engine.lsn, engine.durableLsn]).toEqual([2, 1]);
   expect(engine.pendingCount).toBe(1);
-  expect(settled).toBeUndefined();
+  expect(settled()).toBeUndefined();
   expect(writes).toEqual([]);
 
   await engine.applyDurable(2);
-  await until(() => settled !== undefined);
-  expect(settled).toEqual({ lsn: 2 });
+  await until(() => settled() !== undefined);
+  expect(settled()).toEqual({ lsn: 2 });
   expect(engine.pendingCount).toBe(0);
   expect([engine.lsn, engine.durableLsn]).toEqual([2, 2]);
   // Exactly the commit's pages go to the store, with the settlement.
@@ -69,6 +75,24 @@ test('an own mutation in a non-durable commit stays pending and is not applied a
   expect(writes[0]!.pages.map((p) => p.pgno)).toEqual(commit.pages.map((p) => p.pgno));
   const stored = await base(engine);
   for (const { pgno, data } of commit.pages) expect(stored.pages.get(pgno)).toEqual(data);
+  await engine.close();
+});
+
+test('a commit that says the commit before it is durable shows itself as a layer and folds the earlier one, in one step', async () => {
+  const { server, engine, writes, settled } = await withPendingBump();
+  await engine.applyServerUpdate(server.commit(() => server.db.exec('UPDATE counter SET n = n + 1'), { c1: 1 }), [], false);
+  writes.length = 0;
+
+  // Commit 3 (someone's 'y') arrives saying commit 2 is durable.
+  await engine.applyServerUpdate(server.commit(() => server.db.exec("INSERT INTO items VALUES ('y')")), [], false, 2);
+  expect([engine.lsn, engine.durableLsn]).toEqual([3, 2]);
+  await until(() => settled() !== undefined);
+  expect(settled()).toEqual({ lsn: 2 });
+  expect(engine.pendingCount).toBe(0);
+  expect(await count(engine)).toBe(1);
+  expect(await ids(engine)).toEqual(['y']);
+  // Only commit 2 is stored: commit 3 is still a layer.
+  expect(writes.map((w) => w.lsn)).toEqual([2]);
   await engine.close();
 });
 

@@ -212,43 +212,50 @@ export class Engine {
    * Rebase onto a server snapshot or commit. A commit that is not `durable`
    * yet goes over the base as a layer: this client's mutations in it stay
    * pending, and its rejections wait, until `applyDurable` says it is durable.
+   * `durableTo`, when the update says how far the log is durable, does what
+   * `applyDurable(durableTo)` would, in the same turn of the queue.
    */
-  applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true): Promise<void> {
+  applyServerUpdate(update: BaseUpdate, rejections: readonly Rejected[], durable = true, durableTo?: number): Promise<void> {
     return this.replica.run((db) => {
-      if (!durable && update.kind === 'commit') {
-        let shown: number | undefined;
-        const { pages, kept } = addLayer(db, update, () => (shown = this.overlayHolds(db, rejections)) !== undefined);
-        if (kept) {
-          // The commit holds none of the calls in the overlay and changed
-          // nothing they used: replaying them would write what they wrote.
-          this.speculative.push({ lsn: update.lsn, lastSeq: shown, rejections });
-          this.pageSupply.learn(pages);
-          this.changed();
-          this.emitState();
-          return;
-        }
-        this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
+      this.rebase(db, update, rejections, durable);
+      if (durableTo !== undefined) this.fold(db, durableTo);
+    });
+  }
+
+  private rebase(db: ReplicaDb, update: BaseUpdate, rejections: readonly Rejected[], durable: boolean): void {
+    if (!durable && update.kind === 'commit') {
+      let shown: number | undefined;
+      const { pages, kept } = addLayer(db, update, () => (shown = this.overlayHolds(db, rejections)) !== undefined);
+      if (kept) {
+        // The commit holds none of the calls in the overlay and changed
+        // nothing they used: replaying them would write what they wrote.
+        this.speculative.push({ lsn: update.lsn, lastSeq: shown, rejections });
         this.pageSupply.learn(pages);
-        this.replay.restart(this.queue.list());
-        // With nothing pending the commit holds no call of this client:
-        // no need to read its last_seq (a query on pages just replaced).
-        if (this.queue.size > 0) this.replay.coverLater();
-        this.repair(db);
+        this.changed();
         this.emitState();
         return;
       }
-      if (update.kind === 'snapshot') this.pageSupply.resetLayout();
-      const { pages, dropped } = moveBase(db, update);
+      this.speculative.push({ lsn: update.lsn, lastSeq: undefined, rejections });
       this.pageSupply.learn(pages);
       this.replay.restart(this.queue.list());
-      this.replay.settleLater(rejections);
-      // The store settles with the base write (one transaction); if the page
-      // recording it is missing, repair() settles the store once it arrives.
-      const lastSeq = this.repair(db, { storeSettlesWithBase: true });
-      const { kind, lsn, pageCount } = update;
-      this.store.putBase({ kind, lsn, pageCount, pages, dropped, settledThroughSeq: lastSeq ?? 0 });
+      // With nothing pending the commit holds no call of this client:
+      // no need to read its last_seq (a query on pages just replaced).
+      if (this.queue.size > 0) this.replay.coverLater();
+      this.repair(db);
       this.emitState();
-    });
+      return;
+    }
+    if (update.kind === 'snapshot') this.pageSupply.resetLayout();
+    const { pages, dropped } = moveBase(db, update);
+    this.pageSupply.learn(pages);
+    this.replay.restart(this.queue.list());
+    this.replay.settleLater(rejections);
+    // The store settles with the base write (one transaction); if the page
+    // recording it is missing, repair() settles the store once it arrives.
+    const lastSeq = this.repair(db, { storeSettlesWithBase: true });
+    const { kind, lsn, pageCount } = update;
+    this.store.putBase({ kind, lsn, pageCount, pages, dropped, settledThroughSeq: lastSeq ?? 0 });
+    this.emitState();
   }
 
   /**
@@ -257,27 +264,29 @@ export class Engine {
    * with the rejections that came with them (final only now).
    */
   applyDurable(lsn: number): Promise<void> {
-    return this.replica.run((db) => {
-      const folded = db.pages.foldLayers(lsn);
-      if (!folded) return;
-      const layers = this.speculative.splice(0, folded.layers);
-      // Rejections come only for this client's own calls, which stay pending until settled here.
-      const settles = this.queue.size > 0 || this.replay.settlementDue !== undefined;
-      if (settles) this.replay.settleLater(layers.flatMap((layer) => layer.rejections));
-      const lastSeq = layers.at(-1)!.lastSeq;
-      if (lastSeq !== undefined) {
-        const rejections = this.replay.settlementDue!;
-        // Each at the LSN of the commit that applied it.
-        for (const layer of layers) if (layer.lastSeq !== undefined) this.queue.settleUpTo(layer.lastSeq, layer.lsn, rejections);
-        this.seqs.settle(lastSeq);
-        this.replay.settled(this.queue.list());
-      }
-      this.store.putBase({ kind: 'commit', lsn: folded.lsn, pageCount: folded.pageCount, pages: folded.pages, dropped: folded.dropped, settledThroughSeq: lastSeq ?? 0 });
-      // The last_seq was never read (a partial replica lacked its page, or
-      // nothing was pending then): it is read from the base once no layer lies over it.
-      if (lastSeq === undefined && settles) this.repair(db);
-      this.emitState();
-    });
+    return this.replica.run((db) => this.fold(db, lsn));
+  }
+
+  private fold(db: ReplicaDb, lsn: number): void {
+    const folded = db.pages.foldLayers(lsn);
+    if (!folded) return;
+    const layers = this.speculative.splice(0, folded.layers);
+    // Rejections come only for this client's own calls, which stay pending until settled here.
+    const settles = this.queue.size > 0 || this.replay.settlementDue !== undefined;
+    if (settles) this.replay.settleLater(layers.flatMap((layer) => layer.rejections));
+    const lastSeq = layers.at(-1)!.lastSeq;
+    if (lastSeq !== undefined) {
+      const rejections = this.replay.settlementDue!;
+      // Each at the LSN of the commit that applied it.
+      for (const layer of layers) if (layer.lastSeq !== undefined) this.queue.settleUpTo(layer.lastSeq, layer.lsn, rejections);
+      this.seqs.settle(lastSeq);
+      this.replay.settled(this.queue.list());
+    }
+    this.store.putBase({ kind: 'commit', lsn: folded.lsn, pageCount: folded.pageCount, pages: folded.pages, dropped: folded.dropped, settledThroughSeq: lastSeq ?? 0 });
+    // The last_seq was never read (a partial replica lacked its page, or
+    // nothing was pending then): it is read from the base once no layer lies over it.
+    if (lastSeq === undefined && settles) this.repair(db);
+    this.emitState();
   }
 
   /**

@@ -29,9 +29,9 @@ export class PageSupply {
     this.planner = new PrefetchPlanner(options.prefetch ?? true, Math.floor((options.fetchWholeBelow ?? 0) / PAGE_SIZE));
   }
 
-  /** New base pages: the planner learns the b-tree from them. */
+  /** New base pages: the planner learns the b-tree from them (a replica that never fetches has no use for it). */
   learn(pages: Iterable<PageImage>): void {
-    this.planner.learn(pages);
+    if (this.options.fetchPages) this.planner.learn(pages);
   }
 
   /** A snapshot replaced the base: what the planner knew of the old one is void. */

@@ -33,12 +33,14 @@ export const HEADER = {
  * flags (a client VFS has no shared memory, so WAL would refuse to open), and
  * the change counter is replaced by one the replica controls, so SQLite drops
  * its page cache whenever the pages underneath changed. A `schemaCookie`, when
- * given, replaces the stored one (see ReplicaPages for why).
+ * given, replaces the stored one (see ReplicaPages for why). Written into
+ * `into` when given (a buffer of the page's size), else into a new one.
  */
-export function presentHeader(page1: Uint8Array, counter: number, schemaCookie?: number): Uint8Array {
+export function presentHeader(page1: Uint8Array, counter: number, schemaCookie?: number, into?: Uint8Array): Uint8Array {
   // A copy, whatever the input: Buffer#slice would return a view and the
   // rewrite would land in the base, which must stay the server's bytes.
-  const out = new Uint8Array(page1);
+  const out = into ?? new Uint8Array(page1.length);
+  out.set(page1);
   out[HEADER.writeVersion] = 1;
   out[HEADER.readVersion] = 1;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
@@ -49,9 +51,14 @@ export function presentHeader(page1: Uint8Array, counter: number, schemaCookie?:
 }
 
 export function readChangeCounter(page1: Uint8Array): number {
-  return new DataView(page1.buffer, page1.byteOffset, page1.byteLength).getUint32(HEADER.changeCounter);
+  return readU32(page1, HEADER.changeCounter);
 }
 
 export function readSchemaCookie(page1: Uint8Array): number {
-  return new DataView(page1.buffer, page1.byteOffset, page1.byteLength).getUint32(HEADER.schemaCookie);
+  return readU32(page1, HEADER.schemaCookie);
+}
+
+// Read on every statement (page 1 is read at each transaction's start): no DataView per call.
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }

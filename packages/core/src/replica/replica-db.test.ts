@@ -11,7 +11,7 @@ describe('ReplicaDb on the page VFS', () => {
     expect(db.pages.overlayPages().length).toBeGreaterThan(0);
 
     // Promote the overlay to a base, as a server commit would.
-    const image = [...Array(db.pages.pageCount()).keys()].map((i) => ({ pgno: i + 1, data: db.pages.read(i + 1)! }));
+    const image = [...Array(db.pages.pageCount()).keys()].map((i) => ({ pgno: i + 1, data: db.pages.read(i + 1)!.slice() }));
     db.pages.resetBase(1, image.length, image);
     db.exec('INSERT INTO t (v) VALUES (?)', ['b']);
     expect(db.query('SELECT v FROM t ORDER BY id')).toEqual([{ v: 'a' }, { v: 'b' }]);

@@ -38,6 +38,7 @@ export class ReplicaDb implements Tx {
   private readonly allocationReads = new Set<string>();
   private readingSql = '';
   private readonly rows: RowReader;
+  private readonly calls: StatementExports;
 
   private constructor(
     private readonly sqlite3: Sqlite3,
@@ -47,6 +48,7 @@ export class ReplicaDb implements Tx {
     readonly pages: ReplicaPages,
   ) {
     this.rows = new RowReader(sqlite3);
+    this.calls = sqlite3.wasm.exports as StatementExports;
     const { capi } = sqlite3;
     // SQLite asks on every compile, including a recompile after a schema change.
     capi.sqlite3_set_authorizer(
@@ -90,9 +92,9 @@ export class ReplicaDb implements Tx {
     this.guard(() => {
       const stmt = this.prepare(sql, params);
       try {
-        stmt.step();
+        this.step(stmt);
       } finally {
-        stmt.reset(true);
+        this.reset(stmt);
       }
     });
     return { changes: this.db.changes() };
@@ -137,9 +139,9 @@ export class ReplicaDb implements Tx {
     return this.guard(() => {
       const stmt = this.prepare(sql, params);
       try {
-        return stmt.step() ? this.rows.row<R>(stmt.pointer!, this.rows.names(stmt.pointer!)) : undefined;
+        return this.step(stmt) ? this.rows.row<R>(stmt.pointer!, this.rows.names(stmt.pointer!)) : undefined;
       } finally {
-        stmt.reset(true);
+        this.reset(stmt);
       }
     });
   }
@@ -158,8 +160,8 @@ export class ReplicaDb implements Tx {
   }
 
   private prepare(sql: string, params: SqlParams | undefined): Stmt {
+    // Bindings were cleared when the statement was last reset.
     const stmt = cached(this.statements, sql, () => this.db.prepare(sql));
-    stmt.clearBindings();
     if (params !== undefined && stmt.parameterCount > 0) this.bind(stmt, params);
     return stmt;
   }
@@ -184,7 +186,6 @@ export class ReplicaDb implements Tx {
       }
       return compiled;
     });
-    stmt.clearBindings();
     if (params !== undefined && stmt.parameterCount > 0) this.bind(stmt, params);
     return stmt;
   }
@@ -209,14 +210,36 @@ export class ReplicaDb implements Tx {
     const rows: R[] = [];
     try {
       let names: string[] | undefined;
-      while (stmt.step()) {
+      while (this.step(stmt)) {
         names ??= this.rows.names(stmt.pointer!);
         rows.push(this.rows.row<R>(stmt.pointer!, names));
       }
     } finally {
-      stmt.reset(true);
+      this.reset(stmt);
     }
     return rows;
+  }
+
+  /**
+   * Steps a statement: true for a row, false when done; throws SQLite's
+   * error as oo1's Stmt.step() does. Called straight through the WASM
+   * export: oo1's wrapper converts arguments and keeps per-statement
+   * bookkeeping (for its own column getters, which RowReader replaces) at
+   * several times the cost of a short query's step, and live queries
+   * step after every commit.
+   */
+  private step(stmt: Stmt): boolean {
+    const rc = this.calls.sqlite3_step(stmt.pointer!);
+    if (rc === SQLITE_ROW) return true;
+    if (rc === SQLITE_DONE) return false;
+    return this.sqlite3.oo1.DB.checkRc(this.db, rc) as never;
+  }
+
+  /** Resets a statement and clears its bindings for the next use; throws the error of a failed step, as oo1's Stmt.reset(true) does. */
+  private reset(stmt: Stmt): void {
+    this.calls.sqlite3_clear_bindings(stmt.pointer!);
+    const rc = this.calls.sqlite3_reset(stmt.pointer!);
+    if (rc !== 0) this.sqlite3.oo1.DB.checkRc(this.db, rc);
   }
 
   private bind(stmt: Stmt, params: SqlParams): void {
@@ -247,6 +270,17 @@ export class ReplicaDb implements Tx {
     }
   }
 }
+
+/** The C functions that run a prepared statement, straight from the WASM exports. */
+interface StatementExports {
+  sqlite3_step(pStmt: number): number;
+  sqlite3_reset(pStmt: number): number;
+  sqlite3_clear_bindings(pStmt: number): number;
+}
+
+// sqlite3_step's results (sqlite3.h).
+const SQLITE_ROW = 100;
+const SQLITE_DONE = 101;
 
 // SQLite's authorizer action codes (sqlite3.h).
 const SQLITE_PRAGMA = 19;

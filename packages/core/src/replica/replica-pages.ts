@@ -121,6 +121,7 @@ export class ReplicaPages implements PageFile {
     return this.base.get(pgno);
   }
 
+  /** A page as SQLite is shown it; page 1 presented (see {@link presentHeader}) in a buffer the next read of it reuses. */
   read(pgno: number): Uint8Array | undefined {
     this.reads++;
     this.touchCache();
@@ -457,7 +458,9 @@ export class ReplicaPages implements PageFile {
   private present(page1: Uint8Array, cookie: number): Uint8Array {
     const last = this.presented;
     if (last && last.source === page1 && last.counter === this.counter && last.cookie === cookie) return last.image;
-    const image = presentHeader(page1, this.counter, cookie);
+    // Rewritten in place: the counter moves with every commit, and a new
+    // 4 KiB buffer each time is garbage the moment the VFS copied it (see PageFile.read).
+    const image = presentHeader(page1, this.counter, cookie, last && last.image !== page1 && last.image.length === page1.length ? last.image : undefined);
     this.presented = { source: page1, counter: this.counter, cookie, image };
     return image;
   }

@@ -22,7 +22,19 @@ export function samePage(pgno: number, a: Uint8Array | null, b: Uint8Array | nul
   );
 }
 
+/**
+ * Whether `a` and `b` agree on [from, to). A 32-bit word at a time where the
+ * views are aligned: live queries compare every page they read after each
+ * commit, and page 1 changes with every one.
+ */
 function bytesEqual(a: Uint8Array, b: Uint8Array, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (a[i] !== b[i]) return false;
+  let i = from;
+  if (from % 4 === 0 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const x = new Int32Array(a.buffer, a.byteOffset + from, (to - from) >> 2);
+    const y = new Int32Array(b.buffer, b.byteOffset + from, x.length);
+    for (let w = 0; w < x.length; w++) if (x[w] !== y[w]) return false;
+    i = from + x.length * 4;
+  }
+  for (; i < to; i++) if (a[i] !== b[i]) return false;
   return true;
 }

@@ -65,6 +65,21 @@ export class PageVfs {
     defaultVfs.dispose();
     const heap = () => wasm.heap8u();
     const handle = (pFile: unknown) => this.handles.get(Number(pFile));
+    // SQLite asks whether a connection's journal exists at the start of
+    // every read transaction, with the same name at the same address each time.
+    const accessNames = new CStringCache();
+    // Out-parameters are aligned (SQLite's own locals); poke32/poke64 go through a type switch, and poke64 through a BigInt.
+    const pokeI32 = (ptr: P, value: number) => {
+      if (ptr % 4 === 0) wasm.heap32()[ptr / 4] = value;
+      else wasm.poke32(ptr, value);
+    };
+    const pokeI64 = (ptr: P, value: number) => {
+      if (ptr % 4 !== 0) return void wasm.poke64(ptr, BigInt(value));
+      const words = wasm.heap32u();
+      // Little-endian, as WASM memory is; sizes are below 2^53.
+      words[ptr / 4] = value % 0x1_0000_0000;
+      words[ptr / 4 + 1] = Math.floor(value / 0x1_0000_0000);
+    };
 
     this.sqlite3.vfs.installVfs({
       io: {
@@ -102,7 +117,7 @@ export class PageVfs {
             const h = handle(pFile);
             if (!h) return capi.SQLITE_IOERR_FSTAT;
             const size = h.kind === 'pages' ? h.file.pageCount() * PAGE_SIZE : h.size;
-            wasm.poke64(pSize, BigInt(size));
+            pokeI64(pSize, size);
             return 0;
           },
           // One connection per replica: locks are bookkeeping only. SQLite still
@@ -110,7 +125,7 @@ export class PageVfs {
           xLock: () => 0,
           xUnlock: () => 0,
           xCheckReservedLock: (_pFile: P, pOut: P) => {
-            wasm.poke32(pOut, 0);
+            pokeI32(pOut, 0);
             return 0;
           },
           xFileControl: () => capi.SQLITE_NOTFOUND,
@@ -150,8 +165,8 @@ export class PageVfs {
             return 0;
           },
           xAccess: (_pVfs: P, zName: P, _flags: P, pOut: P) => {
-            const name = wasm.cstrToJs(zName) ?? '';
-            wasm.poke32(pOut, this.files.has(name) || this.memoryFiles.has(name) ? 1 : 0);
+            const name = accessNames.name(heap(), Number(zName));
+            pokeI32(pOut, this.files.has(name) || this.memoryFiles.has(name) ? 1 : 0);
             return 0;
           },
           xFullPathname: (_pVfs: P, zName: P, nOut: P, pOut: P) =>
@@ -228,4 +243,33 @@ export class PageVfs {
       done += take;
     }
   }
+}
+
+/**
+ * C strings decoded once per address: the last string read at each address,
+ * kept with its bytes, and reused while the bytes there are the same.
+ */
+class CStringCache {
+  private readonly byAddress = new Map<number, { bytes: Uint8Array; text: string }>();
+  private readonly decoder = new TextDecoder();
+
+  name(heap: Uint8Array, ptr: number): string {
+    if (!ptr) return '';
+    const known = this.byAddress.get(ptr);
+    if (known && sameCString(heap, ptr, known.bytes)) return known.text;
+    let end = ptr;
+    while (heap[end] !== 0) end++;
+    const bytes = heap.slice(ptr, end);
+    const text = this.decoder.decode(bytes);
+    // Bounded: SQLite asks about a few names per connection (its journal), always at the same addresses.
+    if (this.byAddress.size >= 4096) this.byAddress.clear();
+    this.byAddress.set(ptr, { bytes, text });
+    return text;
+  }
+}
+
+function sameCString(heap: Uint8Array, ptr: number, bytes: Uint8Array): boolean {
+  if (heap[ptr + bytes.length] !== 0) return false;
+  for (let i = 0; i < bytes.length; i++) if (heap[ptr + i] !== bytes[i]) return false;
+  return true;
 }
