@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { useDemoSuite } from './harness/demo-suite.js';
+import { framesLosingTodos, listFrames, recordListFrames } from './harness/list-recorder.js';
 import { TodoPage, UI_TIMEOUT_MS, listIdOf } from './harness/todo-page.js';
 import { seedList } from './measure/seed-list.js';
 
@@ -45,5 +46,16 @@ describe('a list longer than the screen', () => {
     await todo.destroy('Seeded todo 120');
     await expect.poll(() => todo.items.count(), { timeout: UI_TIMEOUT_MS }).toBe(SIZE - 1);
     await todo.expectNothingPending();
+  });
+  it('never hides an item of a list that grows past a screenful while open', async () => {
+    const context = await demo.newContext();
+    await recordListFrames(context);
+    const todo = await TodoPage.openNewList(context, demo.url);
+    await todo.add('typed here');
+    await todo.expectTitles(['typed here']);
+    // Another client fills the list while this page shows it.
+    await seedList(demo.url, listIdOf(todo.listUrl()), 40);
+    await expect.poll(() => todo.items.count(), { timeout: UI_TIMEOUT_MS }).toBe(41);
+    expect(framesLosingTodos(await listFrames(todo.page))).toEqual([]);
   });
 });

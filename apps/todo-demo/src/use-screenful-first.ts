@@ -4,17 +4,18 @@ import { startTransition, useEffect, useState } from 'react';
 export const SCREENFUL = 30;
 
 /**
- * The items to render now. A long list's first render shows only its first
- * screenful, so the browser paints what the user sees without waiting for
- * a thousand items it would lay out off screen. The rest follow at once, in
- * a transition: React renders them in slices that let the browser paint and
- * handle input between. From then on every item renders, always.
+ * The items to render now. The first render that has items shows only the
+ * first screenful of a long list, so the browser paints what the user sees
+ * without waiting for a thousand items it would lay out off screen. The
+ * rest follow at once, in a transition: React renders them in slices that
+ * let the browser paint and handle input between. From then on every item
+ * renders, always (a list that grows past a screenful later is not cut).
  */
 export function useScreenfulFirst<T>(items: readonly T[]): readonly T[] {
-  const [all, setAll] = useState(false);
-  const cut = !all && items.length > SCREENFUL;
+  const [shownOnce, setShownOnce] = useState(false);
+  const first = !shownOnce && items.length > 0;
   useEffect(() => {
-    if (cut) startTransition(() => setAll(true));
-  }, [cut]);
-  return cut ? items.slice(0, SCREENFUL) : items;
+    if (first) startTransition(() => setShownOnce(true));
+  }, [first]);
+  return first && items.length > SCREENFUL ? items.slice(0, SCREENFUL) : items;
 }
