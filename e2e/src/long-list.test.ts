@@ -5,8 +5,7 @@ import { TodoPage, UI_TIMEOUT_MS, listIdOf } from './harness/todo-page.js';
 import { seedList } from './measure/seed-list.js';
 
 // A list longer than a screenful: the app renders the first screenful first
-// (use-screenful-first.ts) and lets the browser skip off-screen items
-// (content-visibility in demo.css). Every item must still be there and work.
+// (use-screenful-first.ts). Every item must still be there and work.
 const demo = useDemoSuite();
 const SIZE = 120;
 
