@@ -32,15 +32,19 @@ describe('TodoMVC', () => {
     await todo.expectTitles(['Buy milk', 'Walk the dog']);
   });
 
-  it('renders each item with a toggle, a label, an edit field and a destroy button', async () => {
+  // As in TodoMVC's own React example, the edit field exists only while editing.
+  it('renders each item with a toggle, a label and a destroy button, and an edit field while editing', async () => {
     const todo = await freshList();
     await todo.add('Buy milk');
     await todo.expectTitles(['Buy milk']);
     const li = todo.item('Buy milk');
     expect(await li.locator('input.toggle[type="checkbox"]').count()).toBe(1);
     expect(await li.locator('label').textContent()).toBe('Buy milk');
-    expect(await li.locator('input.edit').count()).toBe(1);
     expect(await li.locator('button.destroy').count()).toBe(1);
+    expect(await li.locator('input.edit').count()).toBe(0);
+    await todo.startEditing('Buy milk');
+    await expect.poll(() => li.locator('input.edit').count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
+    expect(await li.locator('input.edit').inputValue()).toBe('Buy milk');
   });
 
   it('marks an item completed when toggled, and active again when toggled back', async () => {

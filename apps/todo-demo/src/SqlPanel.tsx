@@ -1,4 +1,4 @@
-import { memo, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { memo, useDeferredValue, useEffect, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useQuery, useQuireClient } from '@quire/react';
 import type { QueryStats, Row } from '@quire/core';
 import { formatCell } from './sql-cell.js';
@@ -39,6 +39,9 @@ export function SqlPanel() {
   // the query alone had to fetch into this partial replica.
   const result = useQuery<Row>(empty ? 'SELECT 1' : submitted, [], { enabled: !empty && cost?.sql === submitted });
   const refused = result.error !== undefined && REFUSALS.has((result.error as { code?: string }).code ?? '');
+  // The table follows the list's changes after the list has painted them: a
+  // change renders the todos at once and the panel in a background render.
+  const rows = useDeferredValue(result.rows);
 
   const run = (sql: string) => {
     setDraft(sql);
@@ -92,9 +95,9 @@ export function SqlPanel() {
         <SqlMessage kind="refused" text={(result.error as Error).message} />
       ) : result.error !== undefined ? (
         <SqlMessage kind="error" text={sqlErrorText(result.error)} />
-      ) : result.rows ? (
+      ) : rows ? (
         <>
-          <ResultTable rows={result.rows} />
+          <ResultTable rows={rows} />
           {cost?.stats && <QueryCost stats={cost.stats} />}
         </>
       ) : (
@@ -140,7 +143,7 @@ function SqlMessage({ kind, text }: { kind: 'refused' | 'error'; text: string })
   );
 }
 
-function ResultTable({ rows }: { rows: readonly Row[] }) {
+const ResultTable = memo(function ResultTable({ rows }: { rows: readonly Row[] }) {
   const shown = rows.slice(0, ROW_LIMIT);
   const columns = shown.length > 0 ? Object.keys(shown[0]!) : [];
   const count = rows.length > ROW_LIMIT ? `first ${ROW_LIMIT} of ${rows.length} rows` : `${rows.length} ${rows.length === 1 ? 'row' : 'rows'}`;
@@ -171,7 +174,7 @@ function ResultTable({ rows }: { rows: readonly Row[] }) {
       )}
     </>
   );
-}
+});
 
 /** One result row; memoised, since useQuery keeps unchanged rows identical. */
 const ResultRow = memo(function ResultRow({ row, columns }: { row: Row; columns: string }) {

@@ -4,6 +4,7 @@ import { randomId } from './random-id.js';
 import type { TodoReducers } from './reducers.js';
 import { TodoItem } from './TodoItem.js';
 import { FILTERS, useFilter } from './use-filter.js';
+import { useScreenfulFirst } from './use-screenful-first.js';
 import { useTodos } from './use-todos.js';
 
 /** The TodoMVC `section.todoapp`, reading the list live from the local replica. */
@@ -24,6 +25,7 @@ export function TodoApp() {
   const activeCount = todos.filter((t) => !t.completed).length;
   const completedCount = todos.length - activeCount;
   const visible = todos.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : !!t.completed));
+  const rendered = useScreenfulFirst(visible);
 
   return (
     <section className="todoapp">
@@ -58,7 +60,7 @@ export function TodoApp() {
               <label htmlFor="toggle-all">Mark all as complete</label>
             </div>
             <ul className="todo-list">
-              {visible.map((todo) => (
+              {rendered.map((todo) => (
                 <TodoItem key={todo.id} todo={todo} />
               ))}
             </ul>

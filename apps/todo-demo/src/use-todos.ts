@@ -11,12 +11,18 @@ export function useHasTodoTable(): { hasTable: boolean; error: unknown } {
 }
 
 /**
- * The list's todos, live. A list nobody has written to has no table yet, so
- * the todos are read only once the table exists (an untouched list is empty,
- * not an error).
+ * The list's todos, live. A list nobody has written to has no table yet
+ * (todo-schema.ts), so until its first todo the query fails with SQLite's
+ * "no such table": that is an empty list, not an error. The engine runs a
+ * failing live query again after every change, so the rows come in the same
+ * refresh that brings the table, with no round trip through React between.
  */
 export function useTodos(): { todos: readonly Todo[]; error: unknown } {
-  const table = useHasTodoTable();
-  const { rows, error } = useQuery<Todo>(ALL_TODOS_SQL, [], { rowKey: 'id', enabled: table.hasTable });
-  return { todos: rows ?? NO_TODOS, error: error ?? table.error };
+  const { rows, error } = useQuery<Todo>(ALL_TODOS_SQL, [], { rowKey: 'id' });
+  if (isMissingTable(error)) return { todos: NO_TODOS, error: undefined };
+  return { todos: rows ?? NO_TODOS, error };
+}
+
+function isMissingTable(error: unknown): boolean {
+  return error instanceof Error && /no such table: todos\b/.test(error.message);
 }

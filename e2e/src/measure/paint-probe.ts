@@ -5,8 +5,10 @@ export type ProbeTarget = { kind: 'add'; title: string } | { kind: 'toggle'; id:
 
 /** Times in the page's clock (`performance.now()`), plus its time origin to compare pages. */
 export interface ProbeResult {
-  /** `timeStamp` of the first keydown/click after arming, if one came. */
+  /** `timeStamp` of the first keydown/click after arming (when the browser got the input), if one came. */
   input: number | undefined;
+  /** When that event reached the page's DOM (a window capture listener ran, before the app's handler). */
+  handled: number | undefined;
   /** The first moment after the paint that showed the target. */
   painted: number;
   timeOrigin: number;
@@ -16,8 +18,10 @@ interface ProbeWindow {
   __probeArm(target: ProbeTarget): void;
   __probeArmed: boolean;
   __probeInput: number | undefined;
+  __probeHandled: number | undefined;
   __probeDone: Promise<ProbeResult> | undefined;
   __probeFullList: Promise<number>;
+  __probeScreenFull: Promise<number>;
 }
 
 /**
@@ -48,11 +52,14 @@ function probeInit(fullListSize: number): void {
 
   for (const type of ['keydown', 'click']) {
     addEventListener(type, (event) => {
-      if (w.__probeArmed && w.__probeInput === undefined) w.__probeInput = event.timeStamp;
+      if (!w.__probeArmed || w.__probeInput !== undefined) return;
+      w.__probeInput = event.timeStamp;
+      w.__probeHandled = performance.now();
     }, true);
   }
   w.__probeArm = (target) => {
     w.__probeInput = undefined;
+    w.__probeHandled = undefined;
     w.__probeArmed = true;
     const matches =
       target.kind === 'add'
@@ -60,10 +67,16 @@ function probeInit(fullListSize: number): void {
         : () => document.querySelector(`.todo-list li[data-id="${CSS.escape(target.id)}"]`)?.classList.contains('completed') === target.completed;
     w.__probeDone = whenDom(matches).then((painted) => {
       w.__probeArmed = false;
-      return { input: w.__probeInput, painted, timeOrigin: performance.timeOrigin };
+      return { input: w.__probeInput, handled: w.__probeHandled, painted, timeOrigin: performance.timeOrigin };
     });
   };
   w.__probeFullList = whenDom(() => (document.querySelector('.todo-list')?.childElementCount ?? 0) >= fullListSize);
+  // The list's items down to the bottom of the window (or all of them): what a user sees of it.
+  w.__probeScreenFull = whenDom(() => {
+    const list = document.querySelector('.todo-list');
+    if (!list?.lastElementChild) return false;
+    return list.childElementCount >= fullListSize || list.lastElementChild.getBoundingClientRect().bottom >= innerHeight;
+  });
 }
 
 /** Adds the probe to every page of `context`; `fullListSize` is the item count a full list shows. */
@@ -87,6 +100,13 @@ export async function probeResult(page: Page): Promise<ProbeResult> {
 /** Milliseconds from navigation start to the first paint showing the full list. */
 export async function fullListPaintedAt(page: Page): Promise<number> {
   const at = await page.evaluate(() => (window as unknown as ProbeWindow).__probeFullList);
+  if (typeof at !== 'number') throw new Error('the paint probe is not installed in this page');
+  return at;
+}
+
+/** Milliseconds from navigation start to the first paint showing the list's items down to the bottom of the window. */
+export async function screenPaintedAt(page: Page): Promise<number> {
+  const at = await page.evaluate(() => (window as unknown as ProbeWindow).__probeScreenFull);
   if (typeof at !== 'number') throw new Error('the paint probe is not installed in this page');
   return at;
 }

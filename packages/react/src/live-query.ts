@@ -10,6 +10,8 @@ import { reconcileRows } from './reconcile-rows.js';
  */
 export class LiveQuery<T extends Row> {
   private state: QueryState<T> = LOADING;
+  // The client's rows that state.rows was made from (see reconcileRows).
+  private input: readonly T[] | undefined;
   private readonly listeners = new Set<{ notify: () => void }>();
   private unsubscribe: (() => void) | undefined;
   // Identifies the current client subscription, so a late callback from a
@@ -59,7 +61,8 @@ export class LiveQuery<T extends Row> {
   }
 
   private setRows(next: readonly T[]): void {
-    const rows = reconcileRows(this.state.rows, next, this.rowKey);
+    const rows = reconcileRows(this.state.rows, next, this.rowKey, this.input);
+    this.input = next;
     if (this.state.status === 'ready' && rows === this.state.rows) return;
     this.update({ status: 'ready', rows, error: undefined });
   }

@@ -64,4 +64,25 @@ describe('reconcileRows', () => {
     expect(Object.isFrozen(next)).toBe(true);
     expect(Object.isFrozen(next[1])).toBe(true);
   });
+  test('a row object the client kept at the same index is taken without reading it', () => {
+    const input = [todo('a'), todo('b')];
+    const first = reconcileRows(undefined, input);
+    // Reading this row's values (to compare them) would throw.
+    const untouchable = input[1]!;
+    Object.defineProperty(untouchable, 'title', { enumerable: true, get: () => expect.fail('the kept row was compared') });
+    const changed = todo('a', 'A');
+    const next = reconcileRows(first, [changed, untouchable], undefined, input);
+    expect(next[0]).toEqual(changed);
+    expect(next[1]).toBe(first[1]);
+    expect(reconcileRows(next, [changed, untouchable], undefined, [changed, untouchable])).toBe(next);
+  });
+
+  test('a kept row object at another index is compared by value', () => {
+    const input = [todo('a'), todo('b')];
+    const first = reconcileRows(undefined, input, 'id');
+    const swapped = reconcileRows(first, [input[1]!, input[0]!], 'id', input);
+    expect(swapped).toEqual([todo('b'), todo('a')]);
+    expect(swapped[0]).toBe(first[1]);
+    expect(swapped[1]).toBe(first[0]);
+  });
 });
