@@ -13,8 +13,10 @@ import { expectSamePages, startHarness, waitForSettled, type Harness } from '../
 import { waitFor } from '../helpers/wait-for.js';
 
 const MAX_MESSAGE_BYTES = 1024 * 1024; // the server's default
-// Bytes a push frame adds around one note's body: tag, version, count, seq, name, the args' length and its JSON.
-const pushOverhead = (id: string, seq: number) => encodeMessage({ type: 'push', mutations: [{ seq, name: 'note', args: superjsonArgs({ id, body: '' }) }] }).length + 3;
+// Bytes a push frame adds around one note's body: tag, version, count, seq, name, the args' length and their binary
+// form. For a body near the limit the args' length takes 2 bytes more, and the body's string header 3 more (0x83 and a
+// 3-byte length, where an empty body's is the one byte 0x40).
+const pushOverhead = (id: string, seq: number) => encodeMessage({ type: 'push', mutations: [{ seq, name: 'note', args: superjsonArgs({ id, body: '' }) }] }).length + 5;
 
 interface Settled {
   outcome: 'applied' | 'rejected';

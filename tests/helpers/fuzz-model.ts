@@ -1,7 +1,7 @@
 import { ProtocolError } from '@quire/core';
 import { appVersionOf } from '@quire/core/internal';
 import { fuzzReducers } from './fuzz-reducers.js';
-import { PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
+import { ArgKeys, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
 export const TRANSPORT_LIMIT_FACTOR = 4;
@@ -87,6 +87,8 @@ export class SessionModel {
   closedBy: Outcome | undefined;
   // The reducer names this connection's pushes used, as the server resolves them.
   private readonly names = new ReducerNames();
+  // And the keys of the last object its pushes sent whole.
+  private readonly keys = new ArgKeys();
 
   constructor(
     private readonly seqs: SeqModel,
@@ -123,7 +125,7 @@ export class SessionModel {
     if (frame.text) return { kind: 'fatal', code: 'malformed_frame' };
     let message: ClientMessage;
     try {
-      message = decodeClientMessage(bytes, { maxBytes: this.maxMessageBytes });
+      message = decodeClientMessage(bytes, { maxBytes: this.maxMessageBytes, keys: this.keys });
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw new Error(`the decoder threw a non-ProtocolError for ${frame.label}: ${String(error)}`, { cause: error });
       return { kind: 'fatal', code: error.code };

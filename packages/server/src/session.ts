@@ -6,6 +6,7 @@ import {
   decodeClientMessage,
   encodeMessage,
   isValidClientId,
+  ArgKeys,
   ReducerNames,
   type ClientMessage,
   type Mutation,
@@ -57,6 +58,8 @@ export class Session implements Peer {
   private readonly pageRequests: number[] = [];
   // The reducer names this connection's pushes used (a push may repeat the previous one with "").
   private readonly names = new ReducerNames();
+  // The keys of the last object its pushes sent whole (a push may repeat them, see reducer-args.ts).
+  private readonly keys = new ArgKeys();
   private pagesInFlight = 0;
   private waiting: { ready: () => boolean; done: () => void } | undefined;
   private backlogTimer: ReturnType<typeof setTimeout> | undefined;
@@ -108,7 +111,7 @@ export class Session implements Peer {
     if (!isBinary) return this.sendError('malformed_frame', 'text frames are not part of the Quire protocol — send binary frames', 0, true);
     let message: ClientMessage;
     try {
-      message = decodeClientMessage(bytes, { maxBytes: this.maxMessageBytes });
+      message = decodeClientMessage(bytes, { maxBytes: this.maxMessageBytes, keys: this.keys });
     } catch (error) {
       const code = error instanceof ProtocolError ? error.code : 'malformed_frame';
       return this.sendError(code, error instanceof Error ? error.message : String(error), 0, true);

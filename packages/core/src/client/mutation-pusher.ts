@@ -1,5 +1,5 @@
 import type { PendingMutation } from '../engine/pending-queue.js';
-import { ReducerNames, encodePushFrames } from '../protocol/index.js';
+import { ArgKeys, ReducerNames, encodePushFrames } from '../protocol/index.js';
 
 export interface PushTarget {
   /** True once the server welcomed the current connection. */
@@ -19,8 +19,9 @@ export class MutationPusher {
   // The server's frame limit, from its welcome.
   private maxMessageBytes = 0;
   private scheduled = false;
-  // What the server knows of this connection's reducer names.
+  // What the server knows of this connection's reducer names and argument keys.
   private names = new ReducerNames();
+  private keys = new ArgKeys();
 
   constructor(private readonly target: PushTarget) {}
 
@@ -29,6 +30,7 @@ export class MutationPusher {
     this.sentSeq = 0;
     this.maxMessageBytes = maxMessageBytes;
     this.names = new ReducerNames();
+    this.keys = new ArgKeys();
   }
 
   /** Sends what is new at the end of this task: calls made together travel together. */
@@ -47,7 +49,7 @@ export class MutationPusher {
       .map(({ seq, name, argsJson }) => ({ seq, name, args: argsJson }));
     if (mutations.length === 0) return;
     // A send fails only once the socket closed; the next connection starts afresh (restart).
-    const { frames, oversized } = encodePushFrames(mutations, this.maxMessageBytes, this.names);
+    const { frames, oversized } = encodePushFrames(mutations, this.maxMessageBytes, this.names, this.keys);
     for (const frame of frames) if (!this.target.send(frame)) return;
     this.sentSeq = oversized ? oversized.seq - 1 : mutations[mutations.length - 1]!.seq;
     if (oversized) {

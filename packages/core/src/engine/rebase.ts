@@ -61,8 +61,9 @@ function resolveDeltas(db: ReplicaDb, update: BaseUpdate): { pages: PageImage[];
   const pages: PageImage[] = [];
   const dropped = [...(update.forgotten ?? [])];
   for (const { pgno, data, encoding = 0 } of update.pages) {
-    // A delta is from the page as the previous commit left it (the replica's newest layer, or its base).
-    const image = decodePageChange(update.kind === 'commit' ? db.pages.committedPage(pgno) : undefined, encoding, data);
+    // A delta is from the page as the previous commit left it (the replica's newest layer, or its base),
+    // and so is a sibling's image it names: nothing of this update is applied yet.
+    const image = update.kind === 'commit' ? decodePageChange(db.pages.committedPage(pgno), encoding, data, (other) => db.pages.committedPage(other)) : decodePageChange(undefined, encoding, data);
     if (image) pages.push({ pgno, data: image });
     else dropped.push(pgno);
   }

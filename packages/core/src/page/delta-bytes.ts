@@ -46,17 +46,19 @@ export class DeltaWriter {
 }
 
 /**
- * Reads the varuint at `cursor.at` (at most 3 bytes: deltas only describe
- * 4 KiB-scale offsets and lengths) and moves past it; -1 when it is
- * malformed or runs past `end`.
+ * Reads the varuint at `cursor.at` (at most `maxBytes` bytes, 3 by default:
+ * deltas describe 4 KiB-scale offsets and lengths) and moves past it; -1
+ * when it is malformed, longer, or runs past `end`.
  */
-export function readVaruint(data: Uint8Array, cursor: { at: number }, end: number): number {
+export function readVaruint(data: Uint8Array, cursor: { at: number }, end: number, maxBytes = 3): number {
   let value = 0;
-  for (let shift = 0; shift < 21; shift += 7) {
+  let scale = 1;
+  for (let i = 0; i < maxBytes; i++) {
     if (cursor.at >= end) return -1;
     const byte = data[cursor.at++]!;
-    value |= (byte & 0x7f) << shift;
-    if (byte < 0x80) return byte === 0 && shift > 0 ? -1 : value;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return byte === 0 && i > 0 ? -1 : value;
+    scale *= 0x80;
   }
   return -1;
 }

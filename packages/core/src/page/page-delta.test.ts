@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PageEncoding, decodePageChange, encodePageChange } from './page-delta.js';
+import { PageEncoding, decodePageChange, encodePageChange, siblingOf } from './page-delta.js';
 
 const page = (fill = 0) => new Uint8Array(4096).fill(fill);
 /** A page whose first bytes vary, like a cell-pointer array. */
@@ -78,6 +78,84 @@ describe('page deltas', () => {
     expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x80]))).toBeUndefined();
     expect(decodePageChange(before, PageEncoding.patch, new Uint8Array([0x80, 0x00, 0]))).toBeUndefined();
     expect(decodePageChange(undefined, PageEncoding.patch, new Uint8Array(0))).toBeUndefined();
+  });
+});
+
+/** Random-looking bytes, like cells of a b-tree page. */
+function noise(seed: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let x = seed * 2654435761 + 1;
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
+}
+
+/** Two siblings rebalanced: `right` takes the last `moved` bytes of cells from `left`, as SQLite moves cells between siblings. */
+function rebalance(left: Uint8Array, right: Uint8Array, moved: number): { left: Uint8Array; right: Uint8Array } {
+  const newLeft = left.slice();
+  newLeft.fill(0, 4096 - moved);
+  const newRight = right.slice();
+  newRight.copyWithin(100, 100 + moved, 4096);
+  newRight.set(left.subarray(4096 - moved), 4096 - moved);
+  newRight.set([1, 2, 3, 4], 0);
+  return { left: newLeft, right: newRight };
+}
+
+describe('deltas from a sibling (encoding 6)', () => {
+  const left = noise(1, 4096);
+  const right = noise(2, 4096);
+  const { right: after } = rebalance(left, right, 1500);
+  const siblings = new Map([
+    [9, left],
+    [10, right],
+  ]);
+  const image = (pgno: number) => siblings.get(pgno);
+
+  it('send a rebalanced page as a delta from its old image and its sibling’s, in a few dozen bytes', () => {
+    const alone = encodePageChange(right, after);
+    expect(alone.data.length).toBeGreaterThan(1500);
+    const change = encodePageChange(right, after, true, siblings);
+    expect(change.encoding).toBe(PageEncoding.copyWith);
+    expect(change.data.length).toBeLessThan(60);
+    expect(siblingOf(change)).toBe(9);
+    expect(decodePageChange(right, change.encoding, change.data, image)).toEqual(after);
+    // No siblings to draw on, or copy deltas off: as before.
+    expect(encodePageChange(right, after, false, siblings).encoding).toBe(PageEncoding.patch);
+    expect(siblingOf(alone)).toBeUndefined();
+  });
+
+  it('any change with any siblings decodes back to the new image', () => {
+    fc.assert(
+      fc.property(fc.nat(5000), fc.integer({ min: 0, max: 4000 }), fc.array(fc.record({ at: fc.nat(4095), value: fc.nat(255) }), { maxLength: 50 }), (seed, moved, edits) => {
+        const a = noise(seed, 4096);
+        const b = noise(seed + 1, 4096);
+        const next = rebalance(a, b, moved).right;
+        for (const { at, value } of edits) next[at] = value;
+        const pages = new Map([
+          [3, a],
+          [4, b],
+        ]);
+        const { encoding, data } = encodePageChange(b, next, true, pages);
+        expect(decodePageChange(b, encoding, data, (pgno) => pages.get(pgno))).toEqual(next);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('do not decode without the sibling they name, from a wrong one, or when malformed', () => {
+    const { encoding, data } = encodePageChange(right, after, true, siblings);
+    expect(decodePageChange(right, encoding, data)).toBeUndefined();
+    expect(decodePageChange(right, encoding, data, () => noise(3, 4096))).toBeUndefined();
+    expect(decodePageChange(right, encoding, data, () => right)).toBeUndefined();
+    expect(decodePageChange(right, encoding, data, () => new Uint8Array(100))).toBeUndefined();
+    // The own image must be in the source (odd head), the head must fit 5 bytes, the delta must be whole.
+    expect(decodePageChange(right, encoding, Uint8Array.of(18, ...data.subarray(1)), image)).toBeUndefined();
+    expect(decodePageChange(right, encoding, Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x01), image)).toBeUndefined();
+    expect(decodePageChange(right, encoding, data.subarray(0, data.length - 1), image)).toBeUndefined();
+    expect(decodePageChange(right, encoding, new Uint8Array(0), image)).toBeUndefined();
+    expect(decodePageChange(undefined, encoding, data, image)).toBeUndefined();
   });
 });
 

@@ -18,15 +18,37 @@ export const PageEncoding = {
    * first keeps the server's CPU cost per page low.
    */
   copy: 5,
+  /**
+   * A copy/insert delta (see copy-delta.ts) from the page's own image and a
+   * sibling's, as the receiver holds both at the commit's base: varuint
+   * `sibling pgno * 2 + 1`, then the delta from the two images end to end
+   * (own first, offsets 0 to 8191) to the whole new image. When SQLite
+   * rebalances b-tree siblings it moves cells from one page to another: the
+   * cells a page receives are in its sibling's old image, not in its own.
+   * The low bit is 1 (the own image is in the source); 0 is refused, kept
+   * for a source without it.
+   */
+  copyWith: 6,
 } as const;
 export type PageEncoding = (typeof PageEncoding)[keyof typeof PageEncoding];
 
 const COPY_MIN_CHANGED = 64;
+// A delta this large (a rebalanced b-tree page, a few in a hundred commits) is worth trying against each sibling.
+const SIBLING_MIN_BYTES = 128;
 // Unchanged gaps shorter than this are sent rather than split around (a new range costs a gap and a length, 2-3 bytes).
 const MERGE_GAP = 3;
 
-/** The cheapest encoding of `after` for a receiver that holds `before` (if any); `copy: false` skips the costlier copy/insert delta. */
-export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true): { encoding: PageEncoding; data: Uint8Array } {
+export interface EncodedPage {
+  encoding: PageEncoding;
+  data: Uint8Array;
+}
+
+/**
+ * The cheapest encoding of `after` for a receiver that holds `before` (if
+ * any); `copy: false` skips the costlier copy/insert deltas. `siblings`:
+ * other pages' images the receiver holds at the same base, by page number.
+ */
+export function encodePageChange(before: Uint8Array | undefined, after: Uint8Array, copy = true, siblings?: ReadonlyMap<number, Uint8Array>): EncodedPage {
   if (!before || before.length !== after.length) return { encoding: PageEncoding.image, data: after };
   const ranges = changedRanges(before, after);
   const patch = encodePatch(after, ranges);
@@ -36,18 +58,33 @@ export function encodePageChange(before: Uint8Array | undefined, after: Uint8Arr
   // to be worth its CPU time, on the path from a commit to its broadcast.
   if (patch.length <= COPY_MIN_CHANGED || !copy) return { encoding: PageEncoding.patch, data: patch };
   const delta = copyDelta(before, after);
-  return delta.length < patch.length ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.patch, data: patch };
+  let best: EncodedPage = delta.length < patch.length ? { encoding: PageEncoding.copy, data: delta } : { encoding: PageEncoding.patch, data: patch };
+  if (best.data.length < SIBLING_MIN_BYTES || !siblings) return best;
+  for (const [pgno, image] of siblings) {
+    if (image === before || image.length !== after.length) continue;
+    const data = copyWithDelta(before, pgno, image, after);
+    if (data.length < best.data.length) best = { encoding: PageEncoding.copyWith, data };
+  }
+  return best;
 }
 
 /**
  * The new image from a change and the receiver's image, or undefined when
  * that image is missing or is not the one the delta was made from.
+ * `sibling` gives the receiver's image of another page at the same base
+ * (encoding 6 names one).
  */
-export function decodePageChange(before: Uint8Array | undefined, encoding: number, data: Uint8Array): Uint8Array | undefined {
+export function decodePageChange(
+  before: Uint8Array | undefined,
+  encoding: number,
+  data: Uint8Array,
+  sibling: (pgno: number) => Uint8Array | undefined = () => undefined,
+): Uint8Array | undefined {
   if (encoding === PageEncoding.image) return data;
   if (!before) return undefined;
   if (encoding === PageEncoding.patch) return applyPatch(before, data);
   if (encoding === PageEncoding.copy) return applyCopy(before, data);
+  if (encoding === PageEncoding.copyWith) return applyCopyWith(before, data, sibling);
   return undefined;
 }
 
@@ -76,6 +113,39 @@ function applyCopy(before: Uint8Array, data: Uint8Array): Uint8Array | undefined
   // The delta is from the middle of `before`, and its result is the middle of `out`.
   if (!applyCopyDelta(before.subarray(prefix, before.length - suffix), data.subarray(cursor.at), out, prefix, middle)) return undefined;
   return out;
+}
+
+/** The page whose image a change also needs, beside the page's own (encoding 6), if any. */
+export function siblingOf(change: { encoding: number; data: Uint8Array }): number | undefined {
+  if (change.encoding !== PageEncoding.copyWith) return undefined;
+  const head = readVaruint(change.data, { at: 0 }, change.data.length, 5);
+  return head > 0 ? (head - 1) / 2 : undefined;
+}
+
+function copyWithDelta(before: Uint8Array, pgno: number, sibling: Uint8Array, after: Uint8Array): Uint8Array {
+  const out = new DeltaWriter(128);
+  out.varuint(pgno * 2 + 1);
+  out.bytes(encodeCopyDelta(joined(before, sibling), after));
+  return out.result();
+}
+
+function applyCopyWith(before: Uint8Array, data: Uint8Array, sibling: (pgno: number) => Uint8Array | undefined): Uint8Array | undefined {
+  const cursor = { at: 0 };
+  // The page number is at most 2^31 - 1 (SQLite's limit): a 5-byte varuint.
+  const head = readVaruint(data, cursor, data.length, 5);
+  if (head < 0 || head % 2 !== 1) return undefined;
+  const other = sibling((head - 1) / 2);
+  if (!other || other === before || other.length !== before.length) return undefined;
+  const out = new Uint8Array(before.length);
+  return applyCopyDelta(joined(before, other), data.subarray(cursor.at), out, 0, out.length) ? out : undefined;
+}
+
+/** Two images end to end: the source of a copyWith delta. */
+function joined(own: Uint8Array, sibling: Uint8Array): Uint8Array {
+  const source = new Uint8Array(own.length + sibling.length);
+  source.set(own);
+  source.set(sibling, own.length);
+  return source;
 }
 
 /**

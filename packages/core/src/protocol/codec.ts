@@ -1,10 +1,11 @@
 import { ProtocolError } from '../errors.js';
 import { readStruct } from './decode.js';
-import { structSize, writeStruct } from './encode.js';
+import { type Sizing, structSize, writeStruct } from './encode.js';
 import { describeFault, Fault } from './fault.js';
 import { DEFLATED_TAG, type Deflate, compressFrame, inflateFrame } from './frame-compression.js';
 import { MESSAGE_SCHEMAS, type ClientMessage, type Message, type ServerMessage } from './messages.js';
 import { Reader } from './reader.js';
+import { ArgKeys } from './reducer-args.js';
 import type { Direction, MessageSchema } from './schema.js';
 import { Writer } from './writer.js';
 
@@ -21,26 +22,30 @@ for (const schema of SCHEMAS) {
 /**
  * Two passes over the message: the first validates it and sizes the frame,
  * the second writes into a single buffer of exactly that size.
- * Throws TypeError if the message does not fit its schema.
+ * Throws TypeError if the message does not fit its schema. `keys`: the
+ * connection's memory of argument keys (reducer-args.ts), updated once the
+ * frame is made; without it, arguments are packed as on a new connection.
  */
-export function encodeMessage(message: Message): Uint8Array<ArrayBuffer> {
+export function encodeMessage(message: Message, keys?: ArgKeys): Uint8Array<ArrayBuffer> {
   const type: unknown = (message as { type?: unknown } | null)?.type;
   const schema = typeof type === 'string' ? BY_NAME.get(type) : undefined;
   if (!schema) throw new TypeError(`cannot encode: unknown message type ${JSON.stringify(type)}`);
-  const stringLengths: number[] = [];
+  // Sizing packs the arguments, against a copy of the keys: a message that fails leaves them as they were.
+  const sizing: Sizing = { strings: [], args: [], keys: keys && Object.assign(new ArgKeys(), keys) };
   let size: number;
   try {
-    size = 2 + structSize(schema, message, stringLengths);
+    size = 2 + structSize(schema, message, sizing);
   } catch (error) {
     if (error instanceof Fault) throw new TypeError(`cannot encode ${describeFault(schema.name, error)}`);
     throw error;
   }
-  const writer = new Writer(size, stringLengths);
+  const writer = new Writer(size, sizing.strings, sizing.args);
   writer.u8(schema.tag);
   writer.u8(schema.version);
   writeStruct(writer, schema, message as unknown as Fields);
   // A mismatch would mean the sizing and writing passes disagree: a codec bug, never bad input.
   if (writer.pos !== size) throw new Error(`internal: wrote ${writer.pos} bytes into a ${size}-byte frame`);
+  if (keys) keys.last = sizing.keys!.last;
   return writer.buf;
 }
 
@@ -52,7 +57,8 @@ export function encodeServerFrame(message: ServerMessage, deflate?: Deflate): Ui
 // A client accepts deflated frames up to this size once inflated.
 const MAX_INFLATED_BYTES = 256 * 1024 * 1024;
 
-export function decodeClientMessage(bytes: Uint8Array, options?: { maxBytes?: number }): ClientMessage {
+/** `keys`: the connection's memory of argument keys (reducer-args.ts), which decoding a push updates. */
+export function decodeClientMessage(bytes: Uint8Array, options?: { maxBytes?: number; keys?: ArgKeys }): ClientMessage {
   return decode(bytes, options, 'client') as ClientMessage;
 }
 
@@ -60,7 +66,7 @@ export function decodeServerMessage(bytes: Uint8Array, options?: { maxBytes?: nu
   return decode(bytes, options, 'server') as ServerMessage;
 }
 
-function decode(bytes: Uint8Array, options: { maxBytes?: number } | undefined, from: Direction): Message {
+function decode(bytes: Uint8Array, options: { maxBytes?: number; keys?: ArgKeys } | undefined, from: Direction): Message {
   if (!(bytes instanceof Uint8Array)) throw new ProtocolError('malformed_frame', 'a frame must be a Uint8Array');
   const maxBytes = options?.maxBytes;
   if (maxBytes !== undefined && bytes.length > maxBytes) {
@@ -87,7 +93,7 @@ function decode(bytes: Uint8Array, options: { maxBytes?: number } | undefined, f
   const reader = new Reader(bytes, 2);
   let message: Fields;
   try {
-    message = readStruct(reader, schema, { type: schema.name });
+    message = readStruct(reader, schema, { type: schema.name }, options?.keys);
     if (reader.remaining > 0) throw new Fault(`${reader.remaining} trailing bytes after the last field`);
   } catch (error) {
     // Anything but a Fault is a codec bug; it still surfaces as a ProtocolError so decoding stays total.

@@ -44,9 +44,9 @@ describe('varuint', () => {
 
 describe('lengths and counts', () => {
   it('refuses a string longer than the rest of the frame, naming the field', () => {
-    // push, 4 mutations; the 4th has name length 900 with 12 bytes after it
-    const ok = [1, 1, ...ascii('a'), 0];
-    const bytes = frame(2, 2, 4, ...ok, ...ok, ...ok, 9, 0x84, 0x07, ...Array(12).fill(0x61));
+    // push, 4 mutations (args: 1 byte, the small integer 1); the 4th has name length 900 with 12 bytes after it
+    const ok = [1, 1, ...ascii('a'), 1, 1];
+    const bytes = frame(2, 3, 4, ...ok, ...ok, ...ok, 9, 0x84, 0x07, ...Array(12).fill(0x61));
     expectError(() => decodeClientMessage(bytes), 'malformed_frame', 'push.mutations[3].name: string length 900 exceeds the 12 bytes left in the frame');
   });
   it('refuses bytes longer than the rest of the frame', () => {
@@ -55,7 +55,7 @@ describe('lengths and counts', () => {
   });
   it('refuses an array count that cannot fit, before allocating anything', () => {
     const huge = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f];
-    expectError(() => decodeClientMessage(frame(2, 2, ...huge)), 'malformed_frame', /^push\.mutations: array count 9007199254740991 needs at least .* but only 0 are left/);
+    expectError(() => decodeClientMessage(frame(2, 3, ...huge)), 'malformed_frame', /^push\.mutations: array count 9007199254740991 needs at least .* but only 0 are left/);
     // each rejection takes at least 4 bytes, so 2 cannot fit in 7
     expectError(() => decodeServerMessage(frame(21, 1, 9, 2, 0, 0, 0, 0, 0, 0, 0)), 'malformed_frame', /rejections\.rejections: array count 2 needs at least 8 bytes but only 7/);
   });

@@ -1,17 +1,17 @@
 import { within } from './fault.js';
 import type { Reader } from './reader.js';
-import { unpackArgs } from './reducer-args.js';
+import { type ArgKeys, unpackArgs } from './reducer-args.js';
 import type { FieldType, StructType } from './schema.js';
 
 type Fields = Record<string, unknown>;
 
-/** Reads a struct's fields into `out`; failures carry the field path. */
-export function readStruct(reader: Reader, type: StructType, out: Fields): Fields {
+/** Reads a struct's fields into `out`; failures carry the field path. `keys`: the connection's, for arguments (reducer-args.ts). */
+export function readStruct(reader: Reader, type: StructType, out: Fields, keys?: ArgKeys): Fields {
   const { names, types } = type;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     try {
-      out[name] = readField(reader, types[i]!);
+      out[name] = readField(reader, types[i]!, keys);
     } catch (error) {
       throw within(error, name);
     }
@@ -19,7 +19,7 @@ export function readStruct(reader: Reader, type: StructType, out: Fields): Field
   return out;
 }
 
-function readField(reader: Reader, type: FieldType): unknown {
+function readField(reader: Reader, type: FieldType, keys: ArgKeys | undefined): unknown {
   switch (type.kind) {
     case 'varuint':
       return reader.varuint();
@@ -28,7 +28,7 @@ function readField(reader: Reader, type: FieldType): unknown {
     case 'string':
       return reader.string();
     case 'args':
-      return unpackArgs(reader.string());
+      return unpackArgs(reader.bytes(), keys);
     case 'bytes':
       return reader.bytes();
     case 'array': {
@@ -36,7 +36,7 @@ function readField(reader: Reader, type: FieldType): unknown {
       const items: Fields[] = [];
       for (let i = 0; i < count; i++) {
         try {
-          items.push(readStruct(reader, type.element, {}));
+          items.push(readStruct(reader, type.element, {}, keys));
         } catch (error) {
           throw within(error, i);
         }
@@ -44,6 +44,6 @@ function readField(reader: Reader, type: FieldType): unknown {
       return items;
     }
     case 'struct':
-      return readStruct(reader, type, {});
+      return readStruct(reader, type, {}, keys);
   }
 }

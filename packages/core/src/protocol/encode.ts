@@ -1,22 +1,30 @@
 import { Fault, within } from './fault.js';
-import { packArgs } from './reducer-args.js';
+import { type ArgKeys, packArgs, packArgsWith } from './reducer-args.js';
 import type { FieldType, StructType } from './schema.js';
 import { utf8Length, varuintSize, type Writer } from './writer.js';
 
 type Fields = Record<string, unknown>;
 
 /**
- * Validates a value against its schema and returns its encoded size. String
- * byte lengths are pushed onto `stringLengths` in write order for the Writer.
+ * What sizing a frame learns for writing it, in write order: string byte
+ * lengths and packed arguments; `keys`, when arguments are packed for a
+ * connection (reducer-args.ts), is its memory as of the field being sized.
  */
-export function structSize(type: StructType, value: unknown, stringLengths: number[]): number {
+export interface Sizing {
+  readonly strings: number[];
+  readonly args: Uint8Array[];
+  readonly keys: ArgKeys | undefined;
+}
+
+/** Validates a value against its schema and returns its encoded size, filling `sizing`. */
+export function structSize(type: StructType, value: unknown, sizing: Sizing): number {
   if (typeof value !== 'object' || value === null) throw new Fault(`expected an object, got ${show(value)}`);
   const { names, types } = type;
   let size = 0;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     try {
-      size += fieldSize(types[i]!, (value as Fields)[name], stringLengths);
+      size += fieldSize(types[i]!, (value as Fields)[name], sizing);
     } catch (error) {
       throw within(error, name);
     }
@@ -24,7 +32,7 @@ export function structSize(type: StructType, value: unknown, stringLengths: numb
   return size;
 }
 
-function fieldSize(type: FieldType, value: unknown, stringLengths: number[]): number {
+function fieldSize(type: FieldType, value: unknown, sizing: Sizing): number {
   switch (type.kind) {
     case 'varuint':
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
@@ -34,12 +42,17 @@ function fieldSize(type: FieldType, value: unknown, stringLengths: number[]): nu
     case 'bool':
       if (typeof value !== 'boolean') throw new Fault(`expected a boolean, got ${show(value)}`);
       return 1;
-    case 'string':
+    case 'string': {
+      if (typeof value !== 'string') throw new Fault(`expected a string, got ${show(value)}`);
+      const n = utf8Length(value);
+      sizing.strings.push(n);
+      return varuintSize(n) + n;
+    }
     case 'args': {
       if (typeof value !== 'string') throw new Fault(`expected a string, got ${show(value)}`);
-      const n = utf8Length(type.kind === 'args' ? packArgs(value) : value);
-      stringLengths.push(n);
-      return varuintSize(n) + n;
+      const packed = sizing.keys ? packArgsWith(value, sizing.keys) : packArgs(value);
+      sizing.args.push(packed);
+      return varuintSize(packed.length) + packed.length;
     }
     case 'bytes':
       if (!(value instanceof Uint8Array)) throw new Fault(`expected a Uint8Array, got ${show(value)}`);
@@ -49,7 +62,7 @@ function fieldSize(type: FieldType, value: unknown, stringLengths: number[]): nu
       let size = varuintSize(value.length);
       for (let i = 0; i < value.length; i++) {
         try {
-          size += structSize(type.element, value[i], stringLengths);
+          size += structSize(type.element, value[i], sizing);
         } catch (error) {
           throw within(error, i);
         }
@@ -57,7 +70,7 @@ function fieldSize(type: FieldType, value: unknown, stringLengths: number[]): nu
       return size;
     }
     case 'struct':
-      return structSize(type, value, stringLengths);
+      return structSize(type, value, sizing);
   }
 }
 
@@ -76,7 +89,7 @@ function writeField(writer: Writer, type: FieldType, value: unknown): void {
     case 'string':
       return writer.string(value as string);
     case 'args':
-      return writer.string(packArgs(value as string));
+      return writer.bytes(writer.nextArgs());
     case 'bytes':
       return writer.bytes(value as Uint8Array);
     case 'array': {

@@ -6,6 +6,7 @@ export { decodeClientMessage, decodeServerMessage, encodeMessage, encodeServerFr
 export { ID_RULE, SERVER_CLIENT_ID, isValidClientId, isValidDocId } from './identifiers.js';
 export { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
 export { encodePushFrames, type PushFrames } from './push-frames.js';
+export { ArgKeys } from './reducer-args.js';
 export { ReducerNames } from './reducer-names.js';
 export type { Deflate } from './frame-compression.js';
 export type {

@@ -40,16 +40,21 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       only to clients waiting on it, and its base LSN as `span` back from
  *       its LSN (1 byte); page deltas are binary (patch 4,
  *       copy/insert 5; 2 and 3 retired, see page/page-delta.ts).
+ *  10 — commit v7: a page may go as a copy/insert delta from its own image
+ *       and a sibling's (encoding 6), which is how a rebalanced b-tree
+ *       page's new cells are found; push v3 sends plain-JSON arguments in
+ *       a binary form without quotes or punctuation (reducer-args.ts).
  */
-export const PROTOCOL_VERSION = 9;
+export const PROTOCOL_VERSION = 10;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 4 = a patch of the image at the
-// commit's base LSN (lsn - span); 5 = a copy/insert delta from it (PageEncoding).
+// commit's base LSN (lsn - span); 5 = a copy/insert delta from it; 6 = a
+// copy/insert delta from it and a sibling page's image there (PageEncoding).
 const pageChange = t.struct({ pgno: t.varuint, encoding: t.varuint, data: t.bytes });
 const pageNumber = t.struct({ pgno: t.varuint });
 // name: "" repeats the previous mutation's on the connection (reducer-names.ts);
-// args: superjson text, sent packed (reducer-args.ts).
+// args: superjson text, sent packed in binary (reducer-args.ts).
 const mutation = t.struct({ seq: t.varuint, name: t.string, args: t.args });
 const rejection = t.struct({ clientId: t.string, seq: t.varuint, code: t.string, message: t.string });
 
@@ -75,7 +80,7 @@ const hello = message({
 
 const push = message({
   tag: 2,
-  version: 2,
+  version: 3,
   name: 'push',
   from: 'client',
   fields: { mutations: t.array(mutation) },
@@ -130,7 +135,7 @@ const snapshot = message({
 
 const commit = message({
   tag: 18,
-  version: 6,
+  version: 7,
   name: 'commit',
   from: 'server',
   // pages: the changed pages the receiver holds (all, for a full replica),

@@ -44,8 +44,23 @@ export class Reader {
   }
 
   string(): string {
-    const n = this.length('string');
+    return this.text(this.length('string'));
+  }
+
+  /** The next `n` bytes as UTF-8 text. */
+  text(n: number): string {
+    if (n > this.remaining) throw new Fault(`text of ${n} bytes runs past the end of the frame`);
     if (n === 0) return '';
+    // Short ASCII (ids, keys, names) without TextDecoder, whose every call costs about a microsecond.
+    if (n <= 64) {
+      const view = this.buf.subarray(this.pos, this.pos + n);
+      let ascii = true;
+      for (let i = 0; i < n; i++) if (view[i]! >= 0x80) ascii = false;
+      if (ascii) {
+        this.pos += n;
+        return String.fromCharCode.apply(null, view as unknown as number[]);
+      }
+    }
     let s: string;
     try {
       s = decoder.decode(this.buf.subarray(this.pos, this.pos + n));
@@ -54,6 +69,19 @@ export class Reader {
     }
     this.pos += n;
     return s;
+  }
+
+  u8(what: string): number {
+    if (this.pos >= this.buf.length) throw new Fault(`${what} runs past the end of the frame`);
+    return this.buf[this.pos++]!;
+  }
+
+  /** A big-endian IEEE 754 double. */
+  float64(): number {
+    if (this.remaining < 8) throw new Fault('float64 runs past the end of the frame');
+    const value = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0);
+    this.pos += 8;
+    return value;
   }
 
   /** A view into the frame, not a copy: callers that keep it keep the frame alive. */

@@ -7,7 +7,7 @@
 export interface VarUintType { readonly kind: 'varuint' }
 export interface BoolType { readonly kind: 'bool' }
 export interface StringType { readonly kind: 'string' }
-/** A string sent packed (reducer-args.ts): reducer arguments as superjson text. */
+/** Reducer arguments as superjson text, sent packed in binary (reducer-args.ts). */
 export interface ArgsType { readonly kind: 'args' }
 export interface BytesType { readonly kind: 'bytes' }
 

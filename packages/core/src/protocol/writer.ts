@@ -40,12 +40,19 @@ export class Writer {
   readonly buf: Uint8Array<ArrayBuffer>;
   pos = 0;
   private nextString = 0;
+  private nextArg = 0;
 
   constructor(
     size: number,
     private readonly stringLengths: readonly number[],
+    private readonly packedArgs: readonly Uint8Array[] = [],
   ) {
     this.buf = new Uint8Array(size);
+  }
+
+  /** The next reducer arguments as sizing packed them. */
+  nextArgs(): Uint8Array {
+    return this.packedArgs[this.nextArg++]!;
   }
 
   u8(byte: number): void {
@@ -84,7 +91,18 @@ export class Writer {
 
   bytes(data: Uint8Array): void {
     this.varuint(data.length);
+    this.raw(data);
+  }
+
+  /** Bytes without a length. */
+  raw(data: Uint8Array): void {
     this.buf.set(data, this.pos);
     this.pos += data.length;
+  }
+
+  /** A big-endian IEEE 754 double. */
+  float64(value: number): void {
+    new DataView(this.buf.buffer, this.pos, 8).setFloat64(0, value);
+    this.pos += 8;
   }
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
-import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange, migrationsOf } from '@quire/core/internal';
+import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange, migrationsOf, siblingOf } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
@@ -638,7 +638,8 @@ export class Coordinator {
       lsn: record.lsn,
       span: 1,
       pageCount: record.pageCount,
-      pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy) })),
+      // A page rebalanced with a sibling may go as a delta from both images: every member holds them.
+      pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy, copy ? previous : undefined) })),
       forgotten: [],
       durableLag: record.lsn - this.writer.durableLsn,
     };
@@ -657,6 +658,8 @@ export class Coordinator {
     // Other clients first: they have yet to see the change, while its writers applied it already.
     const order = [...this.members].sort((a, b) => Number(writers.has(a.clientId)) - Number(writers.has(b.clientId)));
     const durableLsn = record.lsn - commit.durableLag;
+    // The new images by page number, for partial clients (made at the first).
+    let newImages: Map<number, Uint8Array> | undefined;
     for (const peer of order) {
       this.notices.release(peer);
       // A client's own rejections only, right before the commit it settles them with.
@@ -681,8 +684,12 @@ export class Coordinator {
       const joining = writers.has(peer.clientId) ? record.pages.filter((p) => !held.has(p.pgno)) : [];
       const { images, forgotten } = this.split(record.pages.map((p) => p.pgno), held);
       const keep = new Set(images);
-      // Their deltas are from images the client never had: those go whole.
-      const pages = [...commit.pages.filter((p) => keep.has(p.pgno)), ...joining.map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }))];
+      // Their deltas are from images the client never had: those go whole,
+      // as does a page whose delta needs a sibling the client does not hold.
+      const byPgno = (newImages ??= new Map(record.pages.map((p) => [p.pgno, p.data])));
+      const whole = (pgno: number) => ({ pgno, encoding: PageEncoding.image, data: byPgno.get(pgno)! });
+      const kept = commit.pages.filter((p) => keep.has(p.pgno)).map((p) => (keep.has(siblingOf(p) ?? p.pgno) ? p : whole(p.pgno)));
+      const pages = [...kept, ...joining.map(({ pgno }) => whole(pgno))];
       const joined = new Set(joining.map((p) => p.pgno));
       for (const pgno of joined) held.add(pgno);
       peer.send(serverFrame({ ...commit, pages: pages.sort((x, y) => x.pgno - y.pgno), forgotten: forgotten.filter((p) => !joined.has(p.pgno)) }));
