@@ -12,7 +12,7 @@ export { CallTx, reducerTx } from './reducers/reducer-tx.js';
 export { bareParamName, isNamedParams, normalizeParam } from './reducers/sql-params.js';
 export { PAGE_SIZE } from './page/page.js';
 export { interiorChildren } from './page/btree-page.js';
-export { PageEncoding, encodePageChange, siblingOf } from './page/page-delta.js';
+export { PageEncoding, encodePageChange, siblingOf, siblingSources } from './page/page-delta.js';
 export type { PageImage } from './page/page.js';
 export { ReplicaDb } from './replica/replica-db.js';
 export { Engine } from './engine/engine.js';

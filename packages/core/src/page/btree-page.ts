@@ -9,6 +9,14 @@ export const BTREE = {
   leafTable: 13,
 } as const;
 
+/** The number of cells on a b-tree page; undefined for any other page. */
+export function cellCount(page: Uint8Array, pgno: number): number | undefined {
+  const h = pgno === 1 ? 100 : 0;
+  const type = page[h];
+  if (type !== BTREE.interiorIndex && type !== BTREE.interiorTable && type !== BTREE.leafIndex && type !== BTREE.leafTable) return undefined;
+  return (page[h + 3]! << 8) | page[h + 4]!;
+}
+
 /** The child page numbers of an interior b-tree page, left to right; undefined for any other page. */
 export function interiorChildren(page: Uint8Array, pgno: number): number[] | undefined {
   // Page 1 starts with the 100-byte database header.

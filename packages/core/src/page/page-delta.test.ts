@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { PageEncoding, decodePageChange, encodePageChange, siblingOf } from './page-delta.js';
+import { PageEncoding, decodePageChange, encodePageChange, siblingOf, siblingSources } from './page-delta.js';
 
 const page = (fill = 0) => new Uint8Array(4096).fill(fill);
 /** A page whose first bytes vary, like a cell-pointer array. */
@@ -156,6 +156,47 @@ describe('deltas from a sibling (encoding 6)', () => {
     expect(decodePageChange(right, encoding, data.subarray(0, data.length - 1), image)).toBeUndefined();
     expect(decodePageChange(right, encoding, new Uint8Array(0), image)).toBeUndefined();
     expect(decodePageChange(undefined, encoding, data, image)).toBeUndefined();
+  });
+});
+
+describe('sibling sources', () => {
+  /** A b-tree leaf image (table leaf, or page 1 with its 100-byte header first) holding `cells` cells. */
+  const leaf = (cells: number, pgno = 5) => {
+    const page = noise(cells, 4096);
+    const h = pgno === 1 ? 100 : 0;
+    page[h] = 13;
+    page[h + 3] = cells >> 8;
+    page[h + 4] = cells & 0xff;
+    return page;
+  };
+
+  it('are the pages that lost cells in the commit, with their previous images', () => {
+    const previous = new Map([
+      [1, leaf(3, 1)],
+      [5, leaf(40)],
+      [6, leaf(20)],
+      [7, leaf(12)],
+      [8, leaf(9)],
+    ]);
+    const freelistTrunk = new Uint8Array(4096);
+    const pages = [
+      { pgno: 1, data: leaf(2, 1) }, // page 1 lost a cell: its header is past the database header
+      { pgno: 5, data: leaf(25) }, // gave 15 cells to a sibling
+      { pgno: 6, data: leaf(35) }, // received them
+      { pgno: 7, data: leaf(12) }, // a row changed in place
+      { pgno: 8, data: freelistTrunk }, // emptied and freed
+      { pgno: 9, data: leaf(4) }, // new: nothing to give
+    ];
+    expect([...siblingSources(pages, previous)]).toEqual([
+      [1, previous.get(1)],
+      [5, previous.get(5)],
+      [8, previous.get(8)],
+    ]);
+  });
+
+  it('are none for a commit that only added cells', () => {
+    const previous = new Map([[5, leaf(40)]]);
+    expect(siblingSources([{ pgno: 5, data: leaf(50) }], previous).size).toBe(0);
   });
 });
 

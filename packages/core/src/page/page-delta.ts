@@ -1,4 +1,5 @@
 import { applyCopyDelta, encodeCopyDelta } from './copy-delta.js';
+import { cellCount } from './btree-page.js';
 import { DeltaWriter, readVaruint } from './delta-bytes.js';
 
 /** How a commit sends a page: whole, or as a delta from the image the receiver holds. */
@@ -113,6 +114,25 @@ function applyCopy(before: Uint8Array, data: Uint8Array): Uint8Array | undefined
   // The delta is from the middle of `before`, and its result is the middle of `out`.
   if (!applyCopyDelta(before.subarray(prefix, before.length - suffix), data.subarray(cursor.at), out, prefix, middle)) return undefined;
   return out;
+}
+
+/**
+ * The previous images a commit's pages may be encoded from beside their own
+ * (encoding 6): those of b-tree pages that lost cells in it. A rebalance
+ * moves cells out of such a page into its siblings; a page whose own cells
+ * only grew or changed has nothing to give, and trying every page of a
+ * commit as a source cost the coordinator a quarter of its CPU under load.
+ */
+export function siblingSources(pages: readonly { pgno: number; data: Uint8Array }[], previous: ReadonlyMap<number, Uint8Array>): Map<number, Uint8Array> {
+  const sources = new Map<number, Uint8Array>();
+  for (const { pgno, data } of pages) {
+    const before = previous.get(pgno);
+    if (!before) continue;
+    const was = cellCount(before, pgno);
+    const now = cellCount(data, pgno);
+    if (was !== undefined && (now === undefined || now < was)) sources.set(pgno, before);
+  }
+  return sources;
 }
 
 /** The page whose image a change also needs, beside the page's own (encoding 6), if any. */

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { MutationRejectedError, QuireError, type Reducers } from '@quire/core';
-import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange, migrationsOf, siblingOf } from '@quire/core/internal';
+import { CLIENTS_TABLE, PageEncoding, type PageImage, appVersionOf, encodePageChange, migrationsOf, siblingOf, siblingSources } from '@quire/core/internal';
 import { PROTOCOL_VERSION, SERVER_CLIENT_ID, type CommitMessage, type Mutation, type Rejection, type ServerMessage } from '@quire/core/protocol';
 import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } from '../log/commit-log.js';
 import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
@@ -633,13 +633,14 @@ export class Coordinator {
    */
   private commitMessage(record: CommitRecord, previous: Map<number, Uint8Array>): { commit: CommitMessage; frame: ServerFrame } {
     const copy = record.pages.length <= COPY_DELTA_MAX_PAGES;
+    const siblings = copy ? siblingSources(record.pages, previous) : undefined;
     const commit: CommitMessage = {
       type: 'commit',
       lsn: record.lsn,
       span: 1,
       pageCount: record.pageCount,
       // A page rebalanced with a sibling may go as a delta from both images: every member holds them.
-      pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy, copy ? previous : undefined) })),
+      pages: record.pages.map(({ pgno, data }) => ({ pgno, ...encodePageChange(previous.get(pgno), data, copy, siblings) })),
       forgotten: [],
       durableLag: record.lsn - this.writer.durableLsn,
     };
