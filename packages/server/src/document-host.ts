@@ -1,16 +1,20 @@
 import { appVersionOf } from '@quire/core/internal';
 import type { PageImage } from '@quire/core/internal';
+import type { Registry } from 'prom-client';
 import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
+import { HostMetrics } from './metrics/host-metrics.js';
 import { Session, type SessionContext } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 
-export interface DocumentHostOptions extends RegistryOptions {
+export interface DocumentHostOptions extends Omit<RegistryOptions, 'hostMetrics'> {
   logger: Logger;
   maxMessageBytes: number;
   limits: ServerLimits;
+  /** Where this thread's documents and sessions register their metrics (see `HostMetrics`); none without. */
+  metricsRegistry?: Registry;
 }
 
 /**
@@ -24,7 +28,13 @@ export class DocumentHost {
 
   constructor(options: DocumentHostOptions) {
     const { limits, logger } = options;
-    this.registry = new DocumentRegistry({ ...options, reducerTime: { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs } });
+    // The sources are read at scrape time only, once the registry exists.
+    const metrics = options.metricsRegistry && new HostMetrics(options.metricsRegistry, { documents: () => this.registry.size, logBytes: () => this.registry.logBytes() });
+    this.registry = new DocumentRegistry({
+      ...options,
+      reducerTime: { reducerTimeMs: limits.reducerTimeMs, reducerPauseMs: limits.reducerPauseMs },
+      ...(metrics && { hostMetrics: metrics }),
+    });
     this.context = {
       registry: this.registry,
       maxMessageBytes: options.maxMessageBytes,
@@ -32,6 +42,7 @@ export class DocumentHost {
       logger,
       connections: new ClientConnections<Session>(limits.maxConnectionsPerClient),
       appVersion: appVersionOf(options.reducers),
+      ...(metrics && { metrics }),
     };
   }
 

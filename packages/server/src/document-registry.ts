@@ -9,6 +9,7 @@ import type { VolumeOptions } from './coordinator/document-volume.js';
 import type { ReducerTimeLimitOptions } from './coordinator/reducer-time-limit.js';
 import type { CompactionOptions } from './coordinator/checkpoint-policy.js';
 import { type Logger, defaultLogger } from './logger.js';
+import type { HostMetrics } from './metrics/host-metrics.js';
 import { ReopenBackoff } from './reopen-backoff.js';
 import type { DocumentPlacement } from './cluster/document-placement.js';
 import type { S3ClientOwners } from './cluster/s3-client-owners.js';
@@ -36,6 +37,8 @@ export interface RegistryOptions extends VolumeOptions {
   sharedOwners?: Pick<S3ClientOwners, 'claim'>;
   /** Called as an idle document starts to close; `closed` settles once it has. */
   onIdleClose?: (docId: string, closed: Promise<void>) => void;
+  /** Where opens, failures, commits and pages served are counted (see `HostMetrics`). */
+  hostMetrics?: HostMetrics;
 }
 
 interface Entry {
@@ -71,6 +74,13 @@ export class DocumentRegistry {
   /** Documents open now (or opening). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Bytes the open documents' commit logs hold on disk (see `Coordinator.logBytes`). */
+  async logBytes(): Promise<number> {
+    const open = [...this.entries.values()].flatMap((entry) => (entry.coordinator ? [entry.coordinator] : []));
+    const sizes = await Promise.all(open.map((coordinator) => coordinator.logBytes()));
+    return sizes.reduce((sum, bytes) => sum + bytes, 0);
   }
 
   /** The document's coordinator; pair every call with {@link release}. */
@@ -165,6 +175,7 @@ export class DocumentRegistry {
       .then((coordinator) => {
         this.tooNew.delete(docId);
         entry.coordinator = coordinator;
+        this.options.hostMetrics?.documentOpened();
         logger.info({ lsn: coordinator.lsn }, 'document opened');
         return coordinator;
       });
@@ -176,6 +187,7 @@ export class DocumentRegistry {
       // Another node may manage where this one failed.
       void this.options.placement?.release(docId);
       if (code === 'document_unavailable') return;
+      this.options.hostMetrics?.documentOpenFailed();
       const failure = this.backoff.fail(docId);
       if (code === 'schema_too_new') {
         // Expected for a while in a rolling deploy: this is the older node.
@@ -210,6 +222,7 @@ export class DocumentRegistry {
       this.logger.info({ docId }, 'document handed over to another server node');
       return;
     }
+    this.options.hostMetrics?.documentStopped();
     const failure = this.backoff.fail(docId);
     const wait = failure.retryAt - Date.now();
     this.logger.error(

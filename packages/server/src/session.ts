@@ -19,6 +19,7 @@ import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
+import type { HostMetrics } from './metrics/host-metrics.js';
 import type { SessionSocket } from './session-socket.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
@@ -37,6 +38,8 @@ export interface SessionContext {
   readonly logger: Logger;
   /** The app version the server runs (`appVersionOf` its reducers). */
   readonly appVersion: number;
+  /** Where bytes and frames are counted; none without metrics. */
+  readonly metrics?: HostMetrics;
 }
 
 /**
@@ -94,13 +97,16 @@ export class Session implements Peer {
     if (this.closed) return;
     if (frame.type === 'pages' && this.pageRequests.length > 0) this.pagesInFlight -= this.pageRequests.shift()!;
     this.socket.send(frame.bytes);
+    this.context.metrics?.sent(frame.type, frame.bytes.byteLength);
     if (this.socket.bufferedAmount > this.context.limits.maxBufferedBytes) this.watchBacklog();
     this.recheck();
   }
 
   sendError(code: string, message: string, seq: number, fatal: boolean): void {
     if (this.closed) return;
-    this.socket.send(encodeMessage({ type: 'error', code, message, seq, fatal }));
+    const bytes = encodeMessage({ type: 'error', code, message, seq, fatal });
+    this.socket.send(bytes);
+    this.context.metrics?.sent('error', bytes.byteLength);
     this.logger.info({ code, seq, fatal }, `${fatal ? 'closing the connection: ' : ''}${message}`);
     if (fatal) this.close(closeCodeFor(code), code);
   }
@@ -108,6 +114,7 @@ export class Session implements Peer {
   private async receive(data: Buffer | Buffer[] | ArrayBuffer, isBinary: boolean): Promise<void> {
     if (this.closed) return;
     const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+    this.context.metrics?.received(bytes.byteLength);
     if (!isBinary) return this.sendError('malformed_frame', 'text frames are not part of the Quire protocol — send binary frames', 0, true);
     let message: ClientMessage;
     try {

@@ -36,7 +36,7 @@ test("the server logs to the app's pino logger: start, connections and closes wi
   const { lines, url } = await start(20);
   const find = (msg: string | RegExp) => lines.filter((l) => (typeof msg === 'string' ? l.msg === msg : msg.test(l.msg)));
 
-  expect(find(/^listening on ws:\/\/127\.0\.0\.1:\d+ \(health checks: GET http:\/\/127\.0\.0\.1:\d+\/healthz\)$/)).toEqual([expect.objectContaining({ level: LEVEL.info, url, dataDir })]);
+  expect(find(/^listening on ws:\/\/127\.0\.0\.1:\d+ \(health checks: GET http:\/\/127\.0\.0\.1:\d+\/healthz, metrics: GET http:\/\/127\.0\.0\.1:\d+\/metrics\)$/)).toEqual([expect.objectContaining({ level: LEVEL.info, url, dataDir })]);
 
   const alice = createClient({ url, docId: 'doc', reducers, clientId: 'alice' });
   alice.mutate.init();

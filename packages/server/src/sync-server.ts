@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type IncomingMessage, type Server, createServer } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { Registry } from 'prom-client';
 import { QuireError, type ReducerArgs, type Reducers } from '@quire/core';
 import { appVersionOf, assertReducersOption, encodeArgs, migrationsOf, type PageImage } from '@quire/core/internal';
 import { rehearseMigrations } from './coordinator/run-migrations.js';
@@ -21,8 +22,10 @@ import { S3ClientOwners } from './cluster/s3-client-owners.js';
 import { S3Objects } from './cluster/s3-objects.js';
 import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
+import { ServerMetrics } from './metrics/server-metrics.js';
 import { CLOSE } from './session.js';
 import { WorkerPool } from './workers/worker-pool.js';
+import { relayWorkerMetrics } from './workers/worker-metrics.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
 export interface AuthorizeRequest {
@@ -35,7 +38,7 @@ export type Authorize = (
   request: AuthorizeRequest,
 ) => { userId: string } | null | false | Promise<{ userId: string } | null | false>;
 
-export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOptions, 'reducers' | 'dataDir' | 'logger' | 'reducerTime'> {
+export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOptions, 'reducers' | 'dataDir' | 'logger' | 'reducerTime' | 'hostMetrics'> {
   reducers: R;
   /**
    * Where the server logs: your app's own pino logger (the server adds
@@ -108,6 +111,23 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * createSyncServer({ reducers, dataDir, workers: { module: new URL('./reducers.js', import.meta.url) } });
    */
   workers?: WorkerOptions;
+  /**
+   * The server's Prometheus metrics (`quire_*`, see "Metrics" in
+   * docs/OPERATIONS.md), which `listen()`'s HTTP server answers `GET
+   * /metrics` with. Default: a prom-client `Registry` of the server's own
+   * (`server.metricsRegistry`), without Node's process metrics: add those
+   * with `collectDefaultMetrics({ register: server.metricsRegistry })`.
+   * Pass your app's registry to have Quire's metrics in it (one server per
+   * registry), or `false` for none.
+   *
+   * @example
+   * import { Registry, collectDefaultMetrics } from 'prom-client';
+   * const metrics = new Registry();
+   * collectDefaultMetrics({ register: metrics });
+   * createSyncServer({ reducers, dataDir, metrics });
+   * // your own HTTP server: res.end(await metrics.metrics())
+   */
+  metrics?: Registry | false;
 }
 
 export interface WorkerOptions {
@@ -165,6 +185,8 @@ export interface SyncServer<R extends Reducers> {
   snapshot(docId: string): Promise<{ lsn: number; pageCount: number; pages: PageImage[] }>;
   /** What `/healthz` answers: documents open and connections now. */
   health(): Health;
+  /** The registry of the server's metrics (what `/metrics` answers), or undefined with `metrics: false`. */
+  readonly metricsRegistry: Registry | undefined;
   /** Stops accepting connections, finishes in-flight commits, and closes every document. */
   close(): Promise<void>;
 }
@@ -179,6 +201,9 @@ export interface Health {
 
 /** The path `listen()`'s HTTP server answers health checks on. */
 export const HEALTH_PATH = '/healthz';
+
+/** The path `listen()`'s HTTP server answers Prometheus scrapes on. */
+export const METRICS_PATH = '/metrics';
 
 /**
  * The Quire sync server: one coordinator per document, a commit log on
@@ -201,7 +226,11 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   if (pageCacheKib !== undefined && !(Number.isInteger(pageCacheKib) && pageCacheKib > 0)) {
     throw new TypeError(`createSyncServer: pageCacheKib must be a whole number of KiB above 0, got ${String(pageCacheKib)}`);
   }
-  const s3 = options.s3 && new S3Store(options.s3);
+  const metricsRegistry = options.metrics === false ? undefined : (options.metrics ?? new Registry());
+  // Set once the WebSocket server exists; read at scrape time only.
+  let openConnections = () => 0;
+  const serverMetrics = metricsRegistry && serverMetricsIn(metricsRegistry, () => openConnections());
+  const s3 = options.s3 && new S3Store(options.s3, { onFailedRequest: (operation) => serverMetrics?.s3RequestFailed(operation) });
   const commitLog = s3 ? (docId: string): CommitLog => new S3CommitLog(s3, docId, options.s3) : options.commitLog;
   if (options.cluster && !options.s3) throw new TypeError('createSyncServer: `cluster` needs `s3`: the nodes share documents through the bucket');
   // Without an advertiseUrl, other nodes are told the URL `listen()` returns.
@@ -220,15 +249,26 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
         })
       : undefined;
   const sharedOwners = s3 && placement ? new S3ClientOwners(s3) : undefined;
-  const pool = options.workers && startWorkers(options, options.workers, { maxMessageBytes, limits, logger });
+  const pool = options.workers && startWorkers(options, options.workers, { maxMessageBytes, limits, logger, metrics: metricsRegistry !== undefined });
+  if (pool && metricsRegistry) relayWorkerMetrics(metricsRegistry, pool);
   const host = pool
     ? undefined
-    : new DocumentHost({ ...options, ...(commitLog ? { commitLog } : {}), ...(placement && { placement }), ...(sharedOwners && { sharedOwners }), logger, maxMessageBytes, limits });
+    : new DocumentHost({
+        ...options,
+        ...(commitLog ? { commitLog } : {}),
+        ...(placement && { placement }),
+        ...(sharedOwners && { sharedOwners }),
+        ...(metricsRegistry && { metricsRegistry }),
+        logger,
+        maxMessageBytes,
+        limits,
+      });
   if (host) evict = (docId) => host.registry.evict(docId);
   const serve = (ws: WebSocket, docId: string, userId: string | undefined) => (pool ? pool.connect(ws, docId, userId) : host!.connect(ws, docId, userId));
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
+  openConnections = () => wss.clients.size;
   const httpServers = new Set<Server>();
   const ownServers = new Set<Server>();
 
@@ -236,9 +276,14 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (options.path && url.pathname !== options.path) return;
     const docId = url.searchParams.get('doc') ?? '';
-    const upgrade = (onSocket: (ws: WebSocket) => void) => wss.handleUpgrade(request, socket, head, onSocket);
+    const upgrade = (onSocket: (ws: WebSocket) => void) =>
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        serverMetrics?.connected();
+        onSocket(ws);
+      });
     const refuse = (code: string, message: string, closeCode: number) =>
       upgrade((ws) => {
+        serverMetrics?.refused(code);
         logger.info({ docId: docId.slice(0, 200), code }, `connection refused: ${message}`);
         ws.send(encodeMessage({ type: 'error', code, message, seq: 0, fatal: true }));
         ws.close(closeCode, code);
@@ -308,8 +353,19 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
 
   const health = (): Health => ({ ok: true, documents: pool ? pool.documents : host!.documents, connections: wss.clients.size });
 
+  /** The metrics' text for a scrape; a failure is logged and answered with a 500. */
+  const scrape = (registry: Registry, res: ServerResponse) =>
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
+      (error: unknown) => {
+        logger.error({ err: error }, 'could not collect the metrics for a scrape');
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('could not collect the metrics; the server log says why\n');
+      },
+    );
+
   return {
     health,
+    metricsRegistry,
     attach(server) {
       httpServers.add(server);
       server.on('upgrade', onUpgrade);
@@ -318,8 +374,13 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       // Every worker has loaded the app, or the error that stopped one is thrown here.
       await pool?.ready();
       const server = createServer((req, res) => {
-        if (new URL(req.url ?? '/', 'http://localhost').pathname === HEALTH_PATH) {
+        const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+        if (pathname === HEALTH_PATH) {
           res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health()));
+          return;
+        }
+        if (pathname === METRICS_PATH && metricsRegistry) {
+          void scrape(metricsRegistry, res);
           return;
         }
         res.writeHead(426, { 'content-type': 'text/plain' }).end('Quire sync endpoint: connect with a WebSocket\n');
@@ -335,7 +396,8 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       const url = `ws://${host.includes(':') ? `[${host}]` : host}:${actual}`;
       if (!self.address) self.address = url;
       // The URL is followed by a space: scripts find it in JSON lines with /listening on (\S+)/.
-      logger.info({ url, dataDir: options.dataDir }, `listening on ${url} (health checks: GET ${url.replace(/^ws/, 'http')}${HEALTH_PATH})`);
+      const http = url.replace(/^ws/, 'http');
+      logger.info({ url, dataDir: options.dataDir }, `listening on ${url} (health checks: GET ${http}${HEALTH_PATH}${metricsRegistry ? `, metrics: GET ${http}${METRICS_PATH}` : ''})`);
       return { port: actual, url };
     },
     async mutate(docId, name, args, mutateOptions) {
@@ -371,7 +433,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
 function startWorkers(
   options: SyncServerOptions<Reducers>,
   workers: WorkerOptions,
-  shared: { maxMessageBytes: number; limits: ServerLimits; logger: Logger },
+  shared: { maxMessageBytes: number; limits: ServerLimits; logger: Logger; metrics: boolean },
 ): WorkerPool {
   const count = workers.count ?? availableParallelism();
   if (!Number.isInteger(count) || count < 1) throw new TypeError(`createSyncServer: workers.count must be a whole number of at least 1, got ${String(workers.count)}`);
@@ -391,6 +453,7 @@ function startWorkers(
       logLevel: shared.logger.level,
       maxMessageBytes: shared.maxMessageBytes,
       limits: shared.limits,
+      metrics: shared.metrics,
       ...(options.idleCloseMs !== undefined && { idleCloseMs: options.idleCloseMs }),
       ...(options.maxBatch !== undefined && { maxBatch: options.maxBatch }),
       ...(options.checkpointPages !== undefined && { checkpointPages: options.checkpointPages }),
@@ -398,4 +461,12 @@ function startWorkers(
       ...(options.compaction !== undefined && { compaction: options.compaction }),
     },
   });
+}
+
+/** The main thread's metrics in `registry`, or a TypeError that says why they cannot go there. */
+function serverMetricsIn(registry: Registry, openConnections: () => number): ServerMetrics {
+  if (registry.getSingleMetric('quire_connections_open')) {
+    throw new TypeError('createSyncServer: options.metrics already holds the metrics of another sync server — give each server a Registry of its own (prom-client\'s Registry.merge serves several as one)');
+  }
+  return new ServerMetrics(registry, openConnections);
 }

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { collectDefaultMetrics } from 'prom-client';
 import { createLogger } from '../logger.js';
 import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
@@ -25,6 +26,7 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
                      [--data <cacheDir>] [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
+         and GET /metrics with Prometheus metrics (see docs/OPERATIONS.md)
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
          clients and recent rejections (read-only; safe while a server runs);
          with --s3-bucket, of the documents in the bucket
@@ -174,6 +176,8 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     ...(cluster ? { cluster } : {}),
     ...(workers > 1 ? { workers: { module: resolve(values.reducers), count: workers } } : {}),
   });
+  // The process's CPU, memory, event loop and GC beside Quire's own: the CLI is the whole process (a library leaves that to its app).
+  if (server.metricsRegistry) collectDefaultMetrics({ register: server.metricsRegistry });
   try {
     await server.listen(port, values.host);
   } catch (error) {

@@ -6,6 +6,7 @@ import { type Checkpoint, type CommitLog, type CommitRecord, RECENT_COMMITS } fr
 import { CheckpointPolicy, type CompactionOptions } from './checkpoint-policy.js';
 import { DocumentLock } from './document-lock.js';
 import type { Logger } from '../logger.js';
+import type { HostMetrics } from '../metrics/host-metrics.js';
 import { ClientSeqs } from './client-seqs.js';
 import { DocumentVolume, type VolumeOptions } from './document-volume.js';
 import { DurableWriter } from './durable-writer.js';
@@ -60,6 +61,8 @@ export interface CoordinatorOptions extends VolumeOptions {
    * volume could not be closed safely and stays open until the process ends.
    */
   onFailure?: (error: Error, closed: Promise<boolean>) => void;
+  /** Where this thread's documents count commits, mutations and pages served (see `HostMetrics`). */
+  hostMetrics?: HostMetrics;
 }
 
 interface Join {
@@ -134,12 +137,14 @@ export class Coordinator {
   private readonly applied: Applied[] = [];
   private readonly writer: DurableWriter;
   private readonly recent = new RecentCommits(RECENT_COMMITS);
+  /** With metrics: when each commit not yet durable was applied (performance.now()), in LSN order. */
+  private readonly appliedAt: number[] = [];
   /**
    * The snapshot frames a full client joining at `lsn` is sent: the same
    * bytes for every such client, so a burst of joins (a reconnect storm)
    * reads and deflates the document once. Dropped at the next commit.
    */
-  private sharedSnapshot: { lsn: number; frames: ServerFrame[] } | undefined;
+  private sharedSnapshot: { lsn: number; frames: ServerFrame[]; pages: number } | undefined;
   private readonly timeLimit: ReducerTimeLimit | undefined;
   private readonly policy: CheckpointPolicy;
   /** The log checkpoint being written, if any (at most one at a time). */
@@ -336,6 +341,16 @@ export class Coordinator {
     return this.options.docId;
   }
 
+  /** Bytes the commit log holds on disk, for metrics: 0 for a log that does not say (S3), or one closing under the count. */
+  async logBytes(): Promise<number> {
+    try {
+      const bytes = await this.options.log.diskBytes?.();
+      return bytes ? bytes.segments + bytes.checkpoints : 0;
+    } catch {
+      return 0;
+    }
+  }
+
   /** A client said hello: it is welcomed between batches, at a durable LSN. */
   join(peer: Peer, lastLsn: number, fromSeq: number, partial = false, held: readonly number[] = []): void {
     this.assertOpen();
@@ -396,6 +411,7 @@ export class Coordinator {
         // The client applies the pages to its durable base: it must know that base is at this LSN.
         this.notices.catchUp(peer);
         peer.send(serverFrame({ type: 'pages', id, lsn: this.lsn, pageCount: this.volume.pageCount, pages }));
+        this.options.hostMetrics?.served('request', pages.length);
       },
       fail: () => {},
     });
@@ -552,11 +568,13 @@ export class Coordinator {
   /** Applies a batch and broadcasts its commit at once; the writer makes it durable behind. */
   private commitBatch(batch: QueuedMutation[]): void {
     this.volume.wake();
+    const start = performance.now();
     const result = runBatch(this.volume.db, this.tx, this.options.reducers, batch, this.timeLimit?.run);
     // A batch of one client's calls alone, all applied: that client gets the commit once durable (see DurableNotices).
     const first = batch[0]?.clientId;
     const soleWriter = result.rejections.length === 0 && batch.every((m) => m.clientId === first && m.seq > 0) ? first : undefined;
     this.commit(result, soleWriter);
+    this.options.hostMetrics?.batchApplied(batch.length, result.rejections, (performance.now() - start) / 1000);
     const lsn = this.lsn;
     batch.forEach((m, i) => {
       const rejection = result.outcomes[i];
@@ -599,11 +617,20 @@ export class Coordinator {
       this.broadcast(record, commit, frame, soleWriter);
     }
     this.writer.add(record);
+    if (this.options.hostMetrics) {
+      this.options.hostMetrics.committed();
+      this.appliedAt.push(performance.now());
+    }
     return true;
   }
 
   /** The writer made these commits durable: they are final, and every client hears so. */
   private durable(records: readonly CommitRecord[]): void {
+    const metrics = this.options.hostMetrics;
+    if (metrics) {
+      const now = performance.now();
+      for (const at of this.appliedAt.splice(0, records.length)) metrics.durable((now - at) / 1000);
+    }
     // A rejection is final only once durable: only then does a reconnecting client hear of it.
     for (const record of records) for (const r of record.rejections) if (r.seq > 0) this.rejections.add(r);
     if (this.members.size > 0) {
@@ -713,14 +740,18 @@ export class Coordinator {
         // Catching up over several commits: the client's images are older than any kept here.
         const pages = this.volume.pages(images).map(({ pgno, data }) => ({ pgno, encoding: PageEncoding.image, data }));
         send({ type: 'commit', lsn: this.lsn, span: this.lsn - lastLsn, pageCount: this.volume.pageCount, pages, forgotten, durableLag: 0 });
+        this.options.hostMetrics?.served('catch_up', pages.length);
       }
     } else if (held) {
       const pages = this.volume.structuralPages();
       held.clear();
       for (const page of pages) held.add(page.pgno);
       for (const message of this.snapshotMessages(pages)) send(message);
+      this.options.hostMetrics?.served('snapshot', pages.length);
     } else {
-      for (const frame of this.snapshotFrames()) peer.send(frame);
+      const snapshot = this.snapshotFrames();
+      for (const frame of snapshot.frames) peer.send(frame);
+      this.options.hostMetrics?.served('snapshot', snapshot.pages);
     }
     this.members.add(peer);
     // Welcomed at a durable LSN (joins run once everything applied is durable).
@@ -728,12 +759,14 @@ export class Coordinator {
   }
 
   /** The whole document at the current LSN, as sent to a full client (see `sharedSnapshot`). */
-  private snapshotFrames(): ServerFrame[] {
-    if (this.sharedSnapshot?.lsn === this.lsn) return this.sharedSnapshot.frames;
-    const frames = this.snapshotMessages(this.volume.snapshot()).map(serverFrame);
+  private snapshotFrames(): { frames: ServerFrame[]; pages: number } {
+    if (this.sharedSnapshot?.lsn === this.lsn) return this.sharedSnapshot;
+    const pages = this.volume.snapshot();
+    const frames = this.snapshotMessages(pages).map(serverFrame);
     const bytes = frames.reduce((sum, frame) => sum + frame.bytes.byteLength, 0);
-    this.sharedSnapshot = bytes <= SHARED_SNAPSHOT_MAX_BYTES ? { lsn: this.lsn, frames } : undefined;
-    return frames;
+    const snapshot = { lsn: this.lsn, frames, pages: pages.length };
+    this.sharedSnapshot = bytes <= SHARED_SNAPSHOT_MAX_BYTES ? snapshot : undefined;
+    return snapshot;
   }
 
   /** `pages` in snapshot messages of `snapshotChunkPages` each (at least one message). */

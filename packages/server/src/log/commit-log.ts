@@ -142,5 +142,7 @@ export interface CommitLog {
    * a checkpoint it removes nothing: the commits are the only base.
    */
   compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }>;
+  /** Bytes the log holds on local disk now (for metrics); a log kept elsewhere (S3) leaves it out. */
+  diskBytes?(): Promise<{ segments: number; checkpoints: number }>;
   close(): Promise<void>;
 }

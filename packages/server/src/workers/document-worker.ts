@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { Registry } from 'prom-client';
 import { loadReducers } from '../cli/load-reducers.js';
 import { DocumentHost } from '../document-host.js';
 import type { FromWorker, ToWorker, WorkerCall, WorkerConfig } from './worker-messages.js';
@@ -34,8 +35,11 @@ if (names.join('\n') !== config.reducerNames.join('\n')) {
     `createSyncServer: workers.module ${config.appModule} defines other reducers than \`reducers\` (${[...missing.map((n) => `missing "${n}"`), ...extra.map((n) => `extra "${n}"`)].join(', ')}) — make the module export the reducers you pass`,
   );
 }
+// The worker's own: the main thread asks for it at each scrape and adds the workers' up.
+const metricsRegistry = config.metrics ? new Registry() : undefined;
 const host = new DocumentHost({
   reducers,
+  ...(metricsRegistry && { metricsRegistry }),
   dataDir: config.dataDir,
   logger,
   maxMessageBytes: config.maxMessageBytes,
@@ -96,6 +100,13 @@ port.on('message', (message: ToWorker) => {
           const code = (error as { code?: unknown }).code;
           post({ type: 'reply', id: message.id, error: { message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' && { code }) } });
         },
+      );
+      return;
+    case 'metrics':
+      // Unanswered, the main thread shows this worker's previous figures.
+      (metricsRegistry?.getMetricsAsJSON() ?? Promise.resolve([])).then(
+        (metrics) => post({ type: 'metrics', id: message.id, metrics }),
+        (error: unknown) => logger.warn({ err: error }, 'could not collect the metrics of this worker'),
       );
       return;
     case 'stop':

@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { ServerLimits } from '../limits.js';
 import type { CompactionOptions } from '../coordinator/checkpoint-policy.js';
 
@@ -23,6 +24,8 @@ export interface WorkerConfig {
   logLevel: string;
   maxMessageBytes: number;
   limits: ServerLimits;
+  /** Keep metrics (`HostMetrics`), for the main thread to gather. */
+  metrics: boolean;
   idleCloseMs?: number;
   maxBatch?: number;
   checkpointPages?: number;
@@ -40,6 +43,8 @@ export type ToWorker =
   /** The bytes the socket holds for the client changed (for backpressure: `Session` reads `bufferedAmount`). */
   | { type: 'buffered'; conn: number; bytes: number }
   | { type: 'call'; id: number; call: WorkerCall }
+  /** Answer `metrics` with the worker's metrics as they are now. */
+  | { type: 'metrics'; id: number }
   /** Close every document and answer `stopped`. */
   | { type: 'stop' };
 
@@ -70,4 +75,8 @@ export type FromWorker =
   | { type: 'documentClosed'; docId: string; seen: number }
   /** Documents open in the worker, sent when it changes. */
   | { type: 'documents'; count: number }
+  | { type: 'metrics'; id: number; metrics: MetricsJson }
   | { type: 'stopped' };
+
+/** A registry's metrics as `getMetricsAsJSON()` gives them: plain data, for `AggregatorRegistry.aggregate`. */
+export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;

@@ -10,7 +10,7 @@ import { dropVolume } from '../coordinator/volume-restore.js';
 import { CLOSE } from '../session.js';
 import { documentSlot } from './document-slot.js';
 import { relayLogLine } from './worker-log.js';
-import type { FromWorker, SocketCommand, ToWorker, WorkerCall, WorkerConfig } from './worker-messages.js';
+import type { FromWorker, MetricsJson, SocketCommand, ToWorker, WorkerCall, WorkerConfig } from './worker-messages.js';
 
 export interface WorkerPoolOptions {
   /** How many workers; each document lives on one of them. */
@@ -47,6 +47,8 @@ interface Slot {
    * from their logs (see `dropVolume`).
    */
   suspects: Map<string, number>;
+  /** The worker's last answer to a metrics request. */
+  metrics: MetricsJson | undefined;
 }
 
 interface Conn {
@@ -69,6 +71,9 @@ export class WorkerPool {
   private readonly conns = new Map<number, Conn>();
   private readonly calls = new Map<number, { slot: Slot; call: WorkerCall; resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private readonly backlogged = new Set<number>();
+  private readonly metricRequests = new Map<number, () => void>();
+  /** The counters and histograms of workers that crashed, as they last answered: sums must not go back when a worker starts afresh. */
+  private readonly retiredMetrics: MetricsJson[] = [];
   private backlogTimer: ReturnType<typeof setInterval> | undefined;
   private nextConn = 1;
   private nextCall = 1;
@@ -88,6 +93,7 @@ export class WorkerPool {
       error: undefined,
       posted: 0,
       suspects: new Map<string, number>(),
+      metrics: undefined,
     }));
     this.started = Promise.all(
       this.slots.map((slot) => new Promise<void>((resolve, reject) => this.startedWaiters.push({ slot, resolve, reject }))),
@@ -151,6 +157,37 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * Every worker's metrics, to be added up (`AggregatorRegistry.aggregate`).
+   * A worker that has not answered within `timeoutMs` (a long reducer holds
+   * its thread, or it is restarting) is there with its previous answer, if
+   * any, and counted in `stale`.
+   */
+  async metrics(timeoutMs: number): Promise<{ metrics: MetricsJson[]; stale: number }> {
+    const answers = await Promise.all(this.slots.map((slot) => this.askMetrics(slot, timeoutMs)));
+    const metrics = [...this.retiredMetrics];
+    for (const slot of this.slots) if (slot.metrics) metrics.push(slot.metrics);
+    return { metrics, stale: answers.filter((fresh) => !fresh).length };
+  }
+
+  /** Resolves true once the worker answered (`slot.metrics` is its answer), false after `timeoutMs`. */
+  private askMetrics(slot: Slot, timeoutMs: number): Promise<boolean> {
+    if (!slot.worker || !slot.ready) return Promise.resolve(false);
+    const id = this.nextCall++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.metricRequests.delete(id);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      this.metricRequests.set(id, () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.post(slot, { type: 'metrics', id });
+    });
+  }
+
   /** Every worker closes its documents (in-flight commits finish), then exits. */
   async close(): Promise<void> {
     this.stopping = true;
@@ -206,6 +243,14 @@ export class WorkerPool {
       case 'documents':
         slot.documents = message.count;
         return;
+      case 'metrics': {
+        // A late answer is still the freshest there is.
+        slot.metrics = message.metrics;
+        const answered = this.metricRequests.get(message.id);
+        this.metricRequests.delete(message.id);
+        answered?.();
+        return;
+      }
       case 'documentClosed':
         // Unless a connection for it was sent after the close began (and reopens it).
         if ((slot.suspects.get(message.docId) ?? Infinity) <= message.seen) slot.suspects.delete(message.docId);
@@ -271,6 +316,8 @@ export class WorkerPool {
     if (slot.worker !== worker) return;
     slot.worker = undefined;
     slot.documents = 0;
+    if (slot.metrics) this.retiredMetrics.push(slot.metrics.filter((metric) => String(metric.type) === 'counter' || String(metric.type) === 'histogram'));
+    slot.metrics = undefined;
     const wasReady = slot.ready;
     slot.ready = false;
     this.failCalls(slot);

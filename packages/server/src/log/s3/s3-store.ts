@@ -22,7 +22,11 @@ export class S3Store {
   private readonly endpoint: string;
   private readonly retryForMs: number;
 
-  constructor(options: S3LogOptions) {
+  /** `onFailedRequest` hears of each attempt that failed, retried or not (for metrics). */
+  constructor(
+    options: S3LogOptions,
+    private readonly hooks: { onFailedRequest?(operation: string): void } = {},
+  ) {
     this.bucket = options.bucket;
     this.prefix = options.prefix ?? '';
     this.endpoint = options.endpoint ?? 'AWS S3';
@@ -199,6 +203,7 @@ export class S3Store {
       try {
         return await attempt();
       } catch (error) {
+        this.hooks.onFailedRequest?.(operation);
         const cause = error instanceof TryAgain ? error.cause : error;
         const retry = error instanceof TryAgain || isTransient(describeFailure(error));
         const spent = performance.now() - start;
