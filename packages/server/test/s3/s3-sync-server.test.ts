@@ -83,6 +83,26 @@ test('a store that stops answering mid-commit stops the document; once it answer
   expect(lsns).toEqual(Array.from({ length: lsns.length }, (_, i) => i + 1));
 });
 
+test('a request to the bucket that fails and is retried counts in quire_s3_request_failures_total; the commit still becomes durable', async () => {
+  const proxy = await FaultyS3Proxy.start((await rgw()).endpoint);
+  cleanup.push(() => proxy.close());
+  let dropped = 0;
+  // The first request the server sends (opening the document's log) loses its answer.
+  proxy.fault = () => (dropped++ === 0 ? 'drop-answer' : 'pass');
+  const s3 = await rgwOptions();
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const { server, url } = await serve(dataDir, { ...s3, endpoint: proxy.endpoint });
+  cleanup.push(() => server.close());
+  const alice = client(url);
+  alice.mutate.init();
+  const { lsn } = await alice.mutate.add({ id: 'one' }).server;
+  expect((await bucketLsns(s3)).at(-1)).toBe(lsn);
+  const text = await (await fetch(`${url.replace(/^ws/, 'http')}/metrics`)).text();
+  const failures = [...text.matchAll(/^quire_s3_request_failures_total\{operation="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
+  expect(failures).toEqual([[expect.stringMatching(/^(LIST|GET|HEAD)$/), 1]]);
+});
+
 test('createSyncServer refuses `s3` together with `commitLog`', async () => {
   const s3 = await rgwOptions();
   expect(() => createSyncServer({ reducers, dataDir: '/nonexistent', s3, commitLog: () => ({}) as never })).toThrow(/either `s3` or `commitLog`/);
