@@ -465,6 +465,9 @@ function startWorkers(
 
 /** The main thread's metrics in `registry`, or a TypeError that says why they cannot go there. */
 function serverMetricsIn(registry: Registry, openConnections: () => number): ServerMetrics {
+  if (typeof (registry as Partial<Registry> | null)?.registerMetric !== 'function') {
+    throw new TypeError(`createSyncServer: options.metrics must be a prom-client Registry, or false for no metrics — got ${String(registry)}`);
+  }
   if (registry.getSingleMetric('quire_connections_open')) {
     throw new TypeError('createSyncServer: options.metrics already holds the metrics of another sync server — give each server a Registry of its own (prom-client\'s Registry.merge serves several as one)');
   }
