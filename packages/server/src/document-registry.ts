@@ -62,7 +62,9 @@ export class DocumentRegistry {
   /** Documents refused because a newer app migrated them: while backing off, clients still hear `schema_too_new`. */
   private readonly tooNew = new Map<string, QuireError>();
   private readonly logger: Logger;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<number> | undefined;
+  /** While `close` runs: the documents it still waits for. */
+  private left = 0;
 
   constructor(private readonly options: RegistryOptions) {
     this.logger = options.logger ?? defaultLogger();
@@ -71,6 +73,11 @@ export class DocumentRegistry {
   /** Documents open now (or opening). */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Documents a shutdown (`close`) still waits for: their queued mutations are applied and made durable, then they close. */
+  get draining(): number {
+    return this.left;
   }
 
   /** The document's coordinator; pair every call with {@link release}. */
@@ -131,7 +138,8 @@ export class DocumentRegistry {
     }
   }
 
-  async close(): Promise<void> {
+  /** Closes every document (queued mutations applied and made durable first); resolves to how many it closed. */
+  async close(): Promise<number> {
     this.closing ??= (async () => {
       const all = [...this.entries.values()];
       this.entries.clear();
@@ -140,10 +148,10 @@ export class DocumentRegistry {
         clearTimeout(entry.idleTimer);
         entry.owners?.close();
       }
-      await Promise.all([
-        ...all.map(async (e) => (await e.opening.catch(() => undefined))?.close()),
-        ...this.closingDocs.values(),
-      ]);
+      const closes = [...all.map(async (e) => (await e.opening.catch(() => undefined))?.close()), ...this.closingDocs.values()];
+      this.left = closes.length;
+      await Promise.all(closes.map((close) => close.finally(() => this.left--)));
+      return closes.length;
     })();
     return this.closing;
   }

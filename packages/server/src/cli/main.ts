@@ -12,6 +12,7 @@ import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
+import { stopOnSignals } from './graceful-stop.js';
 import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
@@ -24,7 +25,8 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
        quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
                      [--data <cacheDir>] [docId]
 
-serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
+serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}
+         (503 with "draining" once SIGTERM or SIGINT made it drain).
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
          clients and recent rejections (read-only; safe while a server runs);
          with --s3-bucket, of the documents in the bucket
@@ -63,6 +65,10 @@ migrate  runs the app's migrations each document lacks (as the server does when
       --advertise-url <u>  where other nodes reach this one (default: the URL it listens on)
       --node-id <id>       this node's name in leases and logs (default: random)
       --lease-ttl-ms <n>   how long a dead node keeps its documents (default 10000)
+      --drain-timeout-ms <n>  on SIGTERM or SIGINT the server drains (queued mutations made
+                           durable, documents closed, clients told to reconnect) and exits 0;
+                           after this long, or at a second signal, it exits 1 at once (safe:
+                           documents open from their logs) (default 25000)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -83,6 +89,7 @@ const OPTIONS = {
   'advertise-url': { type: 'string' },
   'node-id': { type: 'string' },
   'lease-ttl-ms': { type: 'string' },
+  'drain-timeout-ms': { type: 'string', default: '25000' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -149,6 +156,9 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
   if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
   if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
+  const drainTimeout = values['drain-timeout-ms'];
+  if (!/^\d+$/.test(drainTimeout) || Number(drainTimeout) < 1) return usageError(`--drain-timeout-ms must be a whole number of milliseconds above 0, got "${drainTimeout}"`);
+  const drainTimeoutMs = Number(drainTimeout);
   const ttl = values['lease-ttl-ms'];
   if (ttl !== undefined && (!/^\d+$/.test(ttl) || Number(ttl) < 100)) return usageError(`--lease-ttl-ms must be an integer of at least 100, got "${ttl}"`);
   const cluster = values.cluster
@@ -186,13 +196,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     }
     throw error;
   }
-  const stop = async (signal: string) => {
-    logger.info(`${signal}, closing documents`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(server, logger, { drainTimeoutMs });
   return new Promise<number>(() => {});
 }
 

@@ -69,5 +69,7 @@ export type FromWorker =
    */
   | { type: 'documentClosed'; docId: string; seen: number }
   /** Documents open in the worker, sent when it changes. */
-  | { type: 'documents'; count: number }
-  | { type: 'stopped' };
+  /** Documents open, and (while stopping) those the stop still waits for. */
+  | { type: 'documents'; count: number; draining: number }
+  /** Every document closed: how many. */
+  | { type: 'stopped'; documents: number };
