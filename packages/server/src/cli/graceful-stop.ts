@@ -5,6 +5,8 @@ export interface GracefulStopOptions {
   drainTimeoutMs: number;
   /** Default `process.exit`. */
   exit?: (code: number) => void;
+  /** Where the signals come from. Default `process`. */
+  signals?: { on(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown };
 }
 
 /** The signals `quire serve` drains on: SIGTERM from a process manager, SIGINT from Ctrl-C. */
@@ -46,5 +48,5 @@ export function stopOnSignals(server: { close(): Promise<void> }, logger: Logger
       },
     );
   };
-  for (const signal of SIGNALS) process.on(signal, onSignal);
+  for (const signal of SIGNALS) (options.signals ?? process).on(signal, onSignal);
 }
