@@ -8,6 +8,7 @@ import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { QuireError } from '@quire/core';
 import { appVersionOf, migrationsOf } from '@quire/core/internal';
+import { runBackupCommand } from './backup-command.js';
 import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
@@ -22,6 +23,8 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
        quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
+       quire backup <dataDir> <dest> [docId]
+       quire restore <backup> <dataDir> [docId]
        quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
                      [--data <cacheDir>] [docId]
 
@@ -39,6 +42,10 @@ migrate  runs the app's migrations each document lacks (as the server does when
          Stopped (Ctrl-C, kill) and run again, it finishes the rest. With
          --s3-bucket it migrates the documents in the bucket, through a local
          cache (--data, default a temporary directory); see docs/MIGRATIONS.md
+backup   copies each document's commit log into <dest> (a new or empty folder), safe
+         while a server runs; prints each document's LSN. restore puts a backup's
+         documents into a data directory that does not have them; a server rebuilds
+         their databases at first open. See docs/OPERATIONS.md
 
   -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
                            or JavaScript)
@@ -128,11 +135,12 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     if (typeof s3 === 'string') return usageError(s3);
     return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
   }
+  if (positionals[0] === 'backup' || positionals[0] === 'restore') return runBackupCommand(positionals[0], positionals.slice(1), usageError);
   if (positionals[0] === 'serve' && positionals.length > 1) {
     return usageError(`quire serve takes no file argument, got "${positionals.slice(1).join(' ')}" — name the app with --reducers ${positionals[1]}`);
   }
   if (positionals[0] !== 'serve') {
-    return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
+    return usageError(`expected the command "serve", "inspect", "compact", "migrate", "backup" or "restore"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   if (!values.reducers) return usageError('--reducers is required');
   const port = Number(values.port);
