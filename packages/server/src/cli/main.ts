@@ -19,8 +19,8 @@ import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--workers <n>] [--s3-bucket <name> ...]
-       quire inspect <dataDir> [docId]
-       quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
+       quire inspect [--json] <dataDir> [docId]
+       quire inspect [--json] --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
        quire backup <dataDir> <dest> [docId]
@@ -32,7 +32,7 @@ serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...
          (503 with "draining" once SIGTERM or SIGINT made it drain).
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
          clients and recent rejections (read-only; safe while a server runs);
-         with --s3-bucket, of the documents in the bucket
+         with --s3-bucket, of the documents in the bucket; --json for tools
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
 migrate  runs the app's migrations each document lacks (as the server does when
@@ -88,6 +88,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'log-json': { type: 'boolean' },
+  json: { type: 'boolean' },
   's3-bucket': { type: 'string' },
   's3-endpoint': { type: 'string' },
   's3-prefix': { type: 'string' },
@@ -128,7 +129,8 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   if (positionals[0] === 'inspect' || positionals[0] === 'compact') {
     const s3 = s3Options(values);
     if (typeof s3 === 'string') return usageError(s3);
-    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3);
+    if (values.json && positionals[0] !== 'inspect') return usageError('--json goes with quire inspect');
+    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3, values.json === true);
   }
   if (positionals[0] === 'migrate') {
     const s3 = s3Options(values);
@@ -209,15 +211,15 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
 }
 
 /** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server) or the bucket cannot be read, 2 on bad arguments. */
-async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined): Promise<number> {
+async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined, json: boolean): Promise<number> {
   if (s3 && command === 'compact') return usageError('quire compact works on a data directory with file logs; with --s3-bucket, servers compact each document\'s log themselves');
   const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
   if ((!s3 && !dataDir) || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]${command === 'inspect' ? ', or --s3-bucket <name> [docId]' : ''}`);
   if (retain !== undefined && (!/^\d+$/.test(retain) || command !== 'compact')) return usageError('--retain-commits takes a whole number, with quire compact');
   const write = (line: string) => void process.stdout.write(`${line}\n`);
   try {
-    if (s3) return await inspectBucket(s3, docId, write);
-    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, write);
+    if (s3) return await inspectBucket(s3, docId, { write, json });
+    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, { write, json });
     return await compact(resolve(dataDir!), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;
