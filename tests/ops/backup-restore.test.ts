@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, expect, test } from 'vitest';
 import { createClient, type QuireClient } from '@quire/core';
-import { type LedgerReducers, ledgerReducers } from '../helpers/ledger-reducers.js';
+import { LEDGER_REDUCERS_FILE, type LedgerReducers, ledgerReducers } from '../helpers/ledger-reducers.js';
 import { type LedgerWriters, startLedgerWriters } from '../helpers/ledger-writers.js';
 import { runQuire } from '../helpers/quire-command.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { scratchDirs } from '../helpers/scratch-dirs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /*
@@ -18,28 +16,17 @@ import { waitFor } from '../helpers/wait-for.js';
  * confirmed by the old server) reconnect to the restored one by themselves:
  * they take its lower LSN for a restore, not for corruption, and go on.
  */
-const REDUCERS = join(dirname(fileURLToPath(import.meta.url)), '../helpers/ledger-reducers.ts');
 const DOC = 'ledger';
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await killAllServerProcesses();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-function scratch(name: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `quire-${name}-`));
-  dirs.push(dir);
-  return dir;
-}
+const scratch = scratchDirs();
+afterEach(() => killAllServerProcesses());
 
 const ids = async (c: QuireClient<LedgerReducers>) => (await c.query<{ id: string }>('SELECT id FROM entries ORDER BY rowid')).map((r) => r.id);
 
 test('backup mid-stream, restore into a fresh directory: a server there holds every commit up to the backup LSN; old and fresh clients reconnect and go on', async () => {
-  const dataDir = scratch('backup-live');
-  const dest = join(scratch('backup-dest'), 'nightly');
-  const restored = join(scratch('restore'), 'data');
-  const first = await startServerProcess({ reducers: REDUCERS, dataDir, args: ['--log-level', 'info'] });
+  const dataDir = scratch.make('backup-live');
+  const dest = join(scratch.make('backup-dest'), 'nightly');
+  const restored = join(scratch.make('restore'), 'data');
+  const first = await startServerProcess({ reducers: LEDGER_REDUCERS_FILE, dataDir, args: ['--log-level', 'info'] });
   const clients = ['a', 'b'].map((clientId) => createClient({ url: first.url, docId: DOC, reducers: ledgerReducers, clientId }));
   let writers: LedgerWriters | undefined;
   let second: ServerProcess | undefined;
@@ -68,7 +55,7 @@ test('backup mid-stream, restore into a fresh directory: a server there holds ev
     const restore = await runQuire(['restore', dest, restored]);
     expect(restore, restore.stderr).toMatchObject({ code: 0 });
     expect(restore.stdout).toContain(`ledger: restored at LSN ${backupLsn}`);
-    second = await startServerProcess({ reducers: REDUCERS, dataDir: restored, port: first.port, args: ['--log-level', 'info'] });
+    second = await startServerProcess({ reducers: LEDGER_REDUCERS_FILE, dataDir: restored, port: first.port, args: ['--log-level', 'info'] });
 
     // A fresh client sees the document at the backup's LSN: every row up to it, none after.
     fresh = createClient({ url: second.url, docId: DOC, reducers: ledgerReducers, clientId: 'fresh' });

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, expect, test } from 'vitest';
 import { createClient, type QuireClient } from '@quire/core';
-import { type LedgerReducers, ledgerReducers } from '../helpers/ledger-reducers.js';
+import { LEDGER_REDUCERS_FILE, type LedgerReducers, ledgerReducers } from '../helpers/ledger-reducers.js';
 import { type LedgerWriters, startLedgerWriters } from '../helpers/ledger-writers.js';
 import { killAllServerProcesses, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { scratchDirs } from '../helpers/scratch-dirs.js';
 import { waitFor } from '../helpers/wait-for.js';
 
 /*
@@ -17,17 +14,12 @@ import { waitFor } from '../helpers/wait-for.js';
  * directory and port takes over; the clients reconnect by themselves (with
  * their default reconnect options) and nothing is lost or applied twice.
  */
-const REDUCERS = join(dirname(fileURLToPath(import.meta.url)), '../helpers/ledger-reducers.ts');
 const DOC = 'ledger';
-const dirs: string[] = [];
-
-afterEach(async () => {
-  await killAllServerProcesses();
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const scratch = scratchDirs();
+afterEach(() => killAllServerProcesses());
 
 function serve(dataDir: string, workers: number, port = 0): Promise<ServerProcess> {
-  return startServerProcess({ reducers: REDUCERS, dataDir, port, args: ['--workers', String(workers), '--log-level', 'info'] });
+  return startServerProcess({ reducers: LEDGER_REDUCERS_FILE, dataDir, port, args: ['--workers', String(workers), '--log-level', 'info'] });
 }
 
 interface View {
@@ -47,8 +39,7 @@ async function converged(clients: ReadonlyArray<QuireClient<LedgerReducers>>, la
 }
 
 test.each([1, 2])('SIGTERM with --workers %i: the process drains and exits 0, clients reconnect to the next one by themselves, every call applied exactly once', async (workers) => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quire-graceful-'));
-  dirs.push(dataDir);
+  const dataDir = scratch.make('graceful');
   // Several documents, so the drain has more than one to close (and, with 2 workers, on both).
   const docs = [DOC, 'ledger-b', 'ledger-c'];
   const first = await serve(dataDir, workers);
@@ -97,8 +88,7 @@ test.each([1, 2])('SIGTERM with --workers %i: the process drains and exits 0, cl
 }, 180_000);
 
 test('a push the server has not read when SIGTERM arrives is not lost: applied once, by the draining process or the next', async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'quire-graceful-inflight-'));
-  dirs.push(dataDir);
+  const dataDir = scratch.make('graceful-inflight');
   const first = await serve(dataDir, 2);
   const client = createClient({ url: first.url, docId: DOC, reducers: ledgerReducers, clientId: 'inflight' });
   let second: ServerProcess | undefined;
