@@ -23,10 +23,10 @@ const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] 
        quire inspect [--json] --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
-       quire backup <dataDir> <dest> [docId]
-       quire restore <backup> <dataDir> [docId]
        quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
                      [--data <cacheDir>] [docId]
+       quire backup <dataDir> <dest> [docId]
+       quire restore <backup> <dataDir> [docId]
 
 serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}
          (503 with "draining" once SIGTERM or SIGINT made it drain).
@@ -43,9 +43,9 @@ migrate  runs the app's migrations each document lacks (as the server does when
          --s3-bucket it migrates the documents in the bucket, through a local
          cache (--data, default a temporary directory); see docs/MIGRATIONS.md
 backup   copies each document's commit log into <dest> (a new or empty folder), safe
-         while a server runs; prints each document's LSN. restore puts a backup's
-         documents into a data directory that does not have them; a server rebuilds
-         their databases at first open. See docs/OPERATIONS.md
+         while a server runs; prints each document's LSN; see docs/OPERATIONS.md
+restore  puts a backup's documents into a data directory that does not have them,
+         each at the LSN the backup printed; a server rebuilds their databases
 
   -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
                            or JavaScript)
@@ -66,6 +66,7 @@ backup   copies each document's commit log into <dest> (a new or empty folder), 
                            http://127.0.0.1:7480 (path-style URLs)
       --s3-prefix <p>      put every key under this prefix (default: none)
       --retain-commits <n> compact: commits kept behind the checkpoint (default 1024)
+      --json               inspect: print one JSON document instead
       --cluster            one of several nodes over the bucket (needs --s3-bucket): each
                            document is coordinated by one node at a time, others relay its
                            clients there, and another node takes over when that one dies
