@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { QuireError, defineReducers, validated } from '@quire/core';
 import { z } from 'zod';
 
@@ -27,6 +28,9 @@ export const ledgerReducers = defineReducers({
 });
 
 export type LedgerReducers = typeof ledgerReducers;
+
+/** This file, for `quire serve --reducers` in a child process. */
+export const LEDGER_REDUCERS_FILE = fileURLToPath(import.meta.url);
 
 /** For `quire serve --reducers`. */
 export default ledgerReducers;

@@ -7,6 +7,8 @@ export interface LedgerWriters {
   readonly confirmed: Map<string, number>;
   /** Calls whose `server` promise rejected. */
   readonly failures: unknown[];
+  /** Every entry id issued, in the order issued. */
+  readonly issued: string[];
   /** Stops issuing calls and waits for the loops to end (calls in flight still settle). */
   stop(): Promise<void>;
 }
@@ -19,10 +21,12 @@ export interface LedgerWriters {
 export function startLedgerWriters(clients: ReadonlyArray<QuireClient<LedgerReducers>>): LedgerWriters {
   const confirmed = new Map<string, number>();
   const failures: unknown[] = [];
+  const issued: string[] = [];
   let writing = true;
   const loops = clients.map(async (c) => {
     for (let n = 1; writing; n++) {
       const id = `${c.clientId}-${n}`;
+      issued.push(id);
       c.mutate.append({ id, client: c.clientId, n, padBytes: 0 }).server.then(
         ({ lsn }) => confirmed.set(id, lsn),
         (error: unknown) => failures.push(error),
@@ -34,6 +38,7 @@ export function startLedgerWriters(clients: ReadonlyArray<QuireClient<LedgerRedu
   return {
     confirmed,
     failures,
+    issued,
     async stop() {
       writing = false;
       await Promise.all(loops);

@@ -28,6 +28,8 @@ export interface ServerProcess {
   /** Everything it printed so far (stdout and stderr), for failure messages. */
   output(): string;
   readonly exited: boolean;
+  /** Resolves when the process exits, without signalling it. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -91,6 +93,7 @@ function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<Se
         url,
         port: Number(new URL(url).port),
         output: () => out,
+        exit,
         get exited() {
           return exited;
         },

@@ -311,7 +311,8 @@ describe('durability: the server process is SIGKILLed while clients write', () =
     await waitFor(() => stopping !== undefined, `10 confirmations (have ${confirmedCount})`);
     const exit = await stopping!;
     expect(exit, `exit of a SIGTERMed server; output:\n${proc.output()}`).toEqual({ code: 0, signal: null });
-    expect(proc.output()).toContain('SIGTERM, closing documents');
+    expect(proc.output()).toContain('SIGTERM: draining before exit');
+    expect(proc.output()).toMatch(/drained in \d+ ms: 1 document\(s\) closed/);
     // A clean close checkpoints: the commits are in the db file, and no WAL is left to recover.
     const wal = join(dataDir, DOC, 'document.sqlite-wal');
     expect(existsSync(wal) ? statSync(wal).size : 0).toBe(0);

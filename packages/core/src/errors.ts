@@ -82,6 +82,10 @@ export const QUIRE_ERROR_CODES = [
   'lsn_gap',
   'reducers_not_found',
   'reducers_file_type',
+  // backup and restore (the CLI)
+  'backup_invalid',
+  'path_not_found',
+  'target_not_empty',
   // object storage (the S3 commit log)
   'storage_denied',
   'storage_error',

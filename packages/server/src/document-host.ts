@@ -65,8 +65,13 @@ export class DocumentHost {
     return this.registry.size;
   }
 
-  /** Finishes in-flight commits and closes every document. */
-  close(): Promise<void> {
+  /** Documents `close` still waits for. */
+  get draining(): number {
+    return this.registry.draining;
+  }
+
+  /** Finishes in-flight commits and closes every document; resolves to how many. */
+  close(): Promise<number> {
     return this.registry.close();
   }
 }

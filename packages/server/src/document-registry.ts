@@ -65,7 +65,9 @@ export class DocumentRegistry {
   /** Documents refused because a newer app migrated them: while backing off, clients still hear `schema_too_new`. */
   private readonly tooNew = new Map<string, QuireError>();
   private readonly logger: Logger;
-  private closing: Promise<void> | undefined;
+  private closing: Promise<number> | undefined;
+  /** While `close` runs: the documents it still waits for. */
+  private left = 0;
 
   constructor(private readonly options: RegistryOptions) {
     this.logger = options.logger ?? defaultLogger();
@@ -81,6 +83,11 @@ export class DocumentRegistry {
     const open = [...this.entries.values()].flatMap((entry) => (entry.coordinator ? [entry.coordinator] : []));
     const sizes = await Promise.all(open.map((coordinator) => coordinator.logBytes()));
     return sizes.reduce((sum, bytes) => sum + bytes, 0);
+  }
+
+  /** Documents a shutdown (`close`) still waits for: their queued mutations are applied and made durable, then they close. */
+  get draining(): number {
+    return this.left;
   }
 
   /** The document's coordinator; pair every call with {@link release}. */
@@ -141,7 +148,8 @@ export class DocumentRegistry {
     }
   }
 
-  async close(): Promise<void> {
+  /** Closes every document (queued mutations applied and made durable first); resolves to how many it closed. */
+  async close(): Promise<number> {
     this.closing ??= (async () => {
       const all = [...this.entries.values()];
       this.entries.clear();
@@ -150,10 +158,10 @@ export class DocumentRegistry {
         clearTimeout(entry.idleTimer);
         entry.owners?.close();
       }
-      await Promise.all([
-        ...all.map(async (e) => (await e.opening.catch(() => undefined))?.close()),
-        ...this.closingDocs.values(),
-      ]);
+      const closes = [...all.map(async (e) => (await e.opening.catch(() => undefined))?.close()), ...this.closingDocs.values()];
+      this.left = closes.length;
+      await Promise.all(closes.map((close) => close.finally(() => this.left--)));
+      return closes.length;
     })();
     return this.closing;
   }

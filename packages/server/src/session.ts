@@ -22,8 +22,12 @@ import type { Logger } from './logger.js';
 import type { HostMetrics } from './metrics/host-metrics.js';
 import type { SessionSocket } from './session-socket.js';
 
-/** Close codes Quire uses (4000–4999 are for applications). */
-export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500 } as const;
+/**
+ * Close codes Quire uses (4000–4999 are for applications), and the standard
+ * 1012 (Service Restart) for a server that drains to restart: clients come
+ * back on a short, flat delay rather than their backoff.
+ */
+export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, serverError: 4500, restart: 1012 } as const;
 
 // While a connection waits for room, how often to look again (besides on every frame sent to it).
 const RECHECK_MS = 20;
@@ -194,6 +198,12 @@ export class Session implements Peer {
 
   /** Hands the push to the coordinator; where the client reaches a queue limit, waits for room and goes on. */
   private async push(coordinator: Coordinator, flow: ClientFlow, mutations: readonly Mutation[]): Promise<void> {
+    if (coordinator.closing) {
+      // The server drains to restart. The client sends these again after it reconnects (it resends
+      // all it has pending), and the connection stays open to hear the drain make its earlier ones durable.
+      this.logger.debug({ seq: mutations[0]?.seq, mutations: mutations.length }, 'push left for the next server: the document is closing');
+      return;
+    }
     for (let at = 0; ; ) {
       const held = coordinator.push(this, mutations, at, (m) => flow.admit(m));
       if (held === undefined) return;
@@ -313,6 +323,7 @@ function closeCodeFor(code: string): number {
   if (code === 'unauthorized' || code === 'client_id_taken') return CLOSE.unauthorized;
   if (code === 'server_error' || code === 'document_unavailable' || code === 'document_moved' || code === 'server_outdated') return CLOSE.serverError;
   if (code === 'too_many_connections' || code === 'slow_consumer') return CLOSE.limit;
+  if (code === 'server_closed') return CLOSE.restart;
   return CLOSE.protocolError;
 }
 

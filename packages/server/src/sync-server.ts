@@ -183,20 +183,52 @@ export interface SyncServer<R extends Reducers> {
   ): Promise<{ lsn: number }>;
   /** Every page of a document at its current LSN (for backups, tests and tools). */
   snapshot(docId: string): Promise<{ lsn: number; pageCount: number; pages: PageImage[] }>;
-  /** What `/healthz` answers: documents open and connections now. */
+  /** What `/healthz` answers: documents open and connections now; `ok: false` (503) once `close()` began. */
   health(): Health;
   /** The registry of the server's metrics (what `/metrics` answers), or undefined with `metrics: false`. */
   readonly metricsRegistry: Registry | undefined;
-  /** Stops accepting connections, finishes in-flight commits, and closes every document. */
+  /**
+   * Drains the server for a restart: stops taking connections (the
+   * listening socket closes; `health()` says `draining`), applies the
+   * mutations queued on every document and makes them durable (connected
+   * clients hear it), closes the documents, then closes the client
+   * connections with 1012 (Service Restart), which makes clients reconnect
+   * within about a second. Logs how many documents are left while it waits.
+   */
   close(): Promise<void>;
 }
 
 export interface Health {
-  ok: true;
+  /** False once the server drains (`close()`): `/healthz` then answers 503. */
+  ok: boolean;
+  /** Present while the server drains. */
+  draining?: true;
   /** Documents open (or opening) in this process. */
   documents: number;
   /** WebSocket connections open now. */
   connections: number;
+}
+
+// While draining, how often the log says how many documents are left.
+const DRAIN_PROGRESS_MS = 1000;
+// How long a drain waits for clients to answer its close frames before it cuts their sockets.
+const CLOSE_HANDSHAKE_MS = 5000;
+
+/** Resolves once every socket closed, or after `ms`. */
+function closedWithin(sockets: WebSocket[], ms: number): Promise<void> {
+  const open = sockets.filter((ws) => ws.readyState !== ws.CLOSED);
+  if (open.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    let waiting = open.length;
+    for (const ws of open) {
+      ws.once('close', () => {
+        if (--waiting > 0) return;
+        clearTimeout(timer);
+        resolve();
+      });
+    }
+  });
 }
 
 /** The path `listen()`'s HTTP server answers health checks on. */
@@ -351,7 +383,38 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     if (where?.kind === 'elsewhere') throw new QuireError('document_moved', `document "${docId}" is coordinated by server node ${where.nodeId} (${where.address}) — call this there`);
   };
 
-  const health = (): Health => ({ ok: true, documents: pool ? pool.documents : host!.documents, connections: wss.clients.size });
+  let closing: Promise<void> | undefined;
+  const documents = () => (pool ? pool.documents : host!.documents);
+  const health = (): Health => ({ ok: !closing, ...(closing && { draining: true as const }), documents: documents(), connections: wss.clients.size });
+
+  // See `close()`: connections stay open while their documents drain, so clients hear their last commits made durable.
+  const drain = async (): Promise<void> => {
+    for (const server of httpServers) server.off('upgrade', onUpgrade);
+    const listenersClosed = [...ownServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+    const left = () => documents() + (pool ? pool.draining : host!.draining);
+    const total = left();
+    const started = Date.now();
+    logger.info({ documents: total, connections: wss.clients.size }, `draining: stopped taking connections; closing ${total} document(s) once their queued mutations are durable, then ${wss.clients.size} connection(s)`);
+    const progress = setInterval(() => logger.info({ documents: left(), of: total }, `draining: ${left()} of ${total} document(s) left`), DRAIN_PROGRESS_MS);
+    progress.unref();
+    let closed: number;
+    try {
+      closed = await (pool ? pool.close() : host!.close());
+    } finally {
+      clearInterval(progress);
+    }
+    const connections = wss.clients.size;
+    for (const ws of wss.clients) ws.close(CLOSE.restart, 'server restarting');
+    await placement?.close();
+    s3?.close();
+    wss.close();
+    // A client that does not answer the close frame is not waited for long.
+    await closedWithin([...wss.clients], CLOSE_HANDSHAKE_MS);
+    for (const ws of wss.clients) ws.terminate();
+    await Promise.all(listenersClosed);
+    const ms = Date.now() - started;
+    logger.info({ documents: closed, connections, ms }, `drained in ${ms} ms: ${closed} document(s) closed; every connection closed with 1012 (service restart: clients reconnect), the last ${connections} once their documents closed`);
+  };
 
   /** The metrics' text for a scrape; a failure is logged and answered with a 500. */
   const scrape = (registry: Registry, res: ServerResponse) =>
@@ -376,7 +439,8 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       const server = createServer((req, res) => {
         const { pathname } = new URL(req.url ?? '/', 'http://localhost');
         if (pathname === HEALTH_PATH) {
-          res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health()));
+          const now = health();
+          res.writeHead(now.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(now));
           return;
         }
         if (pathname === METRICS_PATH && metricsRegistry) {
@@ -412,18 +476,9 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
       if (pool) return (await pool.call(docId, { method: 'snapshot', docId })) as Awaited<ReturnType<DocumentHost['snapshot']>>;
       return host!.snapshot(docId);
     },
-    async close() {
-      logger.info('closing: connections, then documents');
-      for (const server of httpServers) server.off('upgrade', onUpgrade);
-      for (const ws of wss.clients) ws.close(1001, 'server shutting down');
-      await (pool ? pool.close() : host!.close());
-      await placement?.close();
-      s3?.close();
-      wss.close();
-      await Promise.all(
-        [...ownServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))),
-      );
-      for (const ws of wss.clients) ws.terminate();
+    close() {
+      closing ??= drain();
+      return closing;
     },
   } satisfies SyncServer<R>;
 }

@@ -31,7 +31,7 @@ export interface DemoServer {
 
 /** The path the app's sync WebSocket connects to. */
 export const SYNC_PATH = '/sync';
-/** Answers 200 with the sync server's health as JSON. */
+/** Answers 200 with the sync server's health as JSON (503 while it drains). */
 export const HEALTH_PATH = '/healthz';
 
 /** Serves the todo app and its Quire sync endpoint on one HTTP port. */
@@ -51,7 +51,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       return;
     }
     if (path === HEALTH_PATH) {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(sync.health()));
+      const health = sync.health();
+      // 503 while the sync server drains (close()), so a load balancer stops sending clients here.
+      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health));
       return;
     }
     serveStatic(req, res);

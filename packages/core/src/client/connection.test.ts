@@ -96,3 +96,47 @@ test.each(['server_outdated', 'schema_too_new'])('a fatal %s reads waiting_for_s
     await new Promise((resolve) => server.close(resolve));
   }
 });
+
+test.each([
+  ['a close with 1012 (Service Restart)', (ws: WebSocket) => ws.close(1012, 'server restarting')],
+  ['a fatal server_closed', (ws: WebSocket) => {
+    ws.send(encodeMessage({ type: 'error', code: 'server_closed', message: 'shutting down', seq: 0, fatal: true }));
+    ws.close(1012, 'server_closed');
+  }],
+])('after %s the client comes back on restartDelayMs, not its (here minute-long) backoff, even through refused attempts', async (_, refuse) => {
+  // A backoff of a minute from the first attempt on: only the restart schedule can bring the client back within the poll.
+  const options = { WebSocket: WebSocket as never, minDelayMs: 60_000, maxDelayMs: 60_000, restartDelayMs: 20 };
+  const first = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+  await new Promise((resolve) => first.once('listening', resolve));
+  const { port } = first.address() as { port: number };
+  const events: string[] = [];
+  let welcomed = 0;
+  const conn = new Connection(
+    { url: `ws://127.0.0.1:${port}/`, ...options },
+    { onOpen: () => ({ type: 'hello', protocolVersion: 0, appVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s, e) => events.push(e ? `${s}:${e.code}` : s) },
+  );
+  const closedFirst = new Promise<void>((resolve) =>
+    first.on('connection', (ws) =>
+      ws.once('message', () => {
+        welcomed++;
+        conn.handshakeDone();
+        // The old process stops listening, then says it restarts: the next attempts are refused until the new one listens.
+        first.close();
+        refuse(ws);
+        ws.once('close', () => resolve());
+      }),
+    ),
+  );
+  let second: WebSocketServer | undefined;
+  try {
+    conn.start();
+    await closedFirst;
+    await expect.poll(() => events.filter((e) => e.endsWith(':server_unreachable')).length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+    second = new WebSocketServer({ port, host: '127.0.0.1' });
+    second.on('connection', (ws) => ws.once('message', () => welcomed++));
+    await expect.poll(() => welcomed, { timeout: 5000 }).toBe(2);
+  } finally {
+    conn.stop('offline');
+    await new Promise((resolve) => (second ? second.close(resolve) : resolve(undefined)));
+  }
+});

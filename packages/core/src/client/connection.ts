@@ -1,7 +1,7 @@
 import { ProtocolError, QuireError } from '../errors.js';
 import { PAGE_SIZE } from '../page/page.js';
 import { decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../protocol/index.js';
-import { type BackoffOptions, backoffDelay } from './backoff.js';
+import { type BackoffOptions, RESTART_ATTEMPTS, SERVICE_RESTART, backoffDelay, restartDelay } from './backoff.js';
 import type { ConnectionState } from './sync-status.js';
 
 /** The subset of the WebSocket API Quire uses; the browser's and `ws`'s both fit. */
@@ -36,6 +36,8 @@ const OPEN = 1;
 export class Connection {
   private socket: WebSocketLike | undefined;
   private attempt = 0;
+  /** Attempts left that wait `restartDelay`: the server said it is restarting. */
+  private restartAttempts = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
@@ -79,6 +81,7 @@ export class Connection {
   /** A successful handshake resets the backoff. */
   handshakeDone(): void {
     this.attempt = 0;
+    this.restartAttempts = 0;
     clearTimeout(this.handshakeTimer);
   }
 
@@ -149,6 +152,7 @@ export class Connection {
         this.scheduleReconnect({ code: 'server_unreachable', message: `could not connect to ${where}: ${failure ?? 'server unreachable'} — is the server running at that address? Retrying.` });
         return;
       }
+      if (event.code === SERVICE_RESTART) this.restartAttempts = RESTART_ATTEMPTS;
       this.scheduleReconnect({ code: `close_${event.code}`, message: event.reason || 'connection closed' });
     };
   }
@@ -167,6 +171,8 @@ export class Connection {
     // A server older than this client (server_outdated) or than the document (schema_too_new):
     // retrying reaches a newer one once the deploy is done.
     const olderServer = code === 'server_outdated' || code === 'schema_too_new';
+    // A server shutting down refuses what arrives while it drains: it is back soon.
+    if (code === 'server_closed') this.restartAttempts = RESTART_ATTEMPTS;
     this.scheduleReconnect({ code, message }, olderServer ? 'waiting_for_server' : 'offline');
   }
 
@@ -174,7 +180,10 @@ export class Connection {
     clearTimeout(this.handshakeTimer);
     if (!this.running) return;
     this.handlers.onState(state, error);
-    const delay = backoffDelay(this.attempt++, this.options);
+    const restarting = this.restartAttempts > 0;
+    if (restarting) this.restartAttempts--;
+    const delay = restarting ? restartDelay(this.options) : backoffDelay(this.attempt, this.options);
+    this.attempt++;
     this.timer = setTimeout(() => {
       if (this.running) this.open();
     }, delay);

@@ -30,7 +30,9 @@ export interface DocumentReport {
   checkpoints: number[];
   /** Migrations the document ran (see docs/MIGRATIONS.md), as its database file has it. */
   schemaVersion: number;
+  /** The first 20 (by client id) of the clients the document has settled mutations of, and `clientCount` for all. */
   clients: Array<{ clientId: string; lastSeq: number }>;
+  clientCount: number;
   rejections: Array<{ clientId: string; seq: number; code: string }>;
 }
 
@@ -54,13 +56,14 @@ export async function inspectDocument(docId: string, dir: string): Promise<Docum
   }
 }
 
-function readDatabase(dir: string): Pick<DocumentReport, 'clients' | 'schemaVersion'> {
+function readDatabase(dir: string): Pick<DocumentReport, 'clients' | 'clientCount' | 'schemaVersion'> {
   const path = join(dir, 'document.sqlite');
-  if (!existsSync(path) || statSync(path).size === 0) return { clients: [], schemaVersion: 0 };
+  if (!existsSync(path) || statSync(path).size === 0) return { clients: [], clientCount: 0, schemaVersion: 0 };
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    const clients = db.prepare(`SELECT client_id AS clientId, last_seq AS lastSeq FROM ${CLIENTS_TABLE} ORDER BY client_id LIMIT ${MAX_LISTED + 1}`).all() as Array<{ clientId: string; lastSeq: number }>;
-    return { clients, schemaVersion: schemaVersionOf(db) };
+    const clients = db.prepare(`SELECT client_id AS clientId, last_seq AS lastSeq FROM ${CLIENTS_TABLE} ORDER BY client_id LIMIT ${MAX_LISTED}`).all() as Array<{ clientId: string; lastSeq: number }>;
+    const clientCount = db.prepare(`SELECT count(*) FROM ${CLIENTS_TABLE}`).pluck().get() as number;
+    return { clients, clientCount, schemaVersion: schemaVersionOf(db) };
   } finally {
     db.close();
   }
@@ -93,22 +96,34 @@ export async function inspectBucketDocument(store: S3Store, docId: string, cache
   }
 }
 
+/** How `quire inspect` prints: blocks for people, or (`--json`) one JSON document `{ "documents": [DocumentReport…] }` for tools. */
+export interface InspectOutput {
+  write: (line: string) => void;
+  json?: boolean;
+}
+
 /** `quire inspect <dataDir> [docId]`: one block per document. */
-export async function inspect(dataDir: string, docId: string | undefined, write: (line: string) => void): Promise<number> {
-  for (const folder of documentFolders(dataDir, docId)) {
-    const r = await inspectDocument(folder.docId, folder.dir);
-    report(r, r.live ? '  (open in a running server: figures as of now)' : '', write);
-  }
+export async function inspect(dataDir: string, docId: string | undefined, output: InspectOutput): Promise<number> {
+  const reports: DocumentReport[] = [];
+  for (const folder of documentFolders(dataDir, docId)) reports.push(await inspectDocument(folder.docId, folder.dir));
+  print(reports, output);
   return 0;
 }
 
+function print(reports: DocumentReport[], { write, json }: InspectOutput): void {
+  if (json) return write(JSON.stringify({ documents: reports }, null, 2));
+  for (const r of reports) report(r, r.live ? '  (open in a running server: figures as of now)' : '', write);
+}
+
 /** `quire inspect --s3-bucket <name> [docId]`: the same blocks, read from the bucket. */
-export async function inspectBucket(s3: S3LogOptions, docId: string | undefined, write: (line: string) => void): Promise<number> {
+export async function inspectBucket(s3: S3LogOptions, docId: string | undefined, output: InspectOutput): Promise<number> {
   const store = new S3Store(s3);
   const cacheDir = mkdtempSync(join(tmpdir(), 'quire-inspect-'));
   try {
     const where = `s3://${store.bucket}/${store.prefix}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
-    for (const id of await bucketDocuments(store, docId, where)) report(await inspectBucketDocument(store, id, cacheDir), '', write);
+    const reports: DocumentReport[] = [];
+    for (const id of await bucketDocuments(store, docId, where)) reports.push(await inspectBucketDocument(store, id, cacheDir));
+    print(reports, output);
     return 0;
   } finally {
     store.close();
@@ -121,8 +136,8 @@ function report(r: DocumentReport, note: string, write: (line: string) => void):
   write(`  lsn ${r.lsn}   durable lsn ${r.durableLsn}   first lsn in log ${r.firstLsn}`);
   write(`  pages ${r.pageCount}   size ${bytes(r.sizeBytes)}   log ${bytes(r.logBytes)}   schema version ${r.schemaVersion}`);
   write(`  checkpoints ${r.checkpoints.length === 0 ? 'none' : r.checkpoints.map((l) => `@${l}`).join(' ')}`);
-  const clients = r.clients.slice(0, MAX_LISTED).map((c) => `${c.clientId}:${c.lastSeq}`).join(' ');
-  write(`  clients (last seq) ${clients || 'none'}${r.clients.length > MAX_LISTED ? ' …' : ''}`);
+  const clients = r.clients.map((c) => `${c.clientId}:${c.lastSeq}`).join(' ');
+  write(`  clients (last seq) ${clients || 'none'}${r.clientCount > r.clients.length ? ` … (${r.clientCount} in all)` : ''}`);
   write(`  recent rejections ${r.rejections.map((x) => `${x.clientId}:${x.seq} ${x.code}`).join(', ') || 'none'}`);
 }
 

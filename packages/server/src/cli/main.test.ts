@@ -6,14 +6,9 @@ import { afterEach, describe, expect, test, vi } from 'vitest';
 import { silentLogger } from '../../test/memory-logger.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { main } from './main.js';
+import { captureOutput } from '../../test/capture-output.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out: () => out.join(''), err: () => err.join('') };
-}
+const capture = captureOutput;
 
 describe('quire CLI arguments', () => {
   afterEach(() => vi.restoreAllMocks());

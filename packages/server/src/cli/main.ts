@@ -9,27 +9,32 @@ import type { S3LogOptions } from '../log/s3/s3-log-options.js';
 import { createSyncServer } from '../sync-server.js';
 import { QuireError } from '@quire/core';
 import { appVersionOf, migrationsOf } from '@quire/core/internal';
+import { runBackupCommand } from './backup-command.js';
 import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
+import { stopOnSignals } from './graceful-stop.js';
 import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
 import { migrate } from './migrate.js';
 
 const USAGE = `Usage: quire serve --reducers <file> [--data <dir>] [--port <n>] [--host <addr>] [--workers <n>] [--s3-bucket <name> ...]
-       quire inspect <dataDir> [docId]
-       quire inspect --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
+       quire inspect [--json] <dataDir> [docId]
+       quire inspect [--json] --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>] [docId]
        quire compact <dataDir> [docId] [--retain-commits <n>]
        quire migrate --reducers <file> <dataDir> [docId]
        quire migrate --reducers <file> --s3-bucket <name> [--s3-endpoint <url>] [--s3-prefix <p>]
                      [--data <cacheDir>] [docId]
+       quire backup <dataDir> <dest> [docId]
+       quire restore <backup> <dataDir> [docId]
 
-serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}.
-         and GET /metrics with Prometheus metrics (see docs/OPERATIONS.md)
+serve    starts a Quire sync server. It answers GET /healthz with {"ok":true,...}
+         (503 with "draining" once SIGTERM or SIGINT made it drain), and GET
+         /metrics with Prometheus metrics (see docs/OPERATIONS.md).
 inspect  shows each document's LSN, size, log size, schema version, checkpoints,
          clients and recent rejections (read-only; safe while a server runs);
-         with --s3-bucket, of the documents in the bucket
+         with --s3-bucket, of the documents in the bucket; --json for tools
 compact  writes a log checkpoint of each document and removes the commits
          before the retention window; refuses documents a server has open
 migrate  runs the app's migrations each document lacks (as the server does when
@@ -39,6 +44,10 @@ migrate  runs the app's migrations each document lacks (as the server does when
          Stopped (Ctrl-C, kill) and run again, it finishes the rest. With
          --s3-bucket it migrates the documents in the bucket, through a local
          cache (--data, default a temporary directory); see docs/MIGRATIONS.md
+backup   copies each document's commit log into <dest> (a new or empty folder), safe
+         while a server runs; prints each document's LSN; see docs/OPERATIONS.md
+restore  puts a backup's documents into a data directory that does not have them,
+         each at the LSN the backup printed; a server rebuilds their databases
 
   -r, --reducers <file>    module exporting defineApp(...) or defineReducers(...) (TypeScript
                            or JavaScript)
@@ -59,12 +68,17 @@ migrate  runs the app's migrations each document lacks (as the server does when
                            http://127.0.0.1:7480 (path-style URLs)
       --s3-prefix <p>      put every key under this prefix (default: none)
       --retain-commits <n> compact: commits kept behind the checkpoint (default 1024)
+      --json               inspect: print one JSON document instead
       --cluster            one of several nodes over the bucket (needs --s3-bucket): each
                            document is coordinated by one node at a time, others relay its
                            clients there, and another node takes over when that one dies
       --advertise-url <u>  where other nodes reach this one (default: the URL it listens on)
       --node-id <id>       this node's name in leases and logs (default: random)
       --lease-ttl-ms <n>   how long a dead node keeps its documents (default 10000)
+      --drain-timeout-ms <n>  on SIGTERM or SIGINT the server drains (queued mutations made
+                           durable, documents closed, clients told to reconnect) and exits 0;
+                           after this long, or at a second signal, it exits 1 at once (safe:
+                           documents open from their logs) (default 25000)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -77,6 +91,7 @@ const OPTIONS = {
   workers: { type: 'string' },
   'log-level': { type: 'string', default: 'info' },
   'log-json': { type: 'boolean' },
+  json: { type: 'boolean' },
   's3-bucket': { type: 'string' },
   's3-endpoint': { type: 'string' },
   's3-prefix': { type: 'string' },
@@ -85,6 +100,7 @@ const OPTIONS = {
   'advertise-url': { type: 'string' },
   'node-id': { type: 'string' },
   'lease-ttl-ms': { type: 'string' },
+  'drain-timeout-ms': { type: 'string', default: '25000' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -116,18 +132,20 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   if (positionals[0] === 'inspect' || positionals[0] === 'compact') {
     const s3 = s3Options(values);
     if (typeof s3 === 'string') return usageError(s3);
-    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3);
+    if (values.json && positionals[0] !== 'inspect') return usageError('--json goes with quire inspect');
+    return maintain(positionals[0], positionals.slice(1), values['retain-commits'], s3, values.json === true);
   }
   if (positionals[0] === 'migrate') {
     const s3 = s3Options(values);
     if (typeof s3 === 'string') return usageError(s3);
     return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
   }
+  if (positionals[0] === 'backup' || positionals[0] === 'restore') return runBackupCommand(positionals[0], positionals.slice(1), usageError);
   if (positionals[0] === 'serve' && positionals.length > 1) {
     return usageError(`quire serve takes no file argument, got "${positionals.slice(1).join(' ')}" — name the app with --reducers ${positionals[1]}`);
   }
   if (positionals[0] !== 'serve') {
-    return usageError(`expected the command "serve", "inspect", "compact" or "migrate"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
+    return usageError(`expected the command "serve", "inspect", "compact", "migrate", "backup" or "restore"${positionals[0] ? `, got "${positionals.join(' ')}"` : ''}`);
   }
   if (!values.reducers) return usageError('--reducers is required');
   const port = Number(values.port);
@@ -151,6 +169,9 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const clusterFlags = ['advertise-url', 'node-id', 'lease-ttl-ms'] as const;
   if (!values.cluster && clusterFlags.some((flag) => values[flag] !== undefined)) return usageError('--advertise-url, --node-id and --lease-ttl-ms need --cluster');
   if (values.cluster && !s3) return usageError('--cluster needs --s3-bucket: the nodes share documents through the bucket');
+  const drainTimeout = values['drain-timeout-ms'];
+  if (!/^\d+$/.test(drainTimeout) || Number(drainTimeout) < 1) return usageError(`--drain-timeout-ms must be a whole number of milliseconds above 0, got "${drainTimeout}"`);
+  const drainTimeoutMs = Number(drainTimeout);
   const ttl = values['lease-ttl-ms'];
   if (ttl !== undefined && (!/^\d+$/.test(ttl) || Number(ttl) < 100)) return usageError(`--lease-ttl-ms must be an integer of at least 100, got "${ttl}"`);
   const cluster = values.cluster
@@ -190,26 +211,20 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     }
     throw error;
   }
-  const stop = async (signal: string) => {
-    logger.info(`${signal}, closing documents`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(server, logger, { drainTimeoutMs });
   return new Promise<number>(() => {});
 }
 
 /** `quire inspect` and `quire compact`: exit 0, 1 when a document was refused (open in a server) or the bucket cannot be read, 2 on bad arguments. */
-async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined): Promise<number> {
+async function maintain(command: 'inspect' | 'compact', args: string[], retain: string | undefined, s3: S3LogOptions | undefined, json: boolean): Promise<number> {
   if (s3 && command === 'compact') return usageError('quire compact works on a data directory with file logs; with --s3-bucket, servers compact each document\'s log themselves');
   const [dataDir, docId, ...rest] = s3 ? ['', ...args] : args;
   if ((!s3 && !dataDir) || rest.length > 0) return usageError(`quire ${command} takes <dataDir> [docId]${command === 'inspect' ? ', or --s3-bucket <name> [docId]' : ''}`);
   if (retain !== undefined && (!/^\d+$/.test(retain) || command !== 'compact')) return usageError('--retain-commits takes a whole number, with quire compact');
   const write = (line: string) => void process.stdout.write(`${line}\n`);
   try {
-    if (s3) return await inspectBucket(s3, docId, write);
-    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, write);
+    if (s3) return await inspectBucket(s3, docId, { write, json });
+    if (command === 'inspect') return await inspect(resolve(dataDir!), docId, { write, json });
     return await compact(resolve(dataDir!), docId, retain === undefined ? {} : { retainCommits: Number(retain) }, write);
   } catch (error) {
     if (!(error instanceof QuireError)) throw error;

@@ -6,6 +6,7 @@ import { defineReducers } from '@quire/core';
 import { createSyncServer } from '../sync-server.js';
 import { silentLogger } from '../../test/memory-logger.js';
 import { main } from './main.js';
+import { captureOutput } from '../../test/capture-output.js';
 
 const reducers = defineReducers({
   add: (tx, { n }: { n: number }) => {
@@ -14,13 +15,7 @@ const reducers = defineReducers({
   },
 });
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  return { out: () => out.join(''), err: () => err.join(''), clear: () => ((out.length = 0), (err.length = 0)) };
-}
+const capture = captureOutput;
 
 afterEach(() => vi.restoreAllMocks());
 

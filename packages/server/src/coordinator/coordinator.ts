@@ -508,6 +508,11 @@ export class Coordinator {
     }
   }
 
+  /** True once `close` began: the document drains, and takes no more mutations. */
+  get closing(): boolean {
+    return this.closed;
+  }
+
   /** Stops coordinating at once (another node took the document over): clients get the error's code and reconnect. */
   stepDown(reason: QuireError): void {
     if (!this.failure && !this.closed) this.fail(reason);

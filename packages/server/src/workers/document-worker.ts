@@ -57,12 +57,14 @@ const host = new DocumentHost({
 const outbox = new SocketOutbox((commands, transfer) => post({ type: 'commands', commands }, transfer));
 const sockets = new Map<number, WorkerSocket>();
 
-// The main thread's health figure; reported when it changes, not asked for.
+// The main thread's health figure (and, while stopping, its progress); reported when it changes, not asked for.
 let documents = 0;
+let draining = 0;
 const reportDocuments = setInterval(() => {
-  if (host.documents === documents) return;
+  if (host.documents === documents && host.draining === draining) return;
   documents = host.documents;
-  post({ type: 'documents', count: documents });
+  draining = host.draining;
+  post({ type: 'documents', count: documents, draining });
 }, 200);
 reportDocuments.unref();
 
@@ -110,8 +112,11 @@ port.on('message', (message: ToWorker) => {
       );
       return;
     case 'stop':
-      clearInterval(reportDocuments);
-      void host.close().then(() => post({ type: 'stopped' }));
+      // The interval goes on reporting: the main thread logs how many documents are left to drain.
+      void host.close().then((closed) => {
+        clearInterval(reportDocuments);
+        post({ type: 'stopped', documents: closed });
+      });
       return;
   }
 });

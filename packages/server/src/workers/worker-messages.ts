@@ -73,10 +73,12 @@ export type FromWorker =
    * had received when the close began (a connection sent after it reopens it).
    */
   | { type: 'documentClosed'; docId: string; seen: number }
-  /** Documents open in the worker, sent when it changes. */
-  | { type: 'documents'; count: number }
+  /** Documents open, and (while stopping) those the stop still waits for. */
+  | { type: 'documents'; count: number; draining: number }
+  /** The worker's metrics, answering a `metrics` request. */
   | { type: 'metrics'; id: number; metrics: MetricsJson }
-  | { type: 'stopped' };
+  /** Every document closed: how many. */
+  | { type: 'stopped'; documents: number };
 
 /** A registry's metrics as `getMetricsAsJSON()` gives them: plain data, for `AggregatorRegistry.aggregate`. */
 export type MetricsJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;

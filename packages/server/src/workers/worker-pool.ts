@@ -35,6 +35,8 @@ interface Slot {
   /** Failures in a row before ready (for the retry delay). */
   failures: number;
   documents: number;
+  /** Documents its stop still waits for (as it last reported). */
+  draining: number;
   conns: Set<number>;
   retry: ReturnType<typeof setTimeout> | undefined;
   /** The uncaught error that ended the worker, if any (its 'exit' follows). */
@@ -88,6 +90,7 @@ export class WorkerPool {
       ready: false,
       failures: 0,
       documents: 0,
+      draining: 0,
       conns: new Set<number>(),
       retry: undefined,
       error: undefined,
@@ -116,11 +119,21 @@ export class WorkerPool {
     return this.slots.reduce((sum, slot) => sum + slot.documents, 0);
   }
 
+  /** Documents `close` still waits for, in all workers (as they last reported). */
+  get draining(): number {
+    return this.slots.reduce((sum, slot) => sum + slot.draining, 0);
+  }
+
   /** Hands an authorized client's socket to the worker of its document. */
   connect(ws: WebSocket, docId: string, userId: string | undefined): void {
     const slot = this.slots[documentSlot(docId, this.slots.length)]!;
     const worker = slot.worker;
-    if (!worker || this.stopping) {
+    if (this.stopping) {
+      ws.send(encodeMessage({ type: 'error', code: 'server_closed', message: 'the sync server is shutting down — reconnect', seq: 0, fatal: true }));
+      ws.close(CLOSE.restart, 'server_closed');
+      return;
+    }
+    if (!worker) {
       ws.send(encodeMessage({ type: 'error', code: 'server_error', message: `the worker for document "${docId}" is restarting — reconnect`, seq: 0, fatal: true }));
       ws.close(CLOSE.serverError, 'server_error');
       return;
@@ -188,10 +201,11 @@ export class WorkerPool {
     });
   }
 
-  /** Every worker closes its documents (in-flight commits finish), then exits. */
-  async close(): Promise<void> {
+  /** Every worker closes its documents (in-flight commits finish), then exits; resolves to how many documents they closed. */
+  async close(): Promise<number> {
     this.stopping = true;
     clearInterval(this.backlogTimer);
+    let closed = 0;
     await Promise.all(
       this.slots.map(async (slot) => {
         clearTimeout(slot.retry);
@@ -199,13 +213,16 @@ export class WorkerPool {
         if (!worker) return;
         const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
         worker.on('message', (message: FromWorker) => {
-          if (message.type === 'stopped') void worker.terminate();
+          if (message.type !== 'stopped') return;
+          closed += message.documents;
+          void worker.terminate();
         });
         if (slot.ready) worker.postMessage({ type: 'stop' } satisfies ToWorker);
         else void worker.terminate();
         await exited;
       }),
     );
+    return closed;
   }
 
   private spawn(slot: Slot): void {
@@ -242,6 +259,7 @@ export class WorkerPool {
       }
       case 'documents':
         slot.documents = message.count;
+        slot.draining = message.draining;
         return;
       case 'metrics': {
         // A late answer is still the freshest there is.
@@ -318,6 +336,7 @@ export class WorkerPool {
     slot.documents = 0;
     if (slot.metrics) this.retiredMetrics.push(slot.metrics.filter((metric) => String(metric.type) === 'counter' || String(metric.type) === 'histogram'));
     slot.metrics = undefined;
+    slot.draining = 0;
     const wasReady = slot.ready;
     slot.ready = false;
     this.failCalls(slot);
