@@ -51,14 +51,14 @@ test('sees a file that was replaced under the same path, and a missing file thro
 });
 
 /** This process's POSIX locks on a file, from /proc/locks (Linux). */
+/** This process's locks on `path`, without the line's ordinal, which moves as other processes take and drop locks. */
 function locksOn(path: string): string[] {
   const { ino } = statSync(path);
   return readFileSync('/proc/locks', 'utf8')
     .split('\n')
-    .filter((line) => {
-      const fields = line.trim().split(/\s+/);
-      return fields[4] === String(process.pid) && fields[5]?.endsWith(`:${ino}`);
-    });
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields[4] === String(process.pid) && fields[5]?.endsWith(`:${ino}`))
+    .map((fields) => fields.slice(1).join(' '));
 }
 
 test.skipIf(!existsSync('/proc/locks'))('reading keeps the SHARED lock SQLite holds on an open WAL-mode database', () => {
