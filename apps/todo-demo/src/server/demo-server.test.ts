@@ -51,6 +51,22 @@ test('answers /healthz with the sync server health', async () => {
   expect(await res.json()).toEqual({ ok: true, documents: expect.any(Number), connections: expect.any(Number) });
 });
 
+test('answers /metrics with the sync server metrics, which count the mutations it applied', async () => {
+  const applied = async () => Number((await (await get('/metrics')).text()).match(/^quire_mutations_applied_total (\d+)$/m)?.[1]);
+  const before = await applied();
+  const client = createClient({ url: server.url.replace(/^http/, 'ws') + 'sync', docId: 'metrics-list', reducers });
+  try {
+    client.mutate.init();
+    await client.mutate.addTodo({ id: 'm1', title: 'counted' }).server;
+  } finally {
+    await client.close();
+  }
+  const res = await get('/metrics');
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+  expect(await applied()).toBe(before + 2);
+});
+
 test('syncs lists over /sync on the same port', async () => {
   const url = server.url.replace(/^http/, 'ws') + 'sync';
   const alice = createClient({ url, docId: 'shared-list', reducers });

@@ -33,6 +33,8 @@ export interface DemoServer {
 export const SYNC_PATH = '/sync';
 /** Answers 200 with the sync server's health as JSON (503 while it drains). */
 export const HEALTH_PATH = '/healthz';
+/** Answers the sync server's Prometheus metrics (see docs/OPERATIONS.md#metrics). */
+export const METRICS_PATH = '/metrics';
 
 /** Serves the todo app and its Quire sync endpoint on one HTTP port. */
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
@@ -54,6 +56,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       const health = sync.health();
       // 503 while the sync server drains (close()), so a load balancer stops sending clients here.
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(health));
+      return;
+    }
+    if (path === METRICS_PATH && sync.metricsRegistry) {
+      const registry = sync.metricsRegistry;
+      void registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType, 'cache-control': 'no-store' }).end(text),
+        () => res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('could not collect the metrics\n'),
+      );
       return;
     }
     serveStatic(req, res);
