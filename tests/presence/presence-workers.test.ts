@@ -47,7 +47,7 @@ test('clients of a document on a worker see each other, not those of another doc
     const ann = client(url, 'doc-a', 'Ann');
     const bob = client(url, 'doc-a', 'Bob');
     const cid = client(url, 'doc-b', 'Cid');
-    const zed = client(proxy.url, 'doc-a', 'Zed');
+    client(proxy.url, 'doc-a', 'Zed');
     await waitNames(ann, 'Bob,Zed', 'doc-a fills up');
     await waitNames(bob, 'Ann,Zed', 'doc-a fills up');
     await cid.synced();
