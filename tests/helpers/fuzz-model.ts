@@ -1,7 +1,7 @@
 import { ProtocolError } from '@quire/core';
 import { appVersionOf } from '@quire/core/internal';
 import { fuzzReducers } from './fuzz-reducers.js';
-import { ArgKeys, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
+import { ArgKeys, MAX_PRESENCE_KEY, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isJsonText, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
 export const TRANSPORT_LIMIT_FACTOR = 4;
@@ -24,7 +24,12 @@ export type Outcome =
   | { kind: 'hello'; clientId: string }
   | { kind: 'push'; queued: Mutation[]; gap: number | undefined }
   | { kind: 'pages'; id: number; pgnos: number[] }
+  /** States over the size limit are refused, each with a non-fatal presence_too_large (the fuzzed server has no rate limit). */
+  | { kind: 'presence'; tooLarge: number }
   | { kind: 'none' };
+
+/** The fuzzed server's limits.maxPresenceBytes (the default). */
+export const FUZZ_MAX_PRESENCE_BYTES = 2048;
 
 /**
  * The server's accepted mutations per client: the coordinator's seq rule
@@ -142,6 +147,16 @@ export class SessionModel {
     }
     if (this.clientId === undefined) return { kind: 'fatal', code: 'unexpected_message' };
     if (message.type === 'forget') return { kind: 'none' };
+    if (message.type === 'setPresence') {
+      // In order: a state too large is refused alone; a bad key or text that is not JSON ends the session there.
+      let tooLarge = 0;
+      for (const { key, state } of message.states) {
+        if (key > MAX_PRESENCE_KEY) return { kind: 'fatal', code: 'malformed_frame' };
+        if (Buffer.byteLength(state) > FUZZ_MAX_PRESENCE_BYTES) tooLarge++;
+        else if (state !== '' && !isJsonText(state)) return { kind: 'fatal', code: 'malformed_frame' };
+      }
+      return { kind: 'presence', tooLarge };
+    }
     if (message.type === 'getPages') {
       const pgnos = message.pgnos.slice(0, MAX_PAGES_PER_ANSWER).map((p) => p.pgno).filter((pgno) => pgno >= 1);
       return { kind: 'pages', id: message.id, pgnos };
@@ -164,6 +179,7 @@ export function expectedPages(requested: readonly number[], pageCount: number): 
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {

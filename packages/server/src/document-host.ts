@@ -6,6 +6,7 @@ import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
 import { HostMetrics } from './metrics/host-metrics.js';
+import { PresenceRooms } from './presence/presence-rooms.js';
 import { Session, type SessionContext } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 
@@ -43,6 +44,7 @@ export class DocumentHost {
       connections: new ClientConnections<Session>(limits.maxConnectionsPerClient),
       appVersion: appVersionOf(options.reducers),
       ...(metrics && { metrics }),
+      presence: new PresenceRooms(),
     };
   }
 

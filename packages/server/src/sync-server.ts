@@ -24,6 +24,7 @@ import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { ServerMetrics } from './metrics/server-metrics.js';
 import { CLOSE } from './session.js';
+import { DEFAULT_PING_INTERVAL_MS, SocketLiveness } from './socket-liveness.js';
 import { WorkerPool } from './workers/worker-pool.js';
 import { relayWorkerMetrics } from './workers/worker-metrics.js';
 
@@ -128,6 +129,13 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * // your own HTTP server: res.end(await metrics.metrics())
    */
   metrics?: Registry | false;
+  /**
+   * How often to check that connections are alive: a socket with no frame
+   * and no answer to a ping for two to three intervals is closed, which drops
+   * its client's presence (a half-open TCP connection sends no close).
+   * Default 2000 ms (a dead connection goes 4 to 6 s after its last sign of life); `Infinity` turns the check off.
+   */
+  pingIntervalMs?: number;
 }
 
 export interface WorkerOptions {
@@ -301,6 +309,13 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
   openConnections = () => wss.clients.size;
+  const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+  if (!(pingIntervalMs === Infinity || (Number.isSafeInteger(pingIntervalMs) && pingIntervalMs > 0))) {
+    throw new TypeError(`createSyncServer: pingIntervalMs must be a positive whole number of ms (or Infinity), got ${String(options.pingIntervalMs)}`);
+  }
+  const liveness = new SocketLiveness(wss.clients, pingIntervalMs, (_ws, silentMs) =>
+    logger.info({ silentMs }, `closed a connection silent for over ${silentMs} ms (no frame, no answer to pings): its client is gone or its network is`),
+  );
   const httpServers = new Set<Server>();
   const ownServers = new Set<Server>();
 
@@ -311,6 +326,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     const upgrade = (onSocket: (ws: WebSocket) => void) =>
       wss.handleUpgrade(request, socket, head, (ws) => {
         serverMetrics?.connected();
+        liveness.watch(ws);
         onSocket(ws);
       });
     const refuse = (code: string, message: string, closeCode: number) =>
@@ -403,6 +419,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     } finally {
       clearInterval(progress);
     }
+    liveness.stop();
     const connections = wss.clients.size;
     for (const ws of wss.clients) ws.close(CLOSE.restart, 'server restarting');
     await placement?.close();
@@ -432,6 +449,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     attach(server) {
       httpServers.add(server);
       server.on('upgrade', onUpgrade);
+      liveness.start();
     },
     async listen(port = 0, host = '127.0.0.1') {
       // Every worker has loaded the app, or the error that stopped one is thrown here.
