@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
+import { type ClientInspection, MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
 import { EngineHost, connectClient } from '@quire/core/internal';
 import { type Harness, startHarness, waitForSettled } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
@@ -111,6 +111,33 @@ describe('the worker-hosted engine', () => {
     const liveError = new Promise((resolve) => tab.subscribe('UPDATE todos SET title = 1 RETURNING id', [], () => {}, resolve));
     await expect(liveError).resolves.toMatchObject({ code: 'read_only_query' });
     expect(await titles(tab)).toEqual(['once']);
+  });
+
+  test('inspection crosses the port: one-shot, and streamed only to the tabs that subscribe, until they stop', async () => {
+    const docId = `inspect${++docs}`;
+    const host = newHost();
+    const a = openTab(host, docId);
+    const b = openTab(host, docId);
+    await a.mutate.init().server;
+    const once = await b.inspection();
+    expect(once).toMatchObject({ docId, clientId: a.clientId, pendingCount: 0 });
+    expect(once.received.frames).toBeGreaterThan(0);
+
+    const heardA: ClientInspection[] = [];
+    let heardB = 0;
+    const stopA = a.subscribeInspection((i) => heardA.push(i));
+    const stopB = b.subscribeInspection(() => heardB++);
+    stopB();
+    a.disconnect();
+    await waitFor(() => heardA.at(-1)?.connection === 'offline', 'a to hear the engine went offline');
+    await b.mutate.addTodo({ id: 't1', title: 'from b' }).local;
+    await waitFor(() => heardA.at(-1)?.pending[0]?.state === 'applied', 'a to hear of b\'s pending call');
+    expect(heardA.at(-1)!.pending[0]).toMatchObject({ name: 'addTodo', args: '{"id":"t1","title":"from b"}' });
+    a.connect();
+    await waitFor(() => heardA.at(-1)?.pendingCount === 0 && heardA.at(-1)?.settled[0]?.name === 'addTodo', 'a to hear it confirmed');
+    expect(heardA.at(-1)!.settled[0]!.state).toBe('confirmed');
+    expect(heardB).toBe(0);
+    stopA();
   });
 
   test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {

@@ -1,4 +1,5 @@
 import type { HydrateProgress, QuireClient } from '../client/client.js';
+import type { ClientInspection } from '../client/inspection.js';
 import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
@@ -89,6 +90,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     appVersion: { client: appVersionOf(options.reducers), server: undefined },
   };
   const statusListeners = new Set<(status: SyncStatus) => void>();
+  // The worker streams inspections only while this tab has listeners.
+  const inspectionListeners = new Set<(inspection: ClientInspection) => void>();
   const calls = new Map<number, Pending>();
   const progressListeners = new Map<number, (progress: HydrateProgress) => void>();
   const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();
@@ -134,9 +137,12 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         const call = calls.get(message.id);
         calls.delete(message.id);
         if (message.error) call?.reject(fromWireError(message.error));
-        else call?.resolve(message.stats ? { rows: message.rows, stats: message.stats } : message.rows);
+        else call?.resolve(message.inspection ?? (message.stats ? { rows: message.rows, stats: message.stats } : message.rows));
         return;
       }
+      case 'inspection':
+        for (const listener of [...inspectionListeners]) listener(message.inspection);
+        return;
       case 'progress':
         progressListeners.get(message.id)?.({ pages: message.pages, total: message.total });
         return;
@@ -194,6 +200,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       sub.rows = undefined;
       send({ t: 'subscribe', id, sql: sub.sql, params: sub.params });
     }
+    if (inspectionListeners.size > 0) send({ t: 'watchInspection', on: true });
   };
 
   const deferred = (): [Promise<unknown>, Pending] => {
@@ -229,6 +236,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     send({ t: 'close' });
     closed = true;
     statusListeners.clear();
+    inspectionListeners.clear();
     for (const m of mutations.values()) m.server.reject(new QuireError('client_closed', 'the client was closed before the server confirmed this mutation — the worker still sends it'));
     mutations.clear();
     for (const call of calls.values()) call.reject(closedError());
@@ -314,7 +322,23 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       return promise.then(() => undefined);
     },
     inspect() {
-      return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));
+      return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() or inspection() instead'));
+    },
+    inspection() {
+      if (closed || failed) return Promise.reject(failed ?? closedError());
+      const id = nextId++;
+      const [promise, pending] = deferred();
+      calls.set(id, pending);
+      send({ t: 'inspection', id });
+      return promise as Promise<ClientInspection>;
+    },
+    subscribeInspection(listener) {
+      if (closed || failed) return () => {};
+      inspectionListeners.add(listener);
+      if (inspectionListeners.size === 1) send({ t: 'watchInspection', on: true });
+      return () => {
+        if (inspectionListeners.delete(listener) && inspectionListeners.size === 0) send({ t: 'watchInspection', on: false });
+      };
     },
     close,
   };

@@ -111,6 +111,7 @@ class TabSession {
   private docId = '';
   private readonly subscriptions = new Map<number, () => void>();
   private stopStatus: (() => void) | undefined;
+  private stopInspection: (() => void) | undefined;
   private closed = false;
 
   constructor(
@@ -191,6 +192,16 @@ class TabSession {
           (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
         );
         return;
+      case 'inspection':
+        client.inspection().then(
+          (inspection) => this.post({ t: 'result', id: message.id, inspection }),
+          (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
+        );
+        return;
+      case 'watchInspection':
+        this.stopInspection?.();
+        this.stopInspection = message.on ? client.subscribeInspection((inspection) => this.post({ t: 'inspection', inspection })) : undefined;
+        return;
       case 'unsubscribe':
         this.subscriptions.get(message.id)?.();
         this.subscriptions.delete(message.id);
@@ -234,6 +245,7 @@ class TabSession {
     for (const stop of this.subscriptions.values()) stop();
     this.subscriptions.clear();
     this.stopStatus?.();
+    this.stopInspection?.();
     if (this.client) this.host.release(this.docId, this);
   }
 }

@@ -1,3 +1,4 @@
+import type { ClientInspection } from '../client/inspection.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import { MutationRejectedError, QuireError } from '../errors.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
@@ -18,6 +19,9 @@ export type TabMessage =
   | { t: 'unsubscribe'; id: number }
   | { t: 'hydrate'; id: number }
   | { t: 'synced'; id: number }
+  | { t: 'inspection'; id: number }
+  // The tab has inspection listeners (or no longer has): the worker streams inspections while on.
+  | { t: 'watchInspection'; on: boolean }
   | { t: 'connect' }
   | { t: 'disconnect' }
   | { t: 'close' };
@@ -27,7 +31,8 @@ export type HostMessage =
   | { t: 'status'; status: SyncStatus }
   | { t: 'local'; id: number; seq: number; error?: WireError }
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
-  | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; error?: WireError }
+  | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; inspection?: ClientInspection; error?: WireError }
+  | { t: 'inspection'; inspection: ClientInspection }
   // Only what changed since the subscription's last rows message (the first one carries every row).
   | { t: 'rows'; id: number; change: RowChange }
   | { t: 'progress'; id: number; pages: number; total: number }
