@@ -32,7 +32,16 @@
  *                 table [data-testid="sql-results"] (th per column, tbody tr per row);
  *                 [data-testid="sql-error"] (role=alert) with data-kind="refused"
  *                 for non-SELECT statements or "error" for SQLite errors.
+ * Inspector       [data-testid="inspector"], collapsed; button [data-testid="inspector-toggle"]
+ *                 "Open inspector" / "Close inspector". Open: [data-testid="inspector-body"]
+ *                 with [data-testid="inspector-connection"], [data-testid="inspector-lsn"] and
+ *                 [data-testid="inspector-durable-lsn"] (data-lsn=<n>), [data-testid="inspector-pages"];
+ *                 tables [data-testid="inspector-pending"] and [data-testid="inspector-settled"]
+ *                 with a tbody tr per mutation (data-seq, data-name,
+ *                 data-state="waiting|applied|sent|committed|confirmed|rejected");
+ *                 list [data-testid="inspector-errors"] with li data-source, data-code.
  */
+import { InspectorPanel } from './InspectorPanel.js';
 import { SqlPanel } from './SqlPanel.js';
 import { SyncBar } from './SyncBar.js';
 import { TodoApp } from './TodoApp.js';
@@ -63,6 +72,7 @@ export function App({ listId }: { listId: string }) {
         list has synced), not against a replica that has nothing yet.
       */}
       {hasTable ? <SqlPanel /> : <SqlPanelWaiting />}
+      <InspectorPanel />
     </>
   );
 }

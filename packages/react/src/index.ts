@@ -9,3 +9,4 @@ export type { SuspenseQueryState } from './use-suspense-query.js';
 export { useMutate } from './use-mutate.js';
 export { useSyncStatus } from './use-sync-status.js';
 export type { SyncStatusState } from './use-sync-status.js';
+export { useInspection } from './use-inspection.js';
