@@ -183,17 +183,24 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     offline: wasOffline(options.docId),
   });
   send(open());
-  port.onreset = () => {
+  port.onreset = (undelivered) => {
     // A new engine (the leader tab changed): open again and resubscribe.
-    // Calls in flight went to the old engine and may never be answered.
+    // Calls that reached no engine go to the new one; the others went to the
+    // old engine and may never be answered.
+    const resend = (undelivered as TabMessage[]).filter((m): m is Extract<TabMessage, { id: number }> => 'id' in m && (calls.has(m.id) || mutations.has(m.id)) && m.t !== 'subscribe' && m.t !== 'unsubscribe');
+    const again = new Set(resend.map((m) => m.id));
     const lost = () => new QuireError('engine_restarted', 'the tab that ran the sync engine closed — retry; a mutation that was applied locally is saved and still syncs');
-    for (const call of calls.values()) call.reject(lost());
-    calls.clear();
-    for (const m of mutations.values()) {
+    for (const [id, call] of calls) {
+      if (again.has(id)) continue;
+      call.reject(lost());
+      calls.delete(id);
+    }
+    for (const [id, m] of mutations) {
+      if (again.has(id)) continue;
       m.local.reject(lost());
       m.server.reject(lost());
+      mutations.delete(id);
     }
-    mutations.clear();
     send(open());
     for (const [id, sub] of subscriptions) {
       // The new engine starts each subscription afresh.
@@ -201,6 +208,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       send({ t: 'subscribe', id, sql: sub.sql, params: sub.params });
     }
     if (inspectionListeners.size > 0) send({ t: 'watchInspection', on: true });
+    for (const message of resend) send(message);
   };
 
   const deferred = (): [Promise<unknown>, Pending] => {

@@ -73,6 +73,12 @@ export function fromWireError(wire: WireError): Error {
 export interface PortLike {
   postMessage(message: unknown): void;
   onmessage: ((event: MessageEvent) => void) | null;
-  /** Called when the port now leads to a new engine (the leader tab changed): the tab opens again. */
-  onreset?: (() => void) | null;
+  /**
+   * Called when the port now leads to a new engine (the leader tab changed):
+   * the tab opens again. `undelivered` are the messages it posted that
+   * reached no engine (no leader was listening); the port drops them, and
+   * the tab sends again those that still matter. Any other message in flight
+   * may or may not have been handled by the old engine.
+   */
+  onreset?: ((undelivered: readonly unknown[]) => void) | null;
 }
