@@ -219,6 +219,16 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   };
   const closedError = () => new QuireError('client_closed', 'this client is closed — create a new client');
 
+  /** Sends the request `make(id)` builds; the worker answers it with a `result` of that id. */
+  const request = (make: (id: number) => Extract<TabMessage, { id: number }>): Promise<unknown> => {
+    if (closed || failed) return Promise.reject(failed ?? closedError());
+    const id = nextId++;
+    const [promise, pending] = deferred();
+    calls.set(id, pending);
+    send(make(id));
+    return promise;
+  };
+
   const mutate = Object.fromEntries(
     Object.keys(options.reducers.definitions).map((name) => [
       name,
@@ -263,20 +273,10 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     docId: options.docId,
     mutate,
     query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'query', id, sql, params });
-      return promise as Promise<T[]>;
+      return request((id) => ({ t: 'query', id, sql, params })) as Promise<T[]>;
     },
     measureQuery<T extends Row = Row>(sql: string, params?: SqlParams) {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'query', id, sql, params, measure: true });
-      return promise as Promise<{ rows: T[]; stats: QueryStats }>;
+      return request((id) => ({ t: 'query', id, sql, params, measure: true })) as Promise<{ rows: T[]; stats: QueryStats }>;
     },
     subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener) {
       if (closed) return () => {};
@@ -307,12 +307,12 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       send({ t: 'connect' });
     },
     hydrate(hydrateOptions = {}) {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      if (hydrateOptions.onProgress) progressListeners.set(id, hydrateOptions.onProgress);
-      send({ t: 'hydrate', id });
+      let id = 0;
+      const promise = request((requestId) => {
+        id = requestId;
+        if (hydrateOptions.onProgress) progressListeners.set(id, hydrateOptions.onProgress);
+        return { t: 'hydrate', id };
+      });
       return promise.then(
         () => void progressListeners.delete(id),
         (error: unknown) => {
@@ -322,23 +322,13 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       );
     },
     synced() {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'synced', id });
-      return promise.then(() => undefined);
+      return request((id) => ({ t: 'synced', id })).then(() => undefined);
     },
     inspect() {
       return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() or inspection() instead'));
     },
     inspection() {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'inspection', id });
-      return promise as Promise<ClientInspection>;
+      return request((id) => ({ t: 'inspection', id })) as Promise<ClientInspection>;
     },
     subscribeInspection(listener) {
       if (closed || failed) return () => {};
