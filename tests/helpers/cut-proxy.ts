@@ -34,6 +34,7 @@ export class CutProxy {
   private armed: ArmedCut | undefined;
   private blocked = false;
   private paused = false;
+  private stalled = false;
   /** Between an armed cut firing and the sockets going: nothing more is forwarded. */
   private cutting = false;
 
@@ -104,6 +105,15 @@ export class CutProxy {
     }
   }
 
+  /**
+   * While stalled, bytes in both directions are dropped and nothing is
+   * closed: to each end the connection looks alive and silent, as a
+   * half-open TCP connection does (a peer that vanished without a FIN).
+   */
+  stall(stalled: boolean): void {
+    this.stalled = stalled;
+  }
+
   async close(): Promise<void> {
     this.disarm();
     for (const pair of [...this.pairs]) this.kill(pair);
@@ -130,7 +140,7 @@ export class CutProxy {
   }
 
   private forward(pair: Pair, direction: Direction, chunk: Buffer): void {
-    if (pair.dead || this.cutting) return;
+    if (pair.dead || this.cutting || this.stalled) return;
     const armed = this.armed;
     if (armed && armed.direction === direction && chunk.length > armed.remaining) {
       // Forward only the first part of the chunk, then cut everything.

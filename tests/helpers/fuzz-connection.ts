@@ -1,6 +1,6 @@
 import { constants, inflateRawSync } from 'node:zlib';
 import WebSocket from 'ws';
-import { MESSAGE_SCHEMAS, decodeServerMessage, type DurableMessage, type ErrorMessage, type RejectionsMessage, type ServerMessage, type WelcomeMessage } from '@quire/core/protocol';
+import { MESSAGE_SCHEMAS, decodeServerMessage, type DurableMessage, type ErrorMessage, type PresenceMessage, type RejectionsMessage, type ServerMessage, type WelcomeMessage } from '@quire/core/protocol';
 import type { WireFrame } from './fuzz-model.js';
 
 /** A page answer without its pages' bytes (they would keep whole frames alive). */
@@ -20,6 +20,7 @@ export type Seen =
   | WelcomeMessage
   | RejectionsMessage
   | DurableMessage
+  | PresenceMessage
   | { type: 'snapshot' | 'commit' }
   | { type: 'undecodable'; error: string };
 

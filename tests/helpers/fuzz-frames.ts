@@ -168,7 +168,8 @@ const unknownName = fc.oneof(
   fc.integer({ min: 1000, max: 20_000 }).map((n) => 'x'.repeat(n)),
 );
 
-const clientMessageOf = (ctx: FrameContext, base: 'hello' | 'push' | 'getPages' | 'forget'): Uint8Array => {
+const clientMessageOf = (ctx: FrameContext, base: 'hello' | 'push' | 'getPages' | 'forget' | 'setPresence'): Uint8Array => {
+  if (base === 'setPresence') return encodeMessage({ type: 'setPresence', states: [{ key: 0, state: '{"name":"fuzz"}' }] });
   if (base === 'hello') return helloFrame(ctx.clientId, { partial: true, lastLsn: 3, fromSeq: 1, held: [1, 2, 3] });
   if (base === 'push') return pushFrame([validMutation(ctx.clientId, ctx.nextSeq, 'mutated'), validMutation(ctx.clientId, ctx.nextSeq + 1, 'mutated')]);
   if (base === 'getPages') return encodeMessage({ type: 'getPages', id: 5, pgnos: [{ pgno: 1 }, { pgno: 2 }, { pgno: 9 }] });
@@ -211,7 +212,7 @@ const CLIENT_SCHEMAS = Object.values(MESSAGE_SCHEMAS).filter((s) => s.from === '
 /**
  * Bad frames a session survives: seq gaps and resends, unknown reducers,
  * hostile arguments, junk page requests (with up to `maxExtraPages` more
- * page numbers now and then) and junk forgets.
+ * page numbers now and then), junk forgets and presence states.
  */
 export function nonFatal(maxExtraPages: number): fc.Arbitrary<Recipe> {
   return fc.oneof(
@@ -236,6 +237,9 @@ export function nonFatal(maxExtraPages: number): fc.Arbitrary<Recipe> {
       recipe('junk page request', () => ({ bytes: encodeMessage({ type: 'getPages', id, pgnos: [...pgnos, ...Array.from({ length: extra % 5 === 0 ? extra : 0 }, (_, i) => i + 1)].map((p) => ({ pgno: p })) }) })),
     ),
     fc.array(pgno, { maxLength: 60 }).map((pgnos) => recipe('junk forget', () => ({ bytes: encodeMessage({ type: 'forget', pgnos: pgnos.map((p) => ({ pgno: p })) }) }))),
+    fc.array(fc.record({ key: fc.integer({ min: 0, max: 63 }), state: fc.oneof(fc.constant(''), fc.json({ maxDepth: 2 })) }), { maxLength: 4 }).map((states) =>
+      recipe('presence', () => ({ bytes: encodeMessage({ type: 'setPresence', states }), label: states.map((p) => p.key).join(',') })),
+    ),
   );
 }
 
@@ -244,7 +248,7 @@ const wrongButValid: fc.Arbitrary<Recipe> = fc.oneof(
   serverMessage,
   fc.tuple(fc.constantFrom(...CLIENT_SCHEMAS.map((s) => s.name)), fc.integer({ min: 0, max: 255 })).map(([name, version]) =>
     recipe('wrong message version', (ctx) => {
-      const bytes = clientMessageOf(ctx, name as 'hello');
+      const bytes = clientMessageOf(ctx, name as 'hello' | 'setPresence');
       bytes[1] = version === MESSAGE_SCHEMAS[name as 'hello'].version ? version + 1 : version;
       return { bytes, label: `${name} v${bytes[1]}` };
     }),

@@ -1,7 +1,7 @@
 import { ProtocolError } from '@quire/core';
 import { appVersionOf } from '@quire/core/internal';
 import { fuzzReducers } from './fuzz-reducers.js';
-import { ArgKeys, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
+import { ArgKeys, MAX_PRESENCE_KEY, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
 export const TRANSPORT_LIMIT_FACTOR = 4;
@@ -142,6 +142,13 @@ export class SessionModel {
     }
     if (this.clientId === undefined) return { kind: 'fatal', code: 'unexpected_message' };
     if (message.type === 'forget') return { kind: 'none' };
+    if (message.type === 'setPresence') {
+      // Within the default bounds (the fuzzer sends few, small states): relayed, or the frame is refused whole.
+      for (const { key, state } of message.states) {
+        if (key > MAX_PRESENCE_KEY || (state !== '' && !isJson(state))) return { kind: 'fatal', code: 'malformed_frame' };
+      }
+      return { kind: 'none' };
+    }
     if (message.type === 'getPages') {
       const pgnos = message.pgnos.slice(0, MAX_PAGES_PER_ANSWER).map((p) => p.pgno).filter((pgno) => pgno >= 1);
       return { kind: 'pages', id: message.id, pgnos };
@@ -164,6 +171,15 @@ export function expectedPages(requested: readonly number[], pageCount: number): 
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {

@@ -124,6 +124,7 @@ export function describe(frames: readonly Received[]): string {
       if (m.type === 'welcome') return `welcome(${m.lsn})`;
       if (m.type === 'pages') return `pages(${m.id} at ${m.lsn}: ${m.pages.length})`;
       if (m.type === 'durable') return `durable(${m.lsn})`;
+      if (m.type === 'presence') return `presence(${m.full ? 'full, ' : ''}${m.peers.map((p) => `${p.clientId}:${p.key}`).join(', ')})`;
       return `undecodable(${m.error})`;
     })
     .join(', ');

@@ -44,3 +44,6 @@ export const todoReducers = defineReducers({
 });
 
 export type TodoReducers = typeof todoReducers;
+
+/** For `quire serve` and worker threads, which load the app from a module. */
+export default todoReducers;

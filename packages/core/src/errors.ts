@@ -43,6 +43,10 @@ export const QUIRE_ERROR_CODES = [
   'server_closed',
   'client_closed',
   'no_websocket',
+  // presence
+  'invalid_presence',
+  'presence_too_large',
+  'presence_too_fast',
   // queries
   'read_only_query',
   'multiple_statements',

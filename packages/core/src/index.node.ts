@@ -5,6 +5,7 @@
 import WebSocket from 'ws';
 import { createClient as createClientWith, type ClientOptions, type QuireClient } from './client/client.js';
 import type { WebSocketConstructor } from './client/connection.js';
+import type { Json } from './client/presence.js';
 import type { Reducers } from './reducers/define-reducers.js';
 
 export {
@@ -22,6 +23,6 @@ export type { BaseChange, ReplicaStore, StoredMutation, StoredReplica } from './
 export { FileStore } from './store/file-store.js';
 
 /** See {@link createClientWith | createClient}; defaults `WebSocket` to the `ws` package. */
-export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
-  return createClientWith({ WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
+export function createClient<R extends Reducers, P = Json>(options: ClientOptions<R, P>): QuireClient<R, P> {
+  return createClientWith<R, P>({ WebSocket: WebSocket as unknown as WebSocketConstructor, ...options });
 }

@@ -6,6 +6,7 @@ export { createClient } from './client/client.js';
 export type { ClientOptions, QuireClient } from './client/client.js';
 export type { WebSocketConstructor, WebSocketLike } from './client/connection.js';
 export type { MutateApi, MutationHandle } from './client/mutation-handle.js';
+export type { Json, Presence, PresencePeer } from './client/presence.js';
 export type { AppVersions, ConnectionState, SyncStatus } from './client/sync-status.js';
 export type { BackoffOptions } from './client/backoff.js';
 export type { ErrorListener, QueryListener } from './engine/subscriptions.js';

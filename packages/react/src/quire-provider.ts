@@ -5,8 +5,11 @@ const ClientContext = createContext<QuireClient<Reducers> | null>(null);
 
 /** Props of {@link QuireProvider}. */
 export interface QuireProviderProps<R extends Reducers> {
-  /** From `createClient`. The provider does not close it: the app owns its lifetime. */
-  client: QuireClient<R>;
+  /**
+   * From `createClient`. The provider does not close it: the app owns its
+   * lifetime. Any presence type: `useOthers<P>()` and `useMyPresence<P>()` name it.
+   */
+  client: QuireClient<R, unknown>;
   children?: ReactNode;
 }
 

@@ -1,4 +1,4 @@
-import type { ErrorListener, MutateApi, QueryListener, QuireClient, Reducers, Row, SqlParams, SyncStatus } from '@quire/core';
+import type { ErrorListener, Json, MutateApi, Presence, PresencePeer, QueryListener, QuireClient, Reducers, Row, SqlParams, SyncStatus } from '@quire/core';
 
 export interface FakeSubscription {
   sql: string;
@@ -17,6 +17,7 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
   readonly clientId = 'fake-client';
   readonly docId = 'fake-doc';
   readonly mutate = {} as MutateApi<R>;
+  readonly presence = new FakePresence();
   /** Every subscribe call, in order. */
   readonly subscriptions: FakeSubscription[] = [];
   unsubscribeCalls = 0;
@@ -105,4 +106,42 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
   }
 
   async close(): Promise<void> {}
+}
+
+/** A Presence whose others the test sets by hand; `set` records what it was given. */
+export class FakePresence implements Presence<Json> {
+  readonly sets: (Json | null)[] = [];
+  private current: Json | null = null;
+  private peers: readonly PresencePeer<Json>[] = [];
+  private readonly listeners = new Set<(others: readonly PresencePeer<Json>[]) => void>();
+
+  set(state: Json | null): void {
+    this.sets.push(state);
+    this.current = state;
+    this.notify();
+  }
+
+  mine(): Json | null {
+    return this.current;
+  }
+
+  others(): readonly PresencePeer<Json>[] {
+    return this.peers;
+  }
+
+  subscribe(listener: (others: readonly PresencePeer<Json>[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** Replaces the others (a new array, as a real client's would be) and notifies. */
+  setOthers(peers: readonly PresencePeer<Json>[]): void {
+    this.peers = peers;
+    this.notify();
+  }
+
+  /** Notifies without a change, as a client does when only its own state changed. */
+  notify(): void {
+    for (const listener of [...this.listeners]) listener(this.peers);
+  }
 }

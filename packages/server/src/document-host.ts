@@ -4,6 +4,7 @@ import { ClientConnections } from './client-connections.js';
 import { DocumentRegistry, type RegistryOptions } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
+import { PresenceRooms } from './presence/presence-rooms.js';
 import { Session, type SessionContext } from './session.js';
 import type { SessionSocket } from './session-socket.js';
 
@@ -32,6 +33,7 @@ export class DocumentHost {
       logger,
       connections: new ClientConnections<Session>(limits.maxConnectionsPerClient),
       appVersion: appVersionOf(options.reducers),
+      presence: new PresenceRooms(),
     };
   }
 

@@ -49,6 +49,20 @@ export interface ServerLimits {
   reducerTimeMs: number;
   /** See `reducerTimeMs`. Default 60 000 ms. */
   reducerPauseMs: number;
+  /**
+   * The largest presence state (its JSON text, in UTF-8 bytes) a client may
+   * set. A larger one is not relayed: its sender gets `presence_too_large`
+   * and the others keep seeing its previous state. Default 2048.
+   */
+  maxPresenceBytes: number;
+  /**
+   * Presence updates one connection may send per second (each state in a
+   * frame counts; up to a second's worth may come at once). Over it, updates
+   * are dropped and the sender gets `presence_too_fast`, once per run. A
+   * client sends at most 20 per second per key, so the default leaves room
+   * for five busy tabs sharing a connection. Default 100.
+   */
+  maxPresenceUpdatesPerSecond: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
@@ -60,6 +74,8 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   slowConsumerMs: 10_000,
   reducerTimeMs: 1000,
   reducerPauseMs: 60_000,
+  maxPresenceBytes: 2048,
+  maxPresenceUpdatesPerSecond: 100,
 });
 
 /** The defaults, overridden by `limits`; throws `invalid_limit` for anything but a positive integer (or Infinity). */

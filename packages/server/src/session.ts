@@ -2,6 +2,7 @@ import { ProtocolError } from '@quire/core';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import {
   ID_RULE,
+  MAX_PRESENCE_KEY,
   PROTOCOL_VERSION,
   decodeClientMessage,
   encodeMessage,
@@ -10,6 +11,7 @@ import {
   ReducerNames,
   type ClientMessage,
   type Mutation,
+  type WirePresenceState,
 } from '@quire/core/protocol';
 import { type Coordinator, MAX_PAGES_PER_REQUEST, type Peer } from './coordinator/coordinator.js';
 import type { ServerFrame } from './coordinator/server-frame.js';
@@ -19,6 +21,9 @@ import { ClientFlow } from './client-flow.js';
 import type { DocumentRegistry } from './document-registry.js';
 import type { ServerLimits } from './limits.js';
 import type { Logger } from './logger.js';
+import { PresenceQuota } from './presence/presence-quota.js';
+import type { PresenceMember, PresenceRoom } from './presence/presence-room.js';
+import type { PresenceRooms } from './presence/presence-rooms.js';
 import type { SessionSocket } from './session-socket.js';
 
 /** Close codes Quire uses (4000–4999 are for applications). */
@@ -26,6 +31,9 @@ export const CLOSE = { protocolError: 4400, unauthorized: 4401, limit: 4429, ser
 
 // While a connection waits for room, how often to look again (besides on every frame sent to it).
 const RECHECK_MS = 20;
+
+// Unsent bytes above which a connection gets no presence until it drains (then all of it at once).
+const PRESENCE_BACKLOG_BYTES = 256 * 1024;
 
 /** What the sessions of one sync server share. */
 export interface SessionContext {
@@ -37,6 +45,8 @@ export interface SessionContext {
   readonly logger: Logger;
   /** The app version the server runs (`appVersionOf` its reducers). */
   readonly appVersion: number;
+  /** Each document's presence, relayed between its sessions. */
+  readonly presence: PresenceRooms;
 }
 
 /**
@@ -46,7 +56,7 @@ export interface SessionContext {
  * its limits (see `ServerLimits`) the session stops reading the socket, so
  * what the client sends next waits in its own connection.
  */
-export class Session implements Peer {
+export class Session implements Peer, PresenceMember {
   clientId = '';
   /** The app version the client said hello with. */
   appVersion = 0;
@@ -61,6 +71,8 @@ export class Session implements Peer {
   // The keys of the last object its pushes sent whole (a push may repeat them, see reducer-args.ts).
   private readonly keys = new ArgKeys();
   private pagesInFlight = 0;
+  // Set once the hello is accepted: the document's presence room and this connection's bounds in it.
+  private presence: { room: PresenceRoom; quota: PresenceQuota } | undefined;
   private waiting: { ready: () => boolean; done: () => void } | undefined;
   private backlogTimer: ReturnType<typeof setTimeout> | undefined;
   private logger: Logger;
@@ -88,6 +100,10 @@ export class Session implements Peer {
 
   get maxMessageBytes(): number {
     return this.context.maxMessageBytes;
+  }
+
+  get backlogged(): boolean {
+    return this.socket.bufferedAmount > PRESENCE_BACKLOG_BYTES;
   }
 
   send(frame: ServerFrame): void {
@@ -121,6 +137,7 @@ export class Session implements Peer {
       else if (!this.coordinator) this.sendError('unexpected_message', `${message.type} before hello — send hello first`, 0, true);
       else if (message.type === 'getPages') await this.getPages(this.coordinator, message.id, message.pgnos);
       else if (message.type === 'forget') this.coordinator.forget(this, message.pgnos.map((p) => p.pgno));
+      else if (message.type === 'setPresence') this.setPresence(message.states);
       else await this.push(this.coordinator, this.flow!, this.named(message.mutations));
     } catch (error) {
       const code = (error as { code?: unknown }).code;
@@ -173,6 +190,7 @@ export class Session implements Peer {
       );
     }
     this.flow = acquireFlow(coordinator, this.clientId, limits);
+    this.presence = { room: this.context.presence.join(this.docId, this), quota: new PresenceQuota(limits) };
     this.logger.info({ userId: this.userId, lastLsn: message.lastLsn, partial: message.partial, appVersion: this.appVersion }, 'client connected');
     if (this.appVersion < serverVersion) {
       this.logger.info({ appVersion: this.appVersion, serverAppVersion: serverVersion }, 'a client of an older app version connected: its calls of reducers this version lacks are refused with update_required');
@@ -197,6 +215,21 @@ export class Session implements Peer {
         () => (flow.queued >= this.context.limits.maxQueuedMutations ? 'maxQueuedMutations' : 'maxQueuedBytes'),
       );
       if (this.closed) return;
+    }
+  }
+
+  /** Relays the states within bounds; one over them gets its sender a non-fatal error and is dropped. */
+  private setPresence(states: readonly WirePresenceState[]): void {
+    const { room, quota } = this.presence!;
+    for (const { key, state } of states) {
+      if (key > MAX_PRESENCE_KEY) return this.sendError('malformed_frame', `setPresence: key ${key} is above ${MAX_PRESENCE_KEY} — use keys 0..${MAX_PRESENCE_KEY}`, 0, true);
+      const refused = quota.check(key, Buffer.byteLength(state));
+      if (refused) {
+        if (refused.tell) this.sendError(refused.code, refused.message, 0, false);
+        continue;
+      }
+      if (state !== '' && !isJson(state)) return this.sendError('malformed_frame', `setPresence: the state under key ${key} is not JSON text — send JSON.stringify(state), or "" to clear it`, 0, true);
+      room.set(this, key, state);
     }
   }
 
@@ -294,11 +327,21 @@ export class Session implements Peer {
     clearTimeout(this.backlogTimer);
     this.recheck();
     if (this.clientId) this.context.connections.remove(this.docId, this.clientId, this);
+    if (this.presence) this.context.presence.leave(this.docId, this);
     if (this.coordinator) {
       this.coordinator.leave(this);
       releaseFlow(this.coordinator, this.clientId);
       this.context.registry.release(this.docId, this.coordinator);
     }
+  }
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

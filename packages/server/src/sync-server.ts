@@ -22,6 +22,7 @@ import { S3Objects } from './cluster/s3-objects.js';
 import { relaySocket } from './cluster/socket-relay.js';
 import { type Logger, defaultLogger } from './logger.js';
 import { CLOSE } from './session.js';
+import { DEFAULT_PING_INTERVAL_MS, SocketLiveness } from './socket-liveness.js';
 import { WorkerPool } from './workers/worker-pool.js';
 
 /** What `authorize` receives: the WebSocket upgrade request and the document it asks for. */
@@ -108,6 +109,13 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * createSyncServer({ reducers, dataDir, workers: { module: new URL('./reducers.js', import.meta.url) } });
    */
   workers?: WorkerOptions;
+  /**
+   * How often to check that connections are alive: a socket with no frame
+   * and no answer to a ping for two to three intervals is closed, which drops
+   * its client's presence (a half-open TCP connection sends no close).
+   * Default 1500 ms; `Infinity` turns the check off.
+   */
+  pingIntervalMs?: number;
 }
 
 export interface WorkerOptions {
@@ -229,6 +237,13 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   // Frames above 4x the limit are cut by ws itself; between 1x and 4x the
   // client still gets a readable error frame.
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
+  const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
+  if (!(pingIntervalMs === Infinity || (Number.isSafeInteger(pingIntervalMs) && pingIntervalMs > 0))) {
+    throw new TypeError(`createSyncServer: pingIntervalMs must be a positive whole number of ms (or Infinity), got ${String(options.pingIntervalMs)}`);
+  }
+  const liveness = new SocketLiveness(wss.clients, pingIntervalMs, (_ws, silentMs) =>
+    logger.info({ silentMs }, `closed a connection silent for over ${silentMs} ms (no frame, no answer to pings): its client is gone or its network is`),
+  );
   const httpServers = new Set<Server>();
   const ownServers = new Set<Server>();
 
@@ -236,7 +251,11 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (options.path && url.pathname !== options.path) return;
     const docId = url.searchParams.get('doc') ?? '';
-    const upgrade = (onSocket: (ws: WebSocket) => void) => wss.handleUpgrade(request, socket, head, onSocket);
+    const upgrade = (onSocket: (ws: WebSocket) => void) =>
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        liveness.watch(ws);
+        onSocket(ws);
+      });
     const refuse = (code: string, message: string, closeCode: number) =>
       upgrade((ws) => {
         logger.info({ docId: docId.slice(0, 200), code }, `connection refused: ${message}`);
@@ -313,6 +332,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     attach(server) {
       httpServers.add(server);
       server.on('upgrade', onUpgrade);
+      liveness.start();
     },
     async listen(port = 0, host = '127.0.0.1') {
       // Every worker has loaded the app, or the error that stopped one is thrown here.
@@ -353,6 +373,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     async close() {
       logger.info('closing: connections, then documents');
       for (const server of httpServers) server.off('upgrade', onUpgrade);
+      liveness.stop();
       for (const ws of wss.clients) ws.close(1001, 'server shutting down');
       await (pool ? pool.close() : host!.close());
       await placement?.close();

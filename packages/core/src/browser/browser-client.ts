@@ -1,6 +1,7 @@
 import type { HydrateProgress, QuireClient } from '../client/client.js';
 import type { ClientInspection } from '../client/inspection.js';
 import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
+import type { Json, Presence } from '../client/presence.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
@@ -272,6 +273,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     },
     docId: options.docId,
     mutate,
+    // The engine host does not carry presence to tabs yet (docs/PRESENCE.md, "Tabs").
+    presence: presenceNotInTabsYet(),
     query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
       return request((id) => ({ t: 'query', id, sql, params })) as Promise<T[]>;
     },
@@ -366,4 +369,15 @@ function socketUrl(url: string): string {
   const resolved = new URL(url, location.href);
   resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
   return resolved.toString();
+}
+
+function presenceNotInTabsYet(): Presence<Json> {
+  return {
+    set: () => {
+      throw new QuireError('not_supported', 'presence in the browser client is not wired to the engine worker yet — use createClient for presence meanwhile');
+    },
+    mine: () => null,
+    others: () => [],
+    subscribe: () => () => {},
+  };
 }

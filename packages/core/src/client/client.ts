@@ -10,10 +10,11 @@ import type { BackoffOptions } from './backoff.js';
 import type { WebSocketConstructor } from './connection.js';
 import type { ClientInspection } from './inspection.js';
 import type { MutateApi } from './mutation-handle.js';
+import type { Json, Presence } from './presence.js';
 import { SyncClient } from './sync-client.js';
 import type { SyncStatus } from './sync-status.js';
 
-export interface ClientOptions<R extends Reducers> {
+export interface ClientOptions<R extends Reducers, P = Json> {
   /** The sync server, e.g. `ws://localhost:8787`. */
   url: string;
   /** The document to open. Letters, digits, `-` and `_`, at most 128. */
@@ -61,6 +62,12 @@ export interface ClientOptions<R extends Reducers> {
    * are never dropped. Default unbounded.
    */
   cacheSize?: number;
+  /**
+   * This client's presence state from the start (see `client.presence` and
+   * docs/PRESENCE.md); it also types the state: annotate it (`{ … } as Me`),
+   * or pass a typed value, for a `Presence<Me>`. Default: none, `Presence<Json>`.
+   */
+  presence?: P;
 }
 
 /** Progress of {@link QuireClient.hydrate}. */
@@ -71,12 +78,18 @@ export interface HydrateProgress {
   total: number;
 }
 
-export interface QuireClient<R extends Reducers> {
+export interface QuireClient<R extends Reducers, P = Json> {
   /** This replica's id. With stored state it is the stored id, known once `ready()` resolved. */
   readonly clientId: string;
   readonly docId: string;
   /** One method per reducer: applies it locally at once and sends it to the server. */
   readonly mutate: MutateApi<R>;
+  /**
+   * This client's ephemeral state on the document (a name, a cursor, what it
+   * edits) and everyone else's, relayed by the server and never stored.
+   * See {@link Presence} and docs/PRESENCE.md.
+   */
+  readonly presence: Presence<P>;
   /** Runs a read-only query against the local replica. */
   query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]>;
   /** Like `query`, and reports what it cost: pages SQLite read, pages fetched, round trips. */
@@ -145,7 +158,7 @@ export interface QuireClient<R extends Reducers> {
  * await client.mutate.addTodo({ id: crypto.randomUUID(), title: 'Milk' }).server;
  * const rows = await client.query('SELECT title FROM todos');
  */
-export function createClient<R extends Reducers>(options: ClientOptions<R>): QuireClient<R> {
+export function createClient<R extends Reducers, P = Json>(options: ClientOptions<R, P>): QuireClient<R, P> {
   assertReducersOption(options, 'createClient');
   if (!isValidDocId(options.docId)) {
     throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
@@ -157,7 +170,7 @@ export function createClient<R extends Reducers>(options: ClientOptions<R>): Qui
   if (!WebSocketImpl) {
     throw new QuireError('no_websocket', 'no WebSocket implementation found — pass createClient({ WebSocket }) (in Node, import from "@quire/core" to get one)');
   }
-  return new SyncClient(options, WebSocketImpl, options.clientId ?? randomId());
+  return new SyncClient<R, P>(options, WebSocketImpl, options.clientId ?? randomId());
 }
 
 function randomId(): string {

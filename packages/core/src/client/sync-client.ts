@@ -12,6 +12,9 @@ import type { MutateApi, MutationHandle } from './mutation-handle.js';
 import { MutationPusher } from './mutation-pusher.js';
 import { PAGE_REQUEST_BATCH, PageFetcher, offlineError } from './page-fetcher.js';
 import type { AppVersions, ConnectionState, SyncStatus } from './sync-status.js';
+import { ClientPresence } from './client-presence.js';
+import type { Json, Presence } from './presence.js';
+import { PresenceHub } from './presence-hub.js';
 
 type SyncError = SyncStatus['lastError'];
 
@@ -23,9 +26,12 @@ type SyncError = SyncStatus['lastError'];
  * The public methods are arrow properties, so they work detached from the
  * client (`useSyncExternalStore(client.subscribeStatus, client.status)`).
  */
-export class SyncClient<R extends Reducers> implements QuireClient<R> {
+export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, P> {
   readonly docId: string;
   readonly mutate: MutateApi<R>;
+  readonly presence: Presence<P>;
+  /** The connection's presence states by key; `client.presence` is key 0 (see `presenceHubOf`). */
+  readonly presenceHub: PresenceHub;
   private readonly partial: boolean;
   private readonly engine: Engine;
   private readonly conn: Connection;
@@ -57,7 +63,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   // This client's app version (defineApp, sent in hello) and the server's from its last welcome.
   private appVersion: AppVersions;
 
-  constructor(options: ClientOptions<R>, WebSocket: WebSocketConstructor, clientId: string) {
+  constructor(options: ClientOptions<R, P>, WebSocket: WebSocketConstructor, clientId: string) {
     this.docId = options.docId;
     this.partial = options.partial === true;
     this.appVersion = { client: appVersionOf(options.reducers), server: undefined };
@@ -85,6 +91,12 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         this.emit();
       },
     });
+    this.presenceHub = new PresenceHub({
+      clientId: () => this.engine.clientId,
+      send: (states) => this.welcomed && this.conn.send({ type: 'setPresence', states }),
+    });
+    this.presence = new ClientPresence<P>(this.presenceHub, 0);
+    if (options.presence !== undefined && options.presence !== null) this.presence.set(options.presence);
     this.engine.subscribeState(() => {
       this.emit();
       // A mutation became durable in the store: it may be sent now.
@@ -182,6 +194,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
     this.connectionChanged();
     this.checkSynced();
     this.conn.stop('closed');
+    this.presenceHub.close();
     this.statusListeners.clear();
     this.inspector.close();
     await this.engine.close();
@@ -218,6 +231,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
         this.conn.handshakeDone();
         this.connectionChanged();
         this.pusher.restart(message.maxMessageBytes);
+        this.presenceHub.welcomed();
         const settleNow = this.stream.welcome(message, this.engine.clientId);
         if (settleNow.length > 0) void this.engine.settleRejections(settleNow);
         this.emit();
@@ -239,6 +253,9 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
       }
       case 'rejections':
         this.stream.rejections(message);
+        return;
+      case 'presence':
+        this.presenceHub.receive(message);
         return;
       case 'durable': {
         const lsn = this.stream.durableAt(message);
@@ -294,6 +311,7 @@ export class SyncClient<R extends Reducers> implements QuireClient<R> {
   private connectionLost(state: ConnectionState, error: SyncError): void {
     if (state === 'connected') return;
     this.fetcher.failAll();
+    this.presenceHub.disconnected();
     // Retrying after a server said it is older: still waiting for a server of this version.
     this.connection = state === 'connecting' && this.connection === 'waiting_for_server' ? 'waiting_for_server' : state;
     if (error) {

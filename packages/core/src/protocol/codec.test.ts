@@ -12,7 +12,7 @@ function page(pgno: number, size = 4096): { pgno: number; data: Uint8Array } {
 
 function roundTrip(message: Message): Message {
   const frame = encodeMessage(message);
-  const fromClient = ['hello', 'push', 'getPages', 'forget'].includes(message.type);
+  const fromClient = ['hello', 'push', 'getPages', 'forget', 'setPresence'].includes(message.type);
   const decoded = fromClient ? decodeClientMessage(frame) : decodeServerMessage(frame);
   expect(decoded).toEqual(message);
   return decoded;
@@ -26,6 +26,7 @@ describe('round trips', () => {
     { type: 'hello', protocolVersion: 3, appVersion: 0, clientId: 'p', lastLsn: 9, fromSeq: 2, partial: true, held: [{ pgno: 1 }, { pgno: 77 }] },
     { type: 'getPages', id: 5, pgnos: [{ pgno: 2 }, { pgno: MAX }] },
     { type: 'forget', pgnos: [{ pgno: 12 }] },
+    { type: 'setPresence', states: [{ key: 0, state: '{"name":"Ann","cursor":[3,9]}' }, { key: 63, state: '' }] },
     {
       type: 'push',
       mutations: [
@@ -53,6 +54,8 @@ describe('round trips', () => {
     },
     { type: 'rejections', lsn: 128, rejections: [{ clientId: 'c-1', seq: 7, code: 'reducer_threw', message: 'Titel darf nicht leer sein — ✗' }] },
     { type: 'durable', lsn: 0 },
+    { type: 'presence', full: true, peers: [] },
+    { type: 'presence', full: false, peers: [{ clientId: 'c-1', key: 0, userId: 'ann', state: '{"colour":"#e11"}' }, { clientId: 'c-2', key: 3, userId: '', state: '' }] },
     { type: 'durable', lsn: MAX },
     { type: 'error', code: 'unauthorized', message: '', seq: 0, fatal: true },
     { type: 'error', code: 'bad_args', message: 'args must be an object', seq: MAX, fatal: false },
@@ -65,6 +68,12 @@ describe('round trips', () => {
   it('encodes hello byte for byte as documented', () => {
     const frame = encodeMessage({ type: 'hello', protocolVersion: 1, appVersion: 0, clientId: 'ab', lastLsn: 300, fromSeq: 0, partial: false, held: [] });
     expect([...frame]).toEqual([1, 3, 1, 0, 2, 0x61, 0x62, 0xac, 0x02, 0, 0, 0]);
+  });
+
+  it('encodes setPresence and presence byte for byte as documented', () => {
+    expect([...encodeMessage({ type: 'setPresence', states: [{ key: 1, state: '{}' }] })]).toEqual([5, 1, 1, 1, 2, 0x7b, 0x7d]);
+    const frame = encodeMessage({ type: 'presence', full: true, peers: [{ clientId: 'ab', key: 0, userId: '', state: '' }] });
+    expect([...frame]).toEqual([23, 1, 1, 1, 2, 0x61, 0x62, 0, 0, 0]);
   });
 
   it('encodes MAX_SAFE_INTEGER in 8 bytes', () => {

@@ -85,7 +85,7 @@ describe('framing', () => {
     expectError(() => decodeClientMessage(frame(1, 1, 1, 0, 0, 0)), 'unsupported_version', 'hello version 1 is not supported (this build speaks hello version 3)');
     expectError(() => decodeServerMessage(frame(18, 0)), 'unsupported_version', /commit version 0/);
   });
-  it.each([5, 15, 23, 255])('refuses unknown tag %i', (tag) => {
+  it.each([6, 15, 24, 255])('refuses unknown tag %i', (tag) => {
     expectError(() => decodeServerMessage(frame(tag, 1)), 'unknown_message', `unknown message tag ${tag}`);
     expectError(() => decodeClientMessage(frame(tag)), 'unknown_message', `unknown message tag ${tag}`);
   });

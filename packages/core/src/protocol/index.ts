@@ -4,7 +4,7 @@
  */
 export { decodeClientMessage, decodeServerMessage, encodeMessage, encodeServerFrame } from './codec.js';
 export { ID_RULE, SERVER_CLIENT_ID, isValidClientId, isValidDocId } from './identifiers.js';
-export { MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
+export { MAX_PRESENCE_KEY, MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
 export { encodePushFrames, type PushFrames } from './push-frames.js';
 export { ArgKeys } from './reducer-args.js';
 export { ReducerNames } from './reducer-names.js';
@@ -21,10 +21,14 @@ export type {
   PageChange,
   PageImage,
   PagesMessage,
+  PresenceMessage,
   PushMessage,
   Rejection,
   RejectionsMessage,
   ServerMessage,
+  SetPresenceMessage,
   SnapshotMessage,
   WelcomeMessage,
+  WirePresencePeer,
+  WirePresenceState,
 } from './messages.js';

@@ -8,7 +8,7 @@ test('message types are inferred from the schemas', () => {
   expectTypeOf<SnapshotMessage['done']>().toEqualTypeOf<boolean>();
   expectTypeOf<PageChange>().toEqualTypeOf<{ pgno: number; encoding: number; data: Uint8Array }>();
   expectTypeOf<CommitMessage['pages']>().toEqualTypeOf<PageChange[]>();
-  expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages' | 'forget'>();
-  expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'rejections' | 'durable' | 'pages' | 'error'>();
+  expectTypeOf<ClientMessage['type']>().toEqualTypeOf<'hello' | 'push' | 'getPages' | 'forget' | 'setPresence'>();
+  expectTypeOf<ServerMessage['type']>().toEqualTypeOf<'welcome' | 'snapshot' | 'commit' | 'rejections' | 'durable' | 'pages' | 'presence' | 'error'>();
   expectTypeOf<Extract<Message, { type: 'push' }>['mutations'][number]>().toEqualTypeOf<{ seq: number; name: string; args: string }>();
 });

@@ -30,6 +30,7 @@ const SCHEMA_HASHES: Record<number, string> = {
   8: '1b56632d022e212a3c9831869d408599c148872e86cdf3b24ce2c23bfea67464',
   9: '4b039d5c4fee4f4e78be747f39170b3da248e53ed0e146539d33ad3d2b1656b8',
   10: 'bfb318b748044770a292541d31bc156ce72be54bf6f6d3105f1341451d9e04c9',
+  11: 'cab913dd8409230eec5e152b684ee7bd868a6c0abd803309d6993b59a5fda47f',
 };
 
 describe('message schemas', () => {

@@ -44,8 +44,13 @@ import { message, t, type Infer, type MessageOf } from './schema.js';
  *       and a sibling's (encoding 6), which is how a rebalanced b-tree
  *       page's new cells are found; push v3 sends plain-JSON arguments in
  *       a binary form without quotes or punctuation (reducer-args.ts).
+ *  11 — presence: a client sets ephemeral states with `setPresence` (tag 5),
+ *       one per small key of its connection (a browser engine's tabs share
+ *       one connection); the server relays what changed to every client of
+ *       the document in `presence` frames (tag 23), at most one per 50 ms.
+ *       Never written to the log (see docs/PRESENCE.md).
  */
-export const PROTOCOL_VERSION = 10;
+export const PROTOCOL_VERSION = 11;
 
 const pageImage = t.struct({ pgno: t.varuint, data: t.bytes });
 // encoding: 0 = data is the new image; 4 = a patch of the image at the
@@ -102,6 +107,21 @@ const forget = message({
   from: 'client',
   // Pages a partial client dropped: their changes need not be sent to it.
   fields: { pgnos: t.array(pageNumber) },
+});
+
+const presenceState = t.struct({ key: t.varuint, state: t.string });
+// A state as relayed: whose it is (the client id and the key it set it under,
+// the user its connection was authorized as, "" for none) and its JSON text.
+const presencePeer = t.struct({ clientId: t.string, key: t.varuint, userId: t.string, state: t.string });
+
+const setPresence = message({
+  tag: 5,
+  version: 1,
+  name: 'setPresence',
+  from: 'client',
+  // Each state is JSON text under a key of this connection (0..MAX_PRESENCE_KEY),
+  // "" clears it. Never written to the log; relayed to the document's clients.
+  fields: { states: t.array(presenceState) },
 });
 
 const welcome = message({
@@ -183,6 +203,18 @@ const pages = message({
   fields: { id: t.varuint, lsn: t.varuint, pageCount: t.varuint, pages: t.array(pageImage) },
 });
 
+const presence = message({
+  tag: 23,
+  version: 1,
+  name: 'presence',
+  from: 'server',
+  // full: every state there is, replacing what the receiver knew (the first
+  // frame after joining, or after a backlog); else what changed since the
+  // last frame on this socket, state "" meaning it is gone. Latest wins; the
+  // receiver's own states come back too (a browser's tabs share a connection).
+  fields: { full: t.bool, peers: t.array(presencePeer) },
+});
+
 const error = message({
   tag: 19,
   version: 1,
@@ -192,7 +224,10 @@ const error = message({
   fields: { code: t.string, message: t.string, seq: t.varuint, fatal: t.bool },
 });
 
-export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, welcome, snapshot, commit, rejections, durable, pages, error } as const;
+export const MESSAGE_SCHEMAS = { hello, push, getPages, forget, setPresence, welcome, snapshot, commit, rejections, durable, pages, presence, error } as const;
+
+/** The highest key a connection may set a presence state under (keys 0..63). */
+export const MAX_PRESENCE_KEY = 63;
 
 type Schemas = (typeof MESSAGE_SCHEMAS)[keyof typeof MESSAGE_SCHEMAS];
 
@@ -207,6 +242,8 @@ export type ErrorMessage = MessageOf<typeof error>;
 export type GetPagesMessage = MessageOf<typeof getPages>;
 export type PagesMessage = MessageOf<typeof pages>;
 export type ForgetMessage = MessageOf<typeof forget>;
+export type SetPresenceMessage = MessageOf<typeof setPresence>;
+export type PresenceMessage = MessageOf<typeof presence>;
 
 export type ClientMessage = MessageOf<Extract<Schemas, { from: 'client' }>>;
 export type ServerMessage = MessageOf<Extract<Schemas, { from: 'server' }>>;
@@ -216,3 +253,5 @@ export type PageImage = Infer<typeof pageImage>;
 export type PageChange = Infer<typeof pageChange>;
 export type Mutation = Infer<typeof mutation>;
 export type Rejection = Infer<typeof rejection>;
+export type WirePresenceState = Infer<typeof presenceState>;
+export type WirePresencePeer = Infer<typeof presencePeer>;

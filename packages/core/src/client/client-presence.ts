@@ -1,0 +1,36 @@
+import type { Presence, PresencePeer } from './presence.js';
+import type { PresenceHub } from './presence-hub.js';
+
+/** `client.presence`: the state under one key of the hub (the Node client's is key 0), typed. */
+export class ClientPresence<P> implements Presence<P> {
+  private state: P | null = null;
+  private readonly listeners = new Set<(others: readonly PresencePeer<P>[]) => void>();
+
+  constructor(
+    private readonly hub: PresenceHub,
+    private readonly key: number,
+  ) {
+    hub.subscribe(() => this.notify());
+  }
+
+  // Arrow properties: they work detached (`useSyncExternalStore(presence.subscribe, presence.others)`).
+  readonly set = (state: P | null): void => {
+    this.hub.set(this.key, state);
+    this.state = state;
+    this.notify();
+  };
+
+  readonly mine = (): P | null => this.state;
+
+  readonly others = (): readonly PresencePeer<P>[] => this.hub.othersOf(this.key) as readonly PresencePeer<P>[];
+
+  readonly subscribe = (listener: (others: readonly PresencePeer<P>[]) => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  };
+
+  private notify(): void {
+    const others = this.others();
+    for (const listener of [...this.listeners]) listener(others);
+  }
+}

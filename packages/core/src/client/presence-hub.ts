@@ -1,0 +1,163 @@
+import { QuireError } from '../errors.js';
+import { MAX_PRESENCE_KEY, type PresenceMessage, type WirePresenceState } from '../protocol/index.js';
+import type { PresencePeer } from './presence.js';
+
+/** The fewest milliseconds between two `setPresence` frames of one connection. */
+export const PRESENCE_INTERVAL_MS = 50;
+
+export interface PresenceLink {
+  /** This client's id now (a stored replica's id is known once it loaded). */
+  clientId(): string;
+  /** Sends the states if the connection is welcomed; false otherwise (they go again on the next welcome). */
+  send(states: WirePresenceState[]): boolean;
+}
+
+/**
+ * The presence states of one connection, under small keys (0..63), and
+ * everyone's as the server relays them. The Node client uses key 0
+ * (`client.presence`); a browser engine host, whose tabs share one
+ * connection, sets one key per tab:
+ *
+ *   const hub = presenceHubOf(client);        // from @quire/core/internal
+ *   hub.set(tabKey, state);                    // or null when the tab leaves
+ *   hub.subscribe(() => post(tab, hub.othersOf(tabKey)));
+ *
+ * `othersOf(key)` is everyone but this client's own `key`: the same client's
+ * other keys (the profile's other tabs) count as others. Only states the
+ * server relayed are shown, so while not connected there are none.
+ */
+export class PresenceHub {
+  // This connection's states by key, as JSON text (null: cleared, not yet sent).
+  private readonly own = new Map<number, string | null>();
+  private readonly dirty = new Set<number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private lastSent = -Infinity;
+  private connected = false;
+  // Everyone's states (this client's included) by id, as relayed.
+  private readonly board = new Map<string, PresencePeer<unknown> & { key: number }>();
+  // othersOf's answers since the board last changed, by key: the same array until it changes.
+  private readonly views = new Map<number, readonly PresencePeer<unknown>[]>();
+  private readonly listeners = new Set<() => void>();
+  private closed = false;
+
+  constructor(private readonly link: PresenceLink) {}
+
+  /** Sets (or, with null, clears) this connection's state under `key`; throws `invalid_presence` if JSON cannot carry it. */
+  set(key: number, state: unknown): void {
+    if (!Number.isInteger(key) || key < 0 || key > MAX_PRESENCE_KEY) throw new RangeError(`presence key ${key} is not an integer in 0..${MAX_PRESENCE_KEY}`);
+    const json = state === null ? null : toJson(state);
+    if (this.closed) return;
+    if (json === null && !this.own.has(key)) return;
+    this.own.set(key, json);
+    this.dirty.add(key);
+    this.schedule();
+  }
+
+  /** Everyone with a state but this client's own `key`, ordered by id. */
+  othersOf(key: number): readonly PresencePeer<unknown>[] {
+    let view = this.views.get(key);
+    if (!view) {
+      const self = this.link.clientId();
+      view = [...this.board.values()]
+        .filter((peer) => !(peer.clientId === self && peer.key === key))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+        .map(({ id, clientId, userId, state }) => (userId === undefined ? { id, clientId, state } : { id, clientId, userId, state }));
+      this.views.set(key, view);
+    }
+    return view;
+  }
+
+  /** Calls `listener` whenever the relayed states change. Returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
+
+  /** The server welcomed a connection: it knows none of this client's states, so all go again. */
+  welcomed(): void {
+    this.connected = true;
+    this.dirty.clear();
+    for (const [key, json] of this.own) {
+      if (json === null) this.own.delete(key);
+      else this.dirty.add(key);
+    }
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.flush();
+  }
+
+  /** The connection is gone: the others' states are not known any more. */
+  disconnected(): void {
+    this.connected = false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.board.size === 0) return;
+    this.board.clear();
+    this.changed();
+  }
+
+  /** A `presence` frame: every state (`full`), or what changed since the last one (state "" is gone). */
+  receive(message: PresenceMessage): void {
+    if (message.full) this.board.clear();
+    for (const { clientId, key, userId, state } of message.peers) {
+      const id = `${clientId}:${key}`;
+      if (state === '') {
+        this.board.delete(id);
+        continue;
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(state);
+      } catch {
+        // The server checks states are JSON; one that is not is skipped, not fatal.
+        continue;
+      }
+      this.board.set(id, userId === '' ? { id, clientId, key, state: parsed } : { id, clientId, key, userId, state: parsed });
+    }
+    this.changed();
+  }
+
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.listeners.clear();
+  }
+
+  // Leading edge at once, then at most one frame per PRESENCE_INTERVAL_MS with the latest states.
+  private schedule(): void {
+    if (!this.connected || this.timer) return;
+    const wait = this.lastSent + PRESENCE_INTERVAL_MS - Date.now();
+    if (wait <= 0) return this.flush();
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush();
+    }, wait);
+  }
+
+  private flush(): void {
+    if (this.dirty.size === 0) return;
+    const states: WirePresenceState[] = [];
+    for (const key of this.dirty) states.push({ key, state: this.own.get(key) ?? '' });
+    if (!this.link.send(states)) return;
+    this.lastSent = Date.now();
+    this.dirty.clear();
+    for (const [key, json] of this.own) if (json === null) this.own.delete(key);
+  }
+
+  private changed(): void {
+    this.views.clear();
+    for (const listener of [...this.listeners]) listener();
+  }
+}
+
+function toJson(state: unknown): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(state);
+  } catch (error) {
+    throw new QuireError('invalid_presence', `a presence state must be JSON: ${error instanceof Error ? error.message : String(error)} — use plain objects, arrays, strings, numbers, booleans and null`);
+  }
+  if (json === undefined) throw new QuireError('invalid_presence', `a presence state must be JSON, got ${typeof state} — use plain objects, arrays, strings, numbers, booleans and null (or null to clear it)`);
+  return json;
+}
