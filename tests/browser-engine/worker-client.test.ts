@@ -140,6 +140,46 @@ describe('the worker-hosted engine', () => {
     stopA();
   });
 
+  test('presence: tabs sharing one engine each have their own state, see each other and other clients, and a closed tab drops out', async () => {
+    const docId = `presence${++docs}`;
+    const host = newHost();
+    const a = openTab(host, docId);
+    const b = openTab(host, docId);
+    const node = h.client({ docId });
+    await Promise.all([a.ready(), b.ready(), node.synced()]);
+    const names = (peers: readonly { state: unknown }[]) => peers.map((p) => (p.state as { name: string }).name).sort().join(',');
+
+    a.presence.set({ name: 'tab A' });
+    b.presence.set({ name: 'tab B' });
+    node.presence.set({ name: 'node' });
+    expect(a.presence.mine()).toEqual({ name: 'tab A' });
+    await waitFor(() => names(a.presence.others()) === 'node,tab B', `tab A to see tab B and node (sees ${names(a.presence.others())})`);
+    await waitFor(() => names(b.presence.others()) === 'node,tab A', `tab B to see tab A and node (sees ${names(b.presence.others())})`);
+    await waitFor(() => names(node.presence.others()) === 'tab A,tab B', `node to see both tabs (sees ${names(node.presence.others())})`);
+    // One engine, one client id, two states.
+    const tabs = node.presence.others();
+    expect(new Set(tabs.map((p) => p.clientId))).toEqual(new Set([a.clientId]));
+    expect(new Set(tabs.map((p) => p.id)).size).toBe(2);
+
+    // A state the tab cannot send fails in the tab, where the caller can catch it.
+    expect(() => b.presence.set({ n: 1n } as never)).toThrow(expect.objectContaining({ code: 'invalid_presence' }));
+
+    const heard: string[] = [];
+    const stop = b.presence.subscribe((others) => heard.push(names(others)));
+    await a.close();
+    await waitFor(() => names(node.presence.others()) === 'tab B', 'node to see tab A leave');
+    await waitFor(() => names(b.presence.others()) === 'node', 'tab B to see tab A leave');
+    expect(heard.at(-1)).toBe('node');
+    stop();
+
+    // The key tab A held goes to the next tab.
+    const c = openTab(host, docId);
+    c.presence.set({ name: 'tab C' });
+    await waitFor(() => names(node.presence.others()) === 'tab B,tab C', 'node to see tab C arrive');
+    b.presence.set(null);
+    await waitFor(() => names(node.presence.others()) === 'tab C', 'node to see tab B clear its state');
+  });
+
   test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {
     const docId = `synced${++docs}`;
     const writer = h.client({ docId });

@@ -1,7 +1,7 @@
 import type { HydrateProgress, QuireClient } from '../client/client.js';
 import type { ClientInspection } from '../client/inspection.js';
 import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
-import type { Json, Presence } from '../client/presence.js';
+import type { Json, PresencePeer } from '../client/presence.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
@@ -13,8 +13,9 @@ import type { QueryStats } from '../engine/engine.js';
 import { connectToLeader } from './leader-election.js';
 import { applyRowChange } from './row-change.js';
 import { type HostMessage, type PortLike, type TabMessage, fromWireError } from './rpc.js';
+import { TabPresence } from './tab-presence.js';
 
-export interface BrowserClientOptions<R extends Reducers> {
+export interface BrowserClientOptions<R extends Reducers, P = Json> {
   /** The sync server: `ws(s)://…`, or a path such as `/sync` on this page's host. */
   url: string;
   docId: string;
@@ -27,6 +28,12 @@ export interface BrowserClientOptions<R extends Reducers> {
   /** Extra query parameters for the sync connection, e.g. an auth token. */
   params?: Record<string, string>;
   userId?: string;
+  /**
+   * This tab's presence state from the start (see `client.presence` and
+   * docs/PRESENCE.md); it also types the state. Each tab has its own, though
+   * the tabs of a profile share one engine and connection. Default: none.
+   */
+  presence?: P;
 }
 
 // "Go offline" is a choice the user expects to outlive a reload, like the
@@ -67,13 +74,13 @@ interface Pending {
  *   worker: () => new Worker(new URL('./quire.worker.ts', import.meta.url), { type: 'module' }),
  * });
  */
-export function createBrowserClient<R extends Reducers>(options: BrowserClientOptions<R>): QuireClient<R> {
+export function createBrowserClient<R extends Reducers, P = Json>(options: BrowserClientOptions<R, P>): QuireClient<R, P> {
   if (!isValidDocId(options.docId)) throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
   return connectClient(options, openPort(options));
 }
 
 /** The page side of the engine host protocol, over any port (tests use a MessageChannel). */
-export function connectClient<R extends Reducers>(options: Omit<BrowserClientOptions<R>, 'sharedWorker' | 'worker'>, port: PortLike): QuireClient<R> {
+export function connectClient<R extends Reducers, P = Json>(options: Omit<BrowserClientOptions<R, P>, 'sharedWorker' | 'worker'>, port: PortLike): QuireClient<R, P> {
   let nextId = 1;
   let clientId = '';
   let closed = false;
@@ -106,6 +113,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   const send = (message: TabMessage) => {
     if (!closed) port.postMessage(message);
   };
+  const presence = new TabPresence<P>((state) => send({ t: 'presence', state }));
 
   port.onmessage = (event) => {
     const message = event.data as HostMessage;
@@ -144,6 +152,9 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       case 'inspection':
         for (const listener of [...inspectionListeners]) listener(message.inspection);
         return;
+      case 'others':
+        presence.received(message.others as readonly PresencePeer<P>[]);
+        return;
       case 'progress':
         progressListeners.get(message.id)?.({ pages: message.pages, total: message.total });
         return;
@@ -169,6 +180,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         }
         mutations.clear();
         for (const sub of subscriptions.values()) sub.onError?.(error);
+        presence.received([]);
+        presence.close();
         status = { ...status, connection: 'closed', lastError: { code: (error as { code?: string }).code ?? 'worker_failed', message: error.message } };
         for (const listener of [...statusListeners]) listener(status);
         return;
@@ -184,6 +197,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     offline: wasOffline(options.docId),
   });
   send(open());
+  if (options.presence !== undefined && options.presence !== null) presence.set(options.presence);
   port.onreset = (undelivered) => {
     // A new engine (the leader tab changed): open again and resubscribe.
     // Calls that reached no engine go to the new one; the others went to the
@@ -209,6 +223,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       send({ t: 'subscribe', id, sql: sub.sql, params: sub.params });
     }
     if (inspectionListeners.size > 0) send({ t: 'watchInspection', on: true });
+    presence.reopened();
     for (const message of resend) send(message);
   };
 
@@ -256,6 +271,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     closed = true;
     statusListeners.clear();
     inspectionListeners.clear();
+    presence.close();
     for (const m of mutations.values()) m.server.reject(new QuireError('client_closed', 'the client was closed before the server confirmed this mutation — the worker still sends it'));
     mutations.clear();
     for (const call of calls.values()) call.reject(closedError());
@@ -273,8 +289,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     },
     docId: options.docId,
     mutate,
-    // The engine host does not carry presence to tabs yet (docs/PRESENCE.md, "Tabs").
-    presence: presenceNotInTabsYet(),
+    presence,
     query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
       return request((id) => ({ t: 'query', id, sql, params })) as Promise<T[]>;
     },
@@ -345,7 +360,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   };
 }
 
-function openPort<R extends Reducers>(options: BrowserClientOptions<R>): PortLike {
+function openPort<R extends Reducers, P>(options: BrowserClientOptions<R, P>): PortLike {
   if (options.sharedWorker && typeof SharedWorker !== 'undefined') {
     const worker = options.sharedWorker();
     const port = worker.port;
@@ -369,15 +384,4 @@ function socketUrl(url: string): string {
   const resolved = new URL(url, location.href);
   resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
   return resolved.toString();
-}
-
-function presenceNotInTabsYet(): Presence<Json> {
-  return {
-    set: () => {
-      throw new QuireError('not_supported', 'presence in the browser client is not wired to the engine worker yet — use createClient for presence meanwhile');
-    },
-    mine: () => null,
-    others: () => [],
-    subscribe: () => () => {},
-  };
 }

@@ -1,4 +1,5 @@
 import type { ClientInspection } from '../client/inspection.js';
+import type { PresencePeer } from '../client/presence.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import { MutationRejectedError, QuireError } from '../errors.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
@@ -22,6 +23,8 @@ export type TabMessage =
   | { t: 'inspection'; id: number }
   // The tab has inspection listeners (or no longer has): the worker streams inspections while on.
   | { t: 'watchInspection'; on: boolean }
+  // The tab's presence state (null clears it); the host keeps it under the tab's own key.
+  | { t: 'presence'; state: unknown }
   | { t: 'connect' }
   | { t: 'disconnect' }
   | { t: 'close' };
@@ -33,6 +36,8 @@ export type HostMessage =
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
   | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; inspection?: ClientInspection; error?: WireError }
   | { t: 'inspection'; inspection: ClientInspection }
+  // Everyone's presence but this tab's, whenever it changes.
+  | { t: 'others'; others: readonly PresencePeer<unknown>[] }
   // Only what changed since the subscription's last rows message (the first one carries every row).
   | { t: 'rows'; id: number; change: RowChange }
   | { t: 'progress'; id: number; pages: number; total: number }

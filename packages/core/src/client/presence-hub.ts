@@ -151,7 +151,8 @@ export class PresenceHub {
   }
 }
 
-function toJson(state: unknown): string {
+/** The JSON text of a presence state; throws `invalid_presence` for a value JSON cannot carry. */
+export function toJson(state: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(state);
