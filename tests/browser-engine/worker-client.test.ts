@@ -2,7 +2,7 @@ import 'fake-indexeddb/auto';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
 import { type ClientInspection, MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
-import { EngineHost, connectClient } from '@quire/core/internal';
+import { EngineHost, type PortLike, connectClient } from '@quire/core/internal';
 import { type Harness, startHarness, waitForSettled } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -178,6 +178,34 @@ describe('the worker-hosted engine', () => {
     await waitFor(() => names(node.presence.others()) === 'tab B,tab C', 'node to see tab C arrive');
     b.presence.set(null);
     await waitFor(() => names(node.presence.others()) === 'tab C', 'node to see tab B clear its state');
+  });
+
+  test('presence: after a leader handoff the tab\'s state goes to the new engine', async () => {
+    const docId = `handoff${++docs}`;
+    const node = h.client({ docId });
+    await node.synced();
+    const names = () => node.presence.others().map((p) => (p.state as { name: string }).name).join(',');
+    // A port that can be moved to another engine, as leader-election's does when the leader tab changes.
+    let channel = new MessageChannel();
+    const first = newHost();
+    first.serve(channel.port2);
+    const port: PortLike = { onmessage: null, onreset: null, postMessage: (data) => channel.port1.postMessage(data) };
+    const wire = () => (channel.port1.onmessage = (event) => port.onmessage?.(event));
+    wire();
+    const tab = connectClient({ url: h.url, docId, reducers: todoReducers }, port);
+    tabs.push(tab);
+    tab.presence.set({ name: 'tab' });
+    await waitFor(() => names() === 'tab', 'node to see the tab');
+
+    // The old engine's last tab goes: it closes, and its connection with it.
+    channel.port1.postMessage({ t: 'close' });
+    await waitFor(() => names() === '', 'node to see the old engine\'s state go');
+    channel = new MessageChannel();
+    newHost().serve(channel.port2);
+    wire();
+    port.onreset?.([]);
+    await waitFor(() => names() === 'tab', 'node to see the tab again, through the new engine');
+    expect(tab.presence.mine()).toEqual({ name: 'tab' });
   });
 
   test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {
