@@ -12,6 +12,7 @@ import { fanout } from './scenarios/fanout.js';
 import { localApply } from './scenarios/local-apply.js';
 import { logOpen } from './scenarios/log-open.js';
 import { partialReplica } from './scenarios/partial-replica.js';
+import { presenceLoad } from './scenarios/presence-load.js';
 import { propagation } from './scenarios/propagation.js';
 import { s3Latency } from './scenarios/s3-latency.js';
 import { s3Confirm, s3Propagation } from './scenarios/s3-sync.js';
@@ -37,6 +38,7 @@ const log = (line: string) => process.stdout.write(`bench:   ${line}\n`);
 const scenarios: Array<[string, () => Promise<BenchResult[]>]> = [
   ['local apply', () => localApply(quick ? 200 : 1000)],
   ['confirm latency', () => confirmLatency(quick ? 100 : 500)],
+  ['presence', () => presenceLoad(quick ? 150 : 600, log)],
   ['propagation', () => propagation(quick ? 200 : 500)],
   ['wire bytes', () => wireBytes(quick ? 100 : 200)],
   ['coordinator throughput', () => coordinatorThroughput({ clients: 10, processes: 2, perClient: quick ? 200 : 1000, window: 8, log })],

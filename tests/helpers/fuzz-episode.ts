@@ -146,6 +146,7 @@ export async function runEpisode(env: EpisodeEnv, plan: EpisodePlan, clientId: s
     conn.send(frame);
     if (outcome.kind === 'fatal') expectedErrors.push({ code: outcome.code, seq: 0, fatal: true });
     if (outcome.kind === 'push' && outcome.gap !== undefined) expectedErrors.push({ code: 'seq_gap', seq: outcome.gap, fatal: false });
+    if (outcome.kind === 'presence') for (let i = 0; i < outcome.tooLarge; i++) expectedErrors.push({ code: 'presence_too_large', seq: 0, fatal: false });
     if (outcome.kind === 'hello') helloSeen = true;
     if (outcome.kind === 'pages') pageRequests.set(outcome.id, [...(pageRequests.get(outcome.id) ?? []), outcome.pgnos]);
   };
@@ -227,6 +228,8 @@ function describeOutcome(outcome: Outcome): string {
       return `pages ${outcome.id} (${outcome.pgnos.length} asked)`;
     case 'hello':
       return `welcome ${outcome.clientId}`;
+    case 'presence':
+      return outcome.tooLarge > 0 ? `presence: ${outcome.tooLarge} presence_too_large` : 'presence relayed';
     default:
       return 'nothing';
   }

@@ -237,7 +237,7 @@ export function nonFatal(maxExtraPages: number): fc.Arbitrary<Recipe> {
       recipe('junk page request', () => ({ bytes: encodeMessage({ type: 'getPages', id, pgnos: [...pgnos, ...Array.from({ length: extra % 5 === 0 ? extra : 0 }, (_, i) => i + 1)].map((p) => ({ pgno: p })) }) })),
     ),
     fc.array(pgno, { maxLength: 60 }).map((pgnos) => recipe('junk forget', () => ({ bytes: encodeMessage({ type: 'forget', pgnos: pgnos.map((p) => ({ pgno: p })) }) }))),
-    fc.array(fc.record({ key: fc.integer({ min: 0, max: 63 }), state: fc.oneof(fc.constant(''), fc.json({ maxDepth: 2 })) }), { maxLength: 4 }).map((states) =>
+    fc.array(fc.record({ key: fc.integer({ min: 0, max: 63 }), state: fc.oneof(fc.constant(''), fc.json({ maxDepth: 1 }), fc.nat({ max: 4000 }).map((n) => JSON.stringify('p'.repeat(n)))) }), { maxLength: 4 }).map((states) =>
       recipe('presence', () => ({ bytes: encodeMessage({ type: 'setPresence', states }), label: states.map((p) => p.key).join(',') })),
     ),
   );

@@ -24,7 +24,12 @@ export type Outcome =
   | { kind: 'hello'; clientId: string }
   | { kind: 'push'; queued: Mutation[]; gap: number | undefined }
   | { kind: 'pages'; id: number; pgnos: number[] }
+  /** States over the size limit are refused, each with a non-fatal presence_too_large (the fuzzed server has no rate limit). */
+  | { kind: 'presence'; tooLarge: number }
   | { kind: 'none' };
+
+/** The fuzzed server's limits.maxPresenceBytes (the default). */
+export const FUZZ_MAX_PRESENCE_BYTES = 2048;
 
 /**
  * The server's accepted mutations per client: the coordinator's seq rule
@@ -143,11 +148,14 @@ export class SessionModel {
     if (this.clientId === undefined) return { kind: 'fatal', code: 'unexpected_message' };
     if (message.type === 'forget') return { kind: 'none' };
     if (message.type === 'setPresence') {
-      // Within the default bounds (the fuzzer sends few, small states): relayed, or the frame is refused whole.
+      // In order: a state too large is refused alone; a bad key or text that is not JSON ends the session there.
+      let tooLarge = 0;
       for (const { key, state } of message.states) {
-        if (key > MAX_PRESENCE_KEY || (state !== '' && !isJson(state))) return { kind: 'fatal', code: 'malformed_frame' };
+        if (key > MAX_PRESENCE_KEY) return { kind: 'fatal', code: 'malformed_frame' };
+        if (Buffer.byteLength(state) > FUZZ_MAX_PRESENCE_BYTES) tooLarge++;
+        else if (state !== '' && !isJson(state)) return { kind: 'fatal', code: 'malformed_frame' };
       }
-      return { kind: 'none' };
+      return { kind: 'presence', tooLarge };
     }
     if (message.type === 'getPages') {
       const pgnos = message.pgnos.slice(0, MAX_PAGES_PER_ANSWER).map((p) => p.pgno).filter((pgno) => pgno >= 1);

@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
-import type { Json, Presence } from '@quire/core';
+import type { Json, Reducers } from '@quire/core';
 import { useQuireClient } from './quire-provider.js';
 
 /** What {@link useMyPresence}'s setter takes: the next state, null to clear it, or a function of the current one. */
@@ -15,7 +15,7 @@ export type PresenceUpdate<P> = P | null | ((current: P | null) => P | null);
  * <input onFocus={() => setMe((m) => m && { ...m, editing: todo.id })} onBlur={() => setMe((m) => m && { ...m, editing: null })} />
  */
 export function useMyPresence<P = Json>(): readonly [P | null, (update: PresenceUpdate<P>) => void] {
-  const presence = useQuireClient().presence as unknown as Presence<P>;
+  const presence = useQuireClient<Reducers, P>().presence;
   const subscribe = useCallback((notify: () => void) => presence.subscribe(notify), [presence]);
   const mine = useCallback(() => presence.mine(), [presence]);
   const state = useSyncExternalStore(subscribe, mine, mine);

@@ -1,5 +1,5 @@
 import { useCallback, useSyncExternalStore } from 'react';
-import type { Json, Presence, PresencePeer } from '@quire/core';
+import type { Json, PresencePeer, Reducers } from '@quire/core';
 import { useQuireClient } from './quire-provider.js';
 
 /**
@@ -13,7 +13,7 @@ import { useQuireClient } from './quire-provider.js';
  * return others.map((o) => <Avatar key={o.id} name={o.state.name} colour={o.state.colour} />);
  */
 export function useOthers<P = Json>(): readonly PresencePeer<P>[] {
-  const presence = useQuireClient().presence as unknown as Presence<P>;
+  const presence = useQuireClient<Reducers, P>().presence;
   const subscribe = useCallback((notify: () => void) => presence.subscribe(notify), [presence]);
   const others = useCallback(() => presence.others(), [presence]);
   return useSyncExternalStore(subscribe, others, others);

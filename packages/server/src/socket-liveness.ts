@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 
-/** Default for `pingIntervalMs`: a socket is closed 3 to 4.5 s after its last sign of life. */
-export const DEFAULT_PING_INTERVAL_MS = 1500;
+/** Default for `pingIntervalMs`: a socket is closed 4 to 6 s after its last sign of life. */
+export const DEFAULT_PING_INTERVAL_MS = 2000;
 
 /**
  * Notices connections that died without a close (a half-open TCP
@@ -18,6 +18,7 @@ export class SocketLiveness {
   private readonly heard = new WeakSet<WebSocket>();
   private readonly pinged = new WeakSet<WebSocket>();
   private timer: ReturnType<typeof setInterval> | undefined;
+  private lastSweep = 0;
 
   constructor(
     private readonly sockets: Iterable<WebSocket>,
@@ -45,6 +46,12 @@ export class SocketLiveness {
   }
 
   private sweep(): void {
+    // A sweep that comes late found the thread blocked: the pongs of that
+    // time are still unread, so it judges nobody.
+    const now = performance.now();
+    const late = this.lastSweep > 0 && now - this.lastSweep > 2 * this.intervalMs;
+    this.lastSweep = now;
+    const suspects: WebSocket[] = [];
     for (const socket of this.sockets) {
       if (socket.readyState !== socket.OPEN) continue;
       if (socket.bufferedAmount > 0) {
@@ -56,12 +63,21 @@ export class SocketLiveness {
         this.heard.delete(socket);
         this.pinged.delete(socket);
       } else if (this.pinged.has(socket)) {
-        this.onDead(socket, 2 * this.intervalMs);
-        socket.terminate();
+        if (!late) suspects.push(socket);
       } else {
         this.pinged.add(socket);
         socket.ping();
       }
     }
+    if (suspects.length === 0) return;
+    // Judged after this turn's I/O: timers run before the poll phase, so a
+    // pong that came in meanwhile is read first.
+    setImmediate(() => {
+      for (const socket of suspects) {
+        if (this.heard.has(socket) || socket.readyState !== socket.OPEN || socket.bufferedAmount > 0) continue;
+        this.onDead(socket, 2 * this.intervalMs);
+        socket.terminate();
+      }
+    });
   }
 }

@@ -113,7 +113,7 @@ export interface SyncServerOptions<R extends Reducers> extends Omit<RegistryOpti
    * How often to check that connections are alive: a socket with no frame
    * and no answer to a ping for two to three intervals is closed, which drops
    * its client's presence (a half-open TCP connection sends no close).
-   * Default 1500 ms; `Infinity` turns the check off.
+   * Default 2000 ms (a dead connection goes 4 to 6 s after its last sign of life); `Infinity` turns the check off.
    */
   pingIntervalMs?: number;
 }

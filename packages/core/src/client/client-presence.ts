@@ -30,6 +30,8 @@ export class ClientPresence<P> implements Presence<P> {
   };
 
   private notify(): void {
+    // Nobody listening: the view is not even built (nor the states parsed).
+    if (this.listeners.size === 0) return;
     const others = this.others();
     for (const listener of [...this.listeners]) listener(others);
   }

@@ -33,8 +33,9 @@ export class PresenceHub {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastSent = -Infinity;
   private connected = false;
-  // Everyone's states (this client's included) by id, as relayed.
-  private readonly board = new Map<string, PresencePeer<unknown> & { key: number }>();
+  // Everyone's states (this client's included) by id, as relayed: JSON text,
+  // parsed when a view first shows it (a client that never looks parses nothing).
+  private readonly board = new Map<string, Relayed>();
   // othersOf's answers since the board last changed, by key: the same array until it changes.
   private readonly views = new Map<number, readonly PresencePeer<unknown>[]>();
   private readonly listeners = new Set<() => void>();
@@ -58,10 +59,13 @@ export class PresenceHub {
     let view = this.views.get(key);
     if (!view) {
       const self = this.link.clientId();
-      view = [...this.board.values()]
-        .filter((peer) => !(peer.clientId === self && peer.key === key))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .map(({ id, clientId, userId, state }) => (userId === undefined ? { id, clientId, state } : { id, clientId, userId, state }));
+      const peers: PresencePeer<unknown>[] = [];
+      for (const relayed of this.board.values()) {
+        if (relayed.clientId === self && relayed.key === key) continue;
+        const peer = shown(relayed);
+        if (peer) peers.push(peer);
+      }
+      view = peers.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       this.views.set(key, view);
     }
     return view;
@@ -105,14 +109,7 @@ export class PresenceHub {
         this.board.delete(id);
         continue;
       }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(state);
-      } catch {
-        // The server checks states are JSON; one that is not is skipped, not fatal.
-        continue;
-      }
-      this.board.set(id, userId === '' ? { id, clientId, key, state: parsed } : { id, clientId, key, userId, state: parsed });
+      this.board.set(id, { id, clientId, key, userId, json: state, peer: undefined });
     }
     this.changed();
   }
@@ -149,6 +146,29 @@ export class PresenceHub {
     this.views.clear();
     for (const listener of [...this.listeners]) listener();
   }
+}
+
+interface Relayed {
+  readonly id: string;
+  readonly clientId: string;
+  readonly key: number;
+  /** "" without one. */
+  readonly userId: string;
+  readonly json: string;
+  /** Once parsed; null if the text is not JSON (the server checks, so never: skipped, not fatal). */
+  peer: PresencePeer<unknown> | null | undefined;
+}
+
+function shown(relayed: Relayed): PresencePeer<unknown> | null {
+  if (relayed.peer !== undefined) return relayed.peer;
+  const { id, clientId, userId } = relayed;
+  try {
+    const state: unknown = JSON.parse(relayed.json);
+    relayed.peer = userId === '' ? { id, clientId, state } : { id, clientId, userId, state };
+  } catch {
+    relayed.peer = null;
+  }
+  return relayed.peer;
 }
 
 /** The JSON text of a presence state; throws `invalid_presence` for a value JSON cannot carry. */
