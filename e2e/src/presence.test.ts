@@ -8,7 +8,10 @@ const demo = useDemoSuite();
 /** A profile that goes by `name` (the demo keeps it in localStorage), optionally without SharedWorker. */
 async function profile(name: string, options: { withoutSharedWorker?: boolean } = {}): Promise<BrowserContext> {
   const context = await demo.newContext();
-  await context.addInitScript((stored) => localStorage.setItem('quire-demo:name', stored), name);
+  await context.addInitScript((stored) => {
+    // Init scripts run in about:blank too, where localStorage is denied.
+    if (location.protocol.startsWith('http')) localStorage.setItem('quire-demo:name', stored);
+  }, name);
   if (options.withoutSharedWorker) await context.addInitScript(() => void delete (globalThis as { SharedWorker?: unknown }).SharedWorker);
   return context;
 }
