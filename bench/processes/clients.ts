@@ -29,6 +29,9 @@ let trickled = 0;
 // The presence load: one timer for every client; it stops itself at its deadline.
 let presenceTimer: ReturnType<typeof setInterval> | undefined;
 let presenceSets = 0;
+// How long the load ran, all runs together, and since when the current one runs.
+let presenceMs = 0;
+let presenceSince = 0;
 
 function seen(entry: Entry, count: number): void {
   entry.count = count;
@@ -67,10 +70,11 @@ async function open(kind: 'quire' | 'yjs', url: string, docId: string, watch: bo
   return entry;
 }
 
-function stopPresence(): number {
+function stopPresence(): { sets: number; ms: number } {
+  if (presenceTimer) presenceMs += performance.now() - presenceSince;
   clearInterval(presenceTimer);
   presenceTimer = undefined;
-  return presenceSets;
+  return { sets: presenceSets, ms: presenceMs };
 }
 
 serveRequests(
@@ -147,7 +151,8 @@ serveRequests(
      */
     presence: ({ perSecond, forMs }: { perSecond: number; forMs: number }) => {
       if (presenceTimer) return;
-      const until = performance.now() + forMs;
+      presenceSince = performance.now();
+      const until = presenceSince + forMs;
       let tick = 0;
       presenceTimer = setInterval(() => {
         if (performance.now() > until) return stopPresence();
@@ -158,7 +163,7 @@ serveRequests(
         }
       }, 1000 / perSecond);
     },
-    /** Stops the presence load; how many states the clients set. */
+    /** Stops the presence load; how many states the clients set, and for how long the load ran, in all. */
     stopPresence: () => stopPresence(),
     /** The given clients (indexes in open order) each add todo `i`; when each began, on the wall clock. */
     write: ({ clients: indexes, i, tag }: { clients: number[]; i: number; tag: string }) =>

@@ -1,7 +1,7 @@
 import { ProtocolError } from '@quire/core';
 import { appVersionOf } from '@quire/core/internal';
 import { fuzzReducers } from './fuzz-reducers.js';
-import { ArgKeys, MAX_PRESENCE_KEY, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
+import { ArgKeys, MAX_PRESENCE_KEY, PROTOCOL_VERSION, ReducerNames, decodeClientMessage, isJsonText, isValidClientId, type ClientMessage, type Mutation } from '@quire/core/protocol';
 
 /** Frames over this many times the server's maxMessageBytes are cut by the WebSocket layer (close 1009). */
 export const TRANSPORT_LIMIT_FACTOR = 4;
@@ -153,7 +153,7 @@ export class SessionModel {
       for (const { key, state } of message.states) {
         if (key > MAX_PRESENCE_KEY) return { kind: 'fatal', code: 'malformed_frame' };
         if (Buffer.byteLength(state) > FUZZ_MAX_PRESENCE_BYTES) tooLarge++;
-        else if (state !== '' && !isJson(state)) return { kind: 'fatal', code: 'malformed_frame' };
+        else if (state !== '' && !isJsonText(state)) return { kind: 'fatal', code: 'malformed_frame' };
       }
       return { kind: 'presence', tooLarge };
     }
@@ -180,14 +180,6 @@ export function expectedPages(requested: readonly number[], pageCount: number): 
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function isUtf8(bytes: Uint8Array): boolean {
   try {

@@ -6,6 +6,7 @@ import {
   PROTOCOL_VERSION,
   decodeClientMessage,
   encodeMessage,
+  isJsonText,
   isValidClientId,
   ArgKeys,
   ReducerNames,
@@ -228,7 +229,7 @@ export class Session implements Peer, PresenceMember {
         if (refused.tell) this.sendError(refused.code, refused.message, 0, false);
         continue;
       }
-      if (state !== '' && !isJson(state)) return this.sendError('malformed_frame', `setPresence: the state under key ${key} is not JSON text — send JSON.stringify(state), or "" to clear it`, 0, true);
+      if (state !== '' && !isJsonText(state)) return this.sendError('malformed_frame', `setPresence: the state under key ${key} is not JSON text — send JSON.stringify(state), or "" to clear it`, 0, true);
       room.set(this, key, state);
     }
   }
@@ -333,15 +334,6 @@ export class Session implements Peer, PresenceMember {
       releaseFlow(this.coordinator, this.clientId);
       this.context.registry.release(this.docId, this.coordinator);
     }
-  }
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
   }
 }
 

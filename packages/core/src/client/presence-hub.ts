@@ -48,7 +48,8 @@ export class PresenceHub {
     if (!Number.isInteger(key) || key < 0 || key > MAX_PRESENCE_KEY) throw new RangeError(`presence key ${key} is not an integer in 0..${MAX_PRESENCE_KEY}`);
     const json = state === null ? null : toJson(state);
     if (this.closed) return;
-    if (json === null && !this.own.has(key)) return;
+    // Nothing new to tell (no state to clear, or the same JSON again): nothing to send.
+    if (json === null ? !this.own.has(key) : this.own.get(key) === json) return;
     this.own.set(key, json);
     this.dirty.add(key);
     this.schedule();
@@ -109,7 +110,12 @@ export class PresenceHub {
         this.board.delete(id);
         continue;
       }
-      this.board.set(id, { id, clientId, key, userId, json: state, peer: undefined });
+      const known = this.board.get(id);
+      // A peer that moves its cursor sends 20 states a second: update in place (views hold `peer`, not this).
+      if (known && known.userId === userId) {
+        known.json = state;
+        known.peer = undefined;
+      } else this.board.set(id, { id, clientId, key, userId, json: state, peer: undefined });
     }
     this.changed();
   }
@@ -154,7 +160,7 @@ interface Relayed {
   readonly key: number;
   /** "" without one. */
   readonly userId: string;
-  readonly json: string;
+  json: string;
   /** Once parsed; null if the text is not JSON (the server checks, so never: skipped, not fatal). */
   peer: PresencePeer<unknown> | null | undefined;
 }

@@ -4,6 +4,7 @@
  */
 export { decodeClientMessage, decodeServerMessage, encodeMessage, encodeServerFrame } from './codec.js';
 export { ID_RULE, SERVER_CLIENT_ID, isValidClientId, isValidDocId } from './identifiers.js';
+export { isJsonText } from './json-text.js';
 export { MAX_PRESENCE_KEY, MESSAGE_SCHEMAS, PROTOCOL_VERSION } from './messages.js';
 export { encodePushFrames, type PushFrames } from './push-frames.js';
 export { ArgKeys } from './reducer-args.js';
