@@ -85,3 +85,34 @@ describe.each([
     expect(gate.syncOpen).toBe(1);
   });
 });
+
+describe('tabs of one profile, where SharedWorker is missing', () => {
+  it('send a change made while no tab leads to the next leader, instead of losing it', async () => {
+    const gate = await demo.newGate();
+    const context = await demo.newContext();
+    await context.addInitScript(() => void delete (globalThis as { SharedWorker?: unknown }).SharedWorker);
+    const tab1 = await TodoPage.openNewList(context, gate.origin);
+    await tab1.expectConnection('connected');
+    await tab1.add('from tab 1');
+    // A page of the origin that is not the app queues for the leader lock
+    // before tab 2 does: once tab 1 closes it holds the lock, and no tab
+    // leads until it lets go (as between one leader's end and the next one's start).
+    const holder = await context.newPage();
+    await holder.goto(new URL('/holder.txt', gate.origin).toString());
+    const lockName = `quire:leader:${tab1.listId()}`;
+    await holder.evaluate((name) => {
+      void navigator.locks.request(name, () => new Promise<void>((release) => ((globalThis as { release?: () => void }).release = release)));
+    }, lockName);
+    const tab2 = await TodoPage.open(context, tab1.listUrl());
+    await tab2.expectTitles(['from tab 1']);
+
+    await tab1.page.close();
+    await expect.poll(() => holder.evaluate(() => typeof (globalThis as { release?: unknown }).release), { timeout: UI_TIMEOUT_MS }).toBe('function');
+    const lsn = await tab2.lsn();
+    await tab2.add('while no tab leads');
+    await holder.evaluate(() => (globalThis as { release?: () => void }).release?.());
+    await tab2.expectTitles(['from tab 1', 'while no tab leads']);
+    await tab2.expectConfirmedAfter(lsn);
+    await (await otherProfile(tab2)).expectTitles(['from tab 1', 'while no tab leads']);
+  });
+});

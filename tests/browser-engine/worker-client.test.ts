@@ -1,8 +1,8 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeAll, beforeEach, describe, expect, test } from 'vitest';
 import WebSocket from 'ws';
-import { MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
-import { EngineHost, connectClient } from '@quire/core/internal';
+import { type ClientInspection, MutationRejectedError, type QuireClient, type Reducers, defineApp } from '@quire/core';
+import { EngineHost, type PortLike, connectClient } from '@quire/core/internal';
 import { type Harness, startHarness, waitForSettled } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -111,6 +111,101 @@ describe('the worker-hosted engine', () => {
     const liveError = new Promise((resolve) => tab.subscribe('UPDATE todos SET title = 1 RETURNING id', [], () => {}, resolve));
     await expect(liveError).resolves.toMatchObject({ code: 'read_only_query' });
     expect(await titles(tab)).toEqual(['once']);
+  });
+
+  test('inspection crosses the port: one-shot, and streamed only to the tabs that subscribe, until they stop', async () => {
+    const docId = `inspect${++docs}`;
+    const host = newHost();
+    const a = openTab(host, docId);
+    const b = openTab(host, docId);
+    await a.mutate.init().server;
+    const once = await b.inspection();
+    expect(once).toMatchObject({ docId, clientId: a.clientId, pendingCount: 0 });
+    expect(once.received.frames).toBeGreaterThan(0);
+
+    const heardA: ClientInspection[] = [];
+    let heardB = 0;
+    const stopA = a.subscribeInspection((i) => heardA.push(i));
+    const stopB = b.subscribeInspection(() => heardB++);
+    stopB();
+    a.disconnect();
+    await waitFor(() => heardA.at(-1)?.connection === 'offline', 'a to hear the engine went offline');
+    await b.mutate.addTodo({ id: 't1', title: 'from b' }).local;
+    await waitFor(() => heardA.at(-1)?.pending[0]?.state === 'applied', 'a to hear of b\'s pending call');
+    expect(heardA.at(-1)!.pending[0]).toMatchObject({ name: 'addTodo', args: '{"id":"t1","title":"from b"}' });
+    a.connect();
+    await waitFor(() => heardA.at(-1)?.pendingCount === 0 && heardA.at(-1)?.settled[0]?.name === 'addTodo', 'a to hear it confirmed');
+    expect(heardA.at(-1)!.settled[0]!.state).toBe('confirmed');
+    expect(heardB).toBe(0);
+    stopA();
+  });
+
+  test('presence: tabs sharing one engine each have their own state, see each other and other clients, and a closed tab drops out', async () => {
+    const docId = `presence${++docs}`;
+    const host = newHost();
+    const a = openTab(host, docId);
+    const b = openTab(host, docId);
+    const node = h.client({ docId });
+    await Promise.all([a.ready(), b.ready(), node.synced()]);
+    const names = (peers: readonly { state: unknown }[]) => peers.map((p) => (p.state as { name: string }).name).sort().join(',');
+
+    a.presence.set({ name: 'tab A' });
+    b.presence.set({ name: 'tab B' });
+    node.presence.set({ name: 'node' });
+    expect(a.presence.mine()).toEqual({ name: 'tab A' });
+    await waitFor(() => names(a.presence.others()) === 'node,tab B', `tab A to see tab B and node (sees ${names(a.presence.others())})`);
+    await waitFor(() => names(b.presence.others()) === 'node,tab A', `tab B to see tab A and node (sees ${names(b.presence.others())})`);
+    await waitFor(() => names(node.presence.others()) === 'tab A,tab B', `node to see both tabs (sees ${names(node.presence.others())})`);
+    // One engine, one client id, two states.
+    const tabs = node.presence.others();
+    expect(new Set(tabs.map((p) => p.clientId))).toEqual(new Set([a.clientId]));
+    expect(new Set(tabs.map((p) => p.id)).size).toBe(2);
+
+    // A state the tab cannot send fails in the tab, where the caller can catch it.
+    expect(() => b.presence.set({ n: 1n } as never)).toThrow(expect.objectContaining({ code: 'invalid_presence' }));
+
+    const heard: string[] = [];
+    const stop = b.presence.subscribe((others) => heard.push(names(others)));
+    await a.close();
+    await waitFor(() => names(node.presence.others()) === 'tab B', 'node to see tab A leave');
+    await waitFor(() => names(b.presence.others()) === 'node', 'tab B to see tab A leave');
+    expect(heard.at(-1)).toBe('node');
+    stop();
+
+    // The key tab A held goes to the next tab.
+    const c = openTab(host, docId);
+    c.presence.set({ name: 'tab C' });
+    await waitFor(() => names(node.presence.others()) === 'tab B,tab C', 'node to see tab C arrive');
+    b.presence.set(null);
+    await waitFor(() => names(node.presence.others()) === 'tab C', 'node to see tab B clear its state');
+  });
+
+  test('presence: after a leader handoff the tab\'s state goes to the new engine', async () => {
+    const docId = `handoff${++docs}`;
+    const node = h.client({ docId });
+    await node.synced();
+    const names = () => node.presence.others().map((p) => (p.state as { name: string }).name).join(',');
+    // A port that can be moved to another engine, as leader-election's does when the leader tab changes.
+    let channel = new MessageChannel();
+    const first = newHost();
+    first.serve(channel.port2);
+    const port: PortLike = { onmessage: null, onreset: null, postMessage: (data) => channel.port1.postMessage(data) };
+    const wire = () => (channel.port1.onmessage = (event) => port.onmessage?.(event));
+    wire();
+    const tab = connectClient({ url: h.url, docId, reducers: todoReducers }, port);
+    tabs.push(tab);
+    tab.presence.set({ name: 'tab' });
+    await waitFor(() => names() === 'tab', 'node to see the tab');
+
+    // The old engine's last tab goes: it closes, and its connection with it.
+    channel.port1.postMessage({ t: 'close' });
+    await waitFor(() => names() === '', 'node to see the old engine\'s state go');
+    channel = new MessageChannel();
+    newHost().serve(channel.port2);
+    wire();
+    port.onreset?.([]);
+    await waitFor(() => names() === 'tab', 'node to see the tab again, through the new engine');
+    expect(tab.presence.mine()).toEqual({ name: 'tab' });
   });
 
   test('synced() crosses the port: it resolves once the tab sees the server state, mutations made before included', async () => {

@@ -32,11 +32,26 @@
  *                 table [data-testid="sql-results"] (th per column, tbody tr per row);
  *                 [data-testid="sql-error"] (role=alert) with data-kind="refused"
  *                 for non-SELECT statements or "error" for SQLite errors.
+ * Presence        [data-testid="who"]: li [data-testid="who-other"] (data-name) per other tab
+ *                 on the list; button [data-testid="who-me"] (data-name) opens input
+ *                 [data-testid="who-name-input"] (Enter saves the name). A todo whose edit
+ *                 field is open elsewhere: li.edited-elsewhere[data-edited-by=<name>]
+ *                 with [data-testid="todo-editor"].
+ * Inspector       [data-testid="inspector"], collapsed; button [data-testid="inspector-toggle"]
+ *                 "Open inspector" / "Close inspector". Open: [data-testid="inspector-body"]
+ *                 with [data-testid="inspector-connection"], [data-testid="inspector-lsn"] and
+ *                 [data-testid="inspector-durable-lsn"] (data-lsn=<n>), [data-testid="inspector-pages"];
+ *                 tables [data-testid="inspector-pending"] and [data-testid="inspector-settled"]
+ *                 with a tbody tr per mutation (data-seq, data-name,
+ *                 data-state="waiting|applied|sent|committed|confirmed|rejected");
+ *                 list [data-testid="inspector-errors"] with li data-source, data-code.
  */
+import { InspectorPanel } from './InspectorPanel.js';
 import { SqlPanel } from './SqlPanel.js';
 import { SyncBar } from './SyncBar.js';
 import { TodoApp } from './TodoApp.js';
 import { UpdateBanner } from './UpdateBanner.js';
+import { WhoIsHere } from './WhoIsHere.js';
 import { useHasTodoTable } from './use-todos.js';
 
 /** The page: sync controls, the TodoMVC app and the live SQL panel. */
@@ -46,6 +61,7 @@ export function App({ listId }: { listId: string }) {
     <>
       <UpdateBanner />
       <SyncBar />
+      <WhoIsHere />
       <TodoApp />
       <footer className="info">
         <p>Double-click to edit a todo</p>
@@ -63,6 +79,7 @@ export function App({ listId }: { listId: string }) {
         list has synced), not against a replica that has nothing yet.
       */}
       {hasTable ? <SqlPanel /> : <SqlPanelWaiting />}
+      <InspectorPanel />
     </>
   );
 }

@@ -1,5 +1,7 @@
-import { useState, type KeyboardEvent } from 'react';
-import { useMutate } from '@quire/react';
+import { useMemo, useState, type KeyboardEvent } from 'react';
+import { useMutate, useOthers } from '@quire/react';
+import type { PresencePeer } from '@quire/core';
+import type { TodoPresence } from './presence.js';
 import { randomId } from './random-id.js';
 import type { TodoReducers } from './reducers.js';
 import { TodoItem } from './TodoItem.js';
@@ -26,6 +28,7 @@ export function TodoApp() {
   const completedCount = todos.length - activeCount;
   const visible = todos.filter((t) => (filter === 'all' ? true : filter === 'active' ? !t.completed : !!t.completed));
   const rendered = useScreenfulFirst(visible);
+  const editors = useEditors();
 
   return (
     <section className="todoapp">
@@ -61,7 +64,7 @@ export function TodoApp() {
             </div>
             <ul className="todo-list">
               {rendered.map((todo) => (
-                <TodoItem key={todo.id} todo={todo} />
+                <TodoItem key={todo.id} todo={todo} editor={editors.get(todo.id)} />
               ))}
             </ul>
           </section>
@@ -88,4 +91,17 @@ export function TodoApp() {
       )}
     </section>
   );
+}
+
+/**
+ * Who else has which todo's edit field open. One subscription for the list,
+ * not one per item: an item re-renders only when its own editor changes.
+ */
+function useEditors(): ReadonlyMap<string, PresencePeer<TodoPresence>> {
+  const others = useOthers<TodoPresence>();
+  return useMemo(() => {
+    const editors = new Map<string, PresencePeer<TodoPresence>>();
+    for (const other of others) if (other.state.editing) editors.set(other.state.editing, other);
+    return editors;
+  }, [others]);
 }

@@ -8,9 +8,10 @@
  */
 import type { QuireClient } from '@quire/core';
 import { createBrowserClient } from '@quire/core/browser';
+import { type TodoPresence, initialPresence } from './presence.js';
 import { reducers, type TodoReducers } from './reducers.js';
 
-export type TodoClient = QuireClient<TodoReducers>;
+export type TodoClient = QuireClient<TodoReducers, TodoPresence>;
 
 /** Opens the list `listId` (a Quire document) and starts syncing it. */
 export function openList(listId: string): TodoClient {
@@ -18,6 +19,8 @@ export function openList(listId: string): TodoClient {
     url: '/sync',
     docId: listId,
     reducers,
+    // Each tab is on the list under the name this browser goes by (presence.ts).
+    presence: initialPresence(),
     sharedWorker: () => new SharedWorker(new URL('./quire.worker.ts', import.meta.url), { type: 'module', name: 'quire' }),
     worker: () => new Worker(new URL('./quire.worker.ts', import.meta.url), { type: 'module', name: 'quire' }),
   });

@@ -12,6 +12,7 @@ export type { BackoffOptions } from './client/backoff.js';
 export type { ErrorListener, QueryListener } from './engine/subscriptions.js';
 export type { QueryStats } from './engine/engine.js';
 export type { HydrateProgress } from './client/client.js';
+export type { ClientInspection, ErrorSource, InspectedError, InspectedMutation, MutationState } from './client/inspection.js';
 export { defineReducers, validated } from './reducers/define-reducers.js';
 export { defineApp } from './reducers/define-app.js';
 export type { App, AppDefinition, Migration } from './reducers/define-app.js';

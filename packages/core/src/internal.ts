@@ -18,6 +18,7 @@ export { ReplicaDb } from './replica/replica-db.js';
 export { Engine } from './engine/engine.js';
 export { connectClient } from './browser/browser-client.js';
 export { EngineHost } from './browser/engine-host.js';
+export type { PortLike } from './browser/rpc.js';
 export { IndexedDbStore } from './store/indexeddb-store.js';
 export { presenceHubOf } from './client/presence-hub-of.js';
 export { PRESENCE_INTERVAL_MS, type PresenceHub } from './client/presence-hub.js';

@@ -9,6 +9,7 @@ export type { SuspenseQueryState } from './use-suspense-query.js';
 export { useMutate } from './use-mutate.js';
 export { useSyncStatus } from './use-sync-status.js';
 export type { SyncStatusState } from './use-sync-status.js';
+export { useInspection } from './use-inspection.js';
 export { useOthers } from './use-others.js';
 export { useMyPresence } from './use-my-presence.js';
 export type { PresenceUpdate } from './use-my-presence.js';

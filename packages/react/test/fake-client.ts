@@ -97,6 +97,14 @@ export class FakeClient<R extends Reducers = Reducers> implements QuireClient<R>
     return Promise.reject(new Error('FakeClient.inspect is not implemented'));
   }
 
+  inspection(): Promise<never> {
+    return Promise.reject(new Error('FakeClient.inspection is not implemented'));
+  }
+
+  subscribeInspection(): () => void {
+    return () => {};
+  }
+
   async close(): Promise<void> {}
 }
 

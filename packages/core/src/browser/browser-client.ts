@@ -1,6 +1,7 @@
 import type { HydrateProgress, QuireClient } from '../client/client.js';
+import type { ClientInspection } from '../client/inspection.js';
 import type { MutateApi, MutationHandle } from '../client/mutation-handle.js';
-import type { Json, Presence } from '../client/presence.js';
+import type { Json, PresencePeer } from '../client/presence.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import type { ErrorListener, QueryListener } from '../engine/subscriptions.js';
 import { QuireError } from '../errors.js';
@@ -12,8 +13,9 @@ import type { QueryStats } from '../engine/engine.js';
 import { connectToLeader } from './leader-election.js';
 import { applyRowChange } from './row-change.js';
 import { type HostMessage, type PortLike, type TabMessage, fromWireError } from './rpc.js';
+import { TabPresence } from './tab-presence.js';
 
-export interface BrowserClientOptions<R extends Reducers> {
+export interface BrowserClientOptions<R extends Reducers, P = Json> {
   /** The sync server: `ws(s)://…`, or a path such as `/sync` on this page's host. */
   url: string;
   docId: string;
@@ -26,6 +28,12 @@ export interface BrowserClientOptions<R extends Reducers> {
   /** Extra query parameters for the sync connection, e.g. an auth token. */
   params?: Record<string, string>;
   userId?: string;
+  /**
+   * This tab's presence state from the start (see `client.presence` and
+   * docs/PRESENCE.md); it also types the state. Each tab has its own, though
+   * the tabs of a profile share one engine and connection. Default: none.
+   */
+  presence?: P;
 }
 
 // "Go offline" is a choice the user expects to outlive a reload, like the
@@ -66,13 +74,13 @@ interface Pending {
  *   worker: () => new Worker(new URL('./quire.worker.ts', import.meta.url), { type: 'module' }),
  * });
  */
-export function createBrowserClient<R extends Reducers>(options: BrowserClientOptions<R>): QuireClient<R> {
+export function createBrowserClient<R extends Reducers, P = Json>(options: BrowserClientOptions<R, P>): QuireClient<R, P> {
   if (!isValidDocId(options.docId)) throw new QuireError('invalid_doc_id', `docId "${options.docId}" is not valid — ${ID_RULE}`);
   return connectClient(options, openPort(options));
 }
 
 /** The page side of the engine host protocol, over any port (tests use a MessageChannel). */
-export function connectClient<R extends Reducers>(options: Omit<BrowserClientOptions<R>, 'sharedWorker' | 'worker'>, port: PortLike): QuireClient<R> {
+export function connectClient<R extends Reducers, P = Json>(options: Omit<BrowserClientOptions<R, P>, 'sharedWorker' | 'worker'>, port: PortLike): QuireClient<R, P> {
   let nextId = 1;
   let clientId = '';
   let closed = false;
@@ -90,6 +98,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     appVersion: { client: appVersionOf(options.reducers), server: undefined },
   };
   const statusListeners = new Set<(status: SyncStatus) => void>();
+  // The worker streams inspections only while this tab has listeners.
+  const inspectionListeners = new Set<(inspection: ClientInspection) => void>();
   const calls = new Map<number, Pending>();
   const progressListeners = new Map<number, (progress: HydrateProgress) => void>();
   const mutations = new Map<number, { handle: { seq: number }; local: Pending; server: Pending }>();
@@ -103,6 +113,7 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
   const send = (message: TabMessage) => {
     if (!closed) port.postMessage(message);
   };
+  const presence = new TabPresence<P>((state) => send({ t: 'presence', state }));
 
   port.onmessage = (event) => {
     const message = event.data as HostMessage;
@@ -135,9 +146,15 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         const call = calls.get(message.id);
         calls.delete(message.id);
         if (message.error) call?.reject(fromWireError(message.error));
-        else call?.resolve(message.stats ? { rows: message.rows, stats: message.stats } : message.rows);
+        else call?.resolve(message.inspection ?? (message.stats ? { rows: message.rows, stats: message.stats } : message.rows));
         return;
       }
+      case 'inspection':
+        for (const listener of [...inspectionListeners]) listener(message.inspection);
+        return;
+      case 'others':
+        presence.received(message.others as readonly PresencePeer<P>[]);
+        return;
       case 'progress':
         progressListeners.get(message.id)?.({ pages: message.pages, total: message.total });
         return;
@@ -163,6 +180,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
         }
         mutations.clear();
         for (const sub of subscriptions.values()) sub.onError?.(error);
+        presence.received([]);
+        presence.close();
         status = { ...status, connection: 'closed', lastError: { code: (error as { code?: string }).code ?? 'worker_failed', message: error.message } };
         for (const listener of [...statusListeners]) listener(status);
         return;
@@ -178,23 +197,34 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     offline: wasOffline(options.docId),
   });
   send(open());
-  port.onreset = () => {
+  if (options.presence !== undefined && options.presence !== null) presence.set(options.presence);
+  port.onreset = (undelivered) => {
     // A new engine (the leader tab changed): open again and resubscribe.
-    // Calls in flight went to the old engine and may never be answered.
+    // Calls that reached no engine go to the new one; the others went to the
+    // old engine and may never be answered.
+    const resend = (undelivered as TabMessage[]).filter((m): m is Extract<TabMessage, { id: number }> => 'id' in m && (calls.has(m.id) || mutations.has(m.id)) && m.t !== 'subscribe' && m.t !== 'unsubscribe');
+    const again = new Set(resend.map((m) => m.id));
     const lost = () => new QuireError('engine_restarted', 'the tab that ran the sync engine closed — retry; a mutation that was applied locally is saved and still syncs');
-    for (const call of calls.values()) call.reject(lost());
-    calls.clear();
-    for (const m of mutations.values()) {
+    for (const [id, call] of calls) {
+      if (again.has(id)) continue;
+      call.reject(lost());
+      calls.delete(id);
+    }
+    for (const [id, m] of mutations) {
+      if (again.has(id)) continue;
       m.local.reject(lost());
       m.server.reject(lost());
+      mutations.delete(id);
     }
-    mutations.clear();
     send(open());
     for (const [id, sub] of subscriptions) {
       // The new engine starts each subscription afresh.
       sub.rows = undefined;
       send({ t: 'subscribe', id, sql: sub.sql, params: sub.params });
     }
+    if (inspectionListeners.size > 0) send({ t: 'watchInspection', on: true });
+    presence.reopened();
+    for (const message of resend) send(message);
   };
 
   const deferred = (): [Promise<unknown>, Pending] => {
@@ -204,6 +234,16 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     return [promise, pending];
   };
   const closedError = () => new QuireError('client_closed', 'this client is closed — create a new client');
+
+  /** Sends the request `make(id)` builds; the worker answers it with a `result` of that id. */
+  const request = (make: (id: number) => Extract<TabMessage, { id: number }>): Promise<unknown> => {
+    if (closed || failed) return Promise.reject(failed ?? closedError());
+    const id = nextId++;
+    const [promise, pending] = deferred();
+    calls.set(id, pending);
+    send(make(id));
+    return promise;
+  };
 
   const mutate = Object.fromEntries(
     Object.keys(options.reducers.definitions).map((name) => [
@@ -230,6 +270,8 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     send({ t: 'close' });
     closed = true;
     statusListeners.clear();
+    inspectionListeners.clear();
+    presence.close();
     for (const m of mutations.values()) m.server.reject(new QuireError('client_closed', 'the client was closed before the server confirmed this mutation — the worker still sends it'));
     mutations.clear();
     for (const call of calls.values()) call.reject(closedError());
@@ -247,23 +289,12 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
     },
     docId: options.docId,
     mutate,
-    // The engine host does not carry presence to tabs yet (docs/PRESENCE.md, "Tabs").
-    presence: presenceNotInTabsYet(),
+    presence,
     query<T extends Row = Row>(sql: string, params?: SqlParams): Promise<T[]> {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'query', id, sql, params });
-      return promise as Promise<T[]>;
+      return request((id) => ({ t: 'query', id, sql, params })) as Promise<T[]>;
     },
     measureQuery<T extends Row = Row>(sql: string, params?: SqlParams) {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'query', id, sql, params, measure: true });
-      return promise as Promise<{ rows: T[]; stats: QueryStats }>;
+      return request((id) => ({ t: 'query', id, sql, params, measure: true })) as Promise<{ rows: T[]; stats: QueryStats }>;
     },
     subscribe<T extends Row = Row>(sql: string, params: SqlParams | undefined, listener: QueryListener<T>, onError?: ErrorListener) {
       if (closed) return () => {};
@@ -294,12 +325,12 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       send({ t: 'connect' });
     },
     hydrate(hydrateOptions = {}) {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      if (hydrateOptions.onProgress) progressListeners.set(id, hydrateOptions.onProgress);
-      send({ t: 'hydrate', id });
+      let id = 0;
+      const promise = request((requestId) => {
+        id = requestId;
+        if (hydrateOptions.onProgress) progressListeners.set(id, hydrateOptions.onProgress);
+        return { t: 'hydrate', id };
+      });
       return promise.then(
         () => void progressListeners.delete(id),
         (error: unknown) => {
@@ -309,21 +340,27 @@ export function connectClient<R extends Reducers>(options: Omit<BrowserClientOpt
       );
     },
     synced() {
-      if (closed || failed) return Promise.reject(failed ?? closedError());
-      const id = nextId++;
-      const [promise, pending] = deferred();
-      calls.set(id, pending);
-      send({ t: 'synced', id });
-      return promise.then(() => undefined);
+      return request((id) => ({ t: 'synced', id })).then(() => undefined);
     },
     inspect() {
-      return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() instead'));
+      return Promise.reject(new QuireError('not_supported', 'inspect() runs on the replica, which lives in the worker — use query() or inspection() instead'));
+    },
+    inspection() {
+      return request((id) => ({ t: 'inspection', id })) as Promise<ClientInspection>;
+    },
+    subscribeInspection(listener) {
+      if (closed || failed) return () => {};
+      inspectionListeners.add(listener);
+      if (inspectionListeners.size === 1) send({ t: 'watchInspection', on: true });
+      return () => {
+        if (inspectionListeners.delete(listener) && inspectionListeners.size === 0) send({ t: 'watchInspection', on: false });
+      };
     },
     close,
   };
 }
 
-function openPort<R extends Reducers>(options: BrowserClientOptions<R>): PortLike {
+function openPort<R extends Reducers, P>(options: BrowserClientOptions<R, P>): PortLike {
   if (options.sharedWorker && typeof SharedWorker !== 'undefined') {
     const worker = options.sharedWorker();
     const port = worker.port;
@@ -347,15 +384,4 @@ function socketUrl(url: string): string {
   const resolved = new URL(url, location.href);
   resolved.protocol = resolved.protocol === 'https:' ? 'wss:' : 'ws:';
   return resolved.toString();
-}
-
-function presenceNotInTabsYet(): Presence<Json> {
-  return {
-    set: () => {
-      throw new QuireError('not_supported', 'presence in the browser client is not wired to the engine worker yet — use createClient for presence meanwhile');
-    },
-    mine: () => null,
-    others: () => [],
-    subscribe: () => () => {},
-  };
 }

@@ -1,5 +1,8 @@
 import { createClient, type QuireClient } from '../client/client.js';
 import type { MutationHandle } from '../client/mutation-handle.js';
+import type { PresencePeer } from '../client/presence.js';
+import { presenceHubOf } from '../client/presence-hub-of.js';
+import { MAX_PRESENCE_KEY } from '../protocol/index.js';
 import { QuireError } from '../errors.js';
 import type { Reducers } from '../reducers/define-reducers.js';
 import { IndexedDbStore } from '../store/indexeddb-store.js';
@@ -29,6 +32,8 @@ interface HostedDoc {
   tabs: Set<TabSession>;
   /** Held from before the store opens until the client is closed (see takeEngineLock). */
   lock: Promise<EngineLock>;
+  /** The presence keys the tabs hold (key 0 is the client's own `presence`, unused here). */
+  presenceKeys: Set<number>;
 }
 
 /**
@@ -69,11 +74,27 @@ export class EngineHost {
           ...(open.userId !== undefined ? { userId: open.userId } : {}),
         }),
       );
-      doc = hosted = { client, tabs: new Set(), lock };
+      doc = hosted = { client, tabs: new Set(), lock, presenceKeys: new Set() };
       this.docs.set(open.docId, doc);
     }
     doc.tabs.add(tab);
     return doc.client;
+  }
+
+  /** A presence key of the document for a tab: its state goes under it on the shared connection. Undefined if all 63 are taken. */
+  takePresenceKey(docId: string): number | undefined {
+    const keys = this.docs.get(docId)?.presenceKeys;
+    if (!keys) return undefined;
+    for (let key = 1; key <= MAX_PRESENCE_KEY; key++) {
+      if (keys.has(key)) continue;
+      keys.add(key);
+      return key;
+    }
+    return undefined;
+  }
+
+  releasePresenceKey(docId: string, key: number): void {
+    this.docs.get(docId)?.presenceKeys.delete(key);
   }
 
   release(docId: string, tab: TabSession): void {
@@ -111,6 +132,11 @@ class TabSession {
   private docId = '';
   private readonly subscriptions = new Map<number, () => void>();
   private stopStatus: (() => void) | undefined;
+  private stopInspection: (() => void) | undefined;
+  private stopPresence: (() => void) | undefined;
+  // This tab's presence key on the shared connection, and the others as last sent to the tab.
+  private presenceKey: number | undefined;
+  private others: readonly PresencePeer<unknown>[] | undefined;
   private closed = false;
 
   constructor(
@@ -140,6 +166,7 @@ class TabSession {
     if (this.client) return;
     this.docId = message.docId;
     this.client = this.host.acquire(message, this);
+    this.presenceKey = this.host.takePresenceKey(this.docId);
     this.client.then(
       async (client) => {
         await client.ready();
@@ -147,6 +174,7 @@ class TabSession {
         this.post({ t: 'ready', clientId: client.clientId });
         this.post({ t: 'status', status: client.status() });
         this.stopStatus = client.subscribeStatus((status) => this.post({ t: 'status', status }));
+        this.watchPresence(client);
       },
       (error) => this.post({ t: 'fatal', error: toWireError(error) }),
     );
@@ -191,6 +219,19 @@ class TabSession {
           (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
         );
         return;
+      case 'inspection':
+        client.inspection().then(
+          (inspection) => this.post({ t: 'result', id: message.id, inspection }),
+          (error) => this.post({ t: 'result', id: message.id, error: toWireError(error) }),
+        );
+        return;
+      case 'presence':
+        if (this.presenceKey !== undefined) presenceHubOf(client).set(this.presenceKey, message.state);
+        return;
+      case 'watchInspection':
+        this.stopInspection?.();
+        this.stopInspection = message.on ? client.subscribeInspection((inspection) => this.post({ t: 'inspection', inspection })) : undefined;
+        return;
       case 'unsubscribe':
         this.subscriptions.get(message.id)?.();
         this.subscriptions.delete(message.id);
@@ -222,6 +263,21 @@ class TabSession {
     );
   }
 
+  /** Sends the tab everyone's presence but its own whenever it changes (the hub keeps the same array until then). */
+  private watchPresence(client: QuireClient<Reducers>): void {
+    if (this.presenceKey === undefined) return;
+    const hub = presenceHubOf(client);
+    const key = this.presenceKey;
+    const update = () => {
+      const others = hub.othersOf(key);
+      if (others === this.others) return;
+      this.others = others;
+      this.post({ t: 'others', others });
+    };
+    this.stopPresence = hub.subscribe(update);
+    update();
+  }
+
   /** The engine of this tab's document stepped down: every call of the tab fails from now on. */
   superseded(error: QuireError): void {
     this.post({ t: 'fatal', error: toWireError(error) });
@@ -234,7 +290,19 @@ class TabSession {
     for (const stop of this.subscriptions.values()) stop();
     this.subscriptions.clear();
     this.stopStatus?.();
+    this.stopInspection?.();
+    this.stopPresence?.();
+    this.dropPresence();
     if (this.client) this.host.release(this.docId, this);
+  }
+
+  /** The tab left: its state goes from the others' view, and its key is free for the next tab. */
+  private dropPresence(): void {
+    const key = this.presenceKey;
+    if (key === undefined || !this.client) return;
+    this.presenceKey = undefined;
+    void this.client.then((client) => presenceHubOf(client).set(key, null), () => {});
+    this.host.releasePresenceKey(this.docId, key);
   }
 }
 

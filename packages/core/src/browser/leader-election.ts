@@ -5,7 +5,9 @@ type TabSignal =
   | { kind: 'leader' }
   | { kind: 'hello'; from: string }
   | { kind: 'attached'; to: string }
-  | { kind: 'up'; from: string; data: unknown }
+  // `n` numbers a tab's messages to the leader, which acknowledges each with `got`.
+  | { kind: 'up'; from: string; n: number; data: unknown }
+  | { kind: 'got'; to: string; n: number }
   | { kind: 'down'; to: string; data: unknown };
 
 /**
@@ -14,12 +16,20 @@ type TabSignal =
  * tabs' messages over a BroadcastChannel. When the leader tab closes, its
  * lock passes to another tab, which starts a worker (restored from
  * IndexedDB) and tells the others to open again.
+ *
+ * Between one leader's end and the next one's start nobody reads the
+ * channel: a follower keeps each message until the leader acknowledges it,
+ * and hands those that reached no leader back to the tab at the reset, to
+ * send again to the new engine instead of failing them.
  */
 export function connectToLeader(docId: string, makeWorker: () => Worker): PortLike {
   const tabId = randomTabId();
   const channel = new BroadcastChannel(`quire:tabs:${docId}`);
   let outbox: unknown[] = [];
   let everConnected = false;
+  // Messages sent up to the leader and not yet acknowledged, by number.
+  const unacked = new Map<number, unknown>();
+  let sentUp = 0;
   // Where this tab's own messages go: the worker when leading, the channel when following.
   let deliver: ((data: unknown) => void) | undefined;
 
@@ -34,10 +44,12 @@ export function connectToLeader(docId: string, makeWorker: () => Worker): PortLi
   const receive = (data: unknown) => port.onmessage?.(new MessageEvent('message', { data }));
   const connected = (send: (data: unknown) => void) => {
     deliver = send;
-    if (everConnected) port.onreset?.();
-    everConnected = true;
-    for (const data of outbox) send(data);
+    const undelivered = [...unacked.values(), ...outbox];
+    unacked.clear();
     outbox = [];
+    if (everConnected) port.onreset?.(undelivered);
+    else for (const data of undelivered) send(data);
+    everConnected = true;
   };
 
   const signal = (message: TabSignal) => channel.postMessage(message);
@@ -60,9 +72,13 @@ export function connectToLeader(docId: string, makeWorker: () => Worker): PortLi
         relays.set(message.from, attach((data) => signal({ kind: 'down', to: message.from, data })));
         signal({ kind: 'attached', to: message.from });
       } else if (message.kind === 'up') {
-        relays.get(message.from)?.postMessage(message.data);
+        // No relay: the tab wrote to the leader before this one (it says hello once it hears of this one).
+        const relay = relays.get(message.from);
+        if (!relay) return;
+        relay.postMessage(message.data);
+        signal({ kind: 'got', to: message.from, n: message.n });
         if ((message.data as { t?: string }).t === 'close') {
-          relays.get(message.from)?.close();
+          relay.close();
           relays.delete(message.from);
         }
       }
@@ -72,7 +88,13 @@ export function connectToLeader(docId: string, makeWorker: () => Worker): PortLi
       deliver = undefined;
       signal({ kind: 'hello', from: tabId });
     } else if (message.kind === 'attached' && message.to === tabId) {
-      connected((data) => signal({ kind: 'up', from: tabId, data }));
+      connected((data) => {
+        unacked.set(++sentUp, data);
+        signal({ kind: 'up', from: tabId, n: sentUp, data });
+      });
+    } else if (message.kind === 'got' && message.to === tabId) {
+      // The leader relays in order: everything up to `n` reached it.
+      for (const n of unacked.keys()) if (n <= message.n) unacked.delete(n);
     } else if (message.kind === 'down' && message.to === tabId) {
       receive(message.data);
     }

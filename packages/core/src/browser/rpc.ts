@@ -1,3 +1,5 @@
+import type { ClientInspection } from '../client/inspection.js';
+import type { PresencePeer } from '../client/presence.js';
 import type { SyncStatus } from '../client/sync-status.js';
 import { MutationRejectedError, QuireError } from '../errors.js';
 import type { Row, SqlParams } from '../reducers/tx.js';
@@ -18,6 +20,11 @@ export type TabMessage =
   | { t: 'unsubscribe'; id: number }
   | { t: 'hydrate'; id: number }
   | { t: 'synced'; id: number }
+  | { t: 'inspection'; id: number }
+  // The tab has inspection listeners (or no longer has): the worker streams inspections while on.
+  | { t: 'watchInspection'; on: boolean }
+  // The tab's presence state (null clears it); the host keeps it under the tab's own key.
+  | { t: 'presence'; state: unknown }
   | { t: 'connect' }
   | { t: 'disconnect' }
   | { t: 'close' };
@@ -27,7 +34,10 @@ export type HostMessage =
   | { t: 'status'; status: SyncStatus }
   | { t: 'local'; id: number; seq: number; error?: WireError }
   | { t: 'server'; id: number; lsn?: number; error?: WireError }
-  | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; error?: WireError }
+  | { t: 'result'; id: number; rows?: Row[]; stats?: QueryStats; inspection?: ClientInspection; error?: WireError }
+  | { t: 'inspection'; inspection: ClientInspection }
+  // Everyone's presence but this tab's, whenever it changes.
+  | { t: 'others'; others: readonly PresencePeer<unknown>[] }
   // Only what changed since the subscription's last rows message (the first one carries every row).
   | { t: 'rows'; id: number; change: RowChange }
   | { t: 'progress'; id: number; pages: number; total: number }
@@ -68,6 +78,12 @@ export function fromWireError(wire: WireError): Error {
 export interface PortLike {
   postMessage(message: unknown): void;
   onmessage: ((event: MessageEvent) => void) | null;
-  /** Called when the port now leads to a new engine (the leader tab changed): the tab opens again. */
-  onreset?: (() => void) | null;
+  /**
+   * Called when the port now leads to a new engine (the leader tab changed):
+   * the tab opens again. `undelivered` are the messages it posted that
+   * reached no engine (no leader was listening); the port drops them, and
+   * the tab sends again those that still matter. Any other message in flight
+   * may or may not have been handled by the old engine.
+   */
+  onreset?: ((undelivered: readonly unknown[]) => void) | null;
 }

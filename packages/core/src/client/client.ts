@@ -8,6 +8,7 @@ import type { ReplicaDb } from '../replica/replica-db.js';
 import type { ReplicaStore } from '../store/replica-store.js';
 import type { BackoffOptions } from './backoff.js';
 import type { WebSocketConstructor } from './connection.js';
+import type { ClientInspection } from './inspection.js';
 import type { MutateApi } from './mutation-handle.js';
 import type { Json, Presence } from './presence.js';
 import { SyncClient } from './sync-client.js';
@@ -129,6 +130,22 @@ export interface QuireClient<R extends Reducers, P = Json> {
   hydrate(options?: { onProgress?: (progress: HydrateProgress) => void }): Promise<void>;
   /** Runs `fn` on the replica between engine operations (diagnostics and tests). */
   inspect<T>(fn: (replica: ReplicaDb) => T): Promise<T>;
+  /**
+   * What the client shows of itself: its pending mutations and how far each
+   * got, LSN and durable LSN, pages held and fetched, bytes received and
+   * recent errors. See docs/INSPECTOR.md.
+   *
+   * @example
+   * const { pending, errors } = await client.inspection();
+   * console.table(pending); // seq, name, args, state: applied | sent | committed | …
+   */
+  inspection(): Promise<ClientInspection>;
+  /**
+   * Calls `listener` with an inspection soon, then after changes, at most
+   * every 150 ms. While nobody subscribes the client keeps only its recent
+   * errors. Returns the unsubscribe function.
+   */
+  subscribeInspection(listener: (inspection: ClientInspection) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -41,6 +41,9 @@ export class Connection {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
   private running = false;
+  // Counted for the inspector: two additions per frame.
+  private frames = 0;
+  private bytes = 0;
 
   constructor(
     private readonly options: ConnectionOptions,
@@ -65,6 +68,11 @@ export class Connection {
   /** Drops the current socket and connects again at once (e.g. to resync). */
   restart(): void {
     this.socket?.close(4000, 'client resync');
+  }
+
+  /** Frames and bytes received over every socket so far. */
+  get received(): { frames: number; bytes: number } {
+    return { frames: this.frames, bytes: this.bytes };
   }
 
   get isOpen(): boolean {
@@ -128,7 +136,10 @@ export class Connection {
     socket.onmessage = (event) => {
       let message: ServerMessage;
       try {
-        message = decodeServerMessage(toBytes(event.data));
+        const bytes = toBytes(event.data);
+        this.frames++;
+        this.bytes += bytes.byteLength;
+        message = decodeServerMessage(bytes);
       } catch (error) {
         const code = error instanceof ProtocolError ? error.code : 'malformed_frame';
         socket.close(4400, `undecodable server message: ${code}`);

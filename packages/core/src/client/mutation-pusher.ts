@@ -25,6 +25,11 @@ export class MutationPusher {
 
   constructor(private readonly target: PushTarget) {}
 
+  /** The highest seq sent on this connection (0 before the first send). */
+  get sentThrough(): number {
+    return this.sentSeq;
+  }
+
   /** A connection was welcomed: everything pending goes again. */
   restart(maxMessageBytes: number): void {
     this.sentSeq = 0;

@@ -177,7 +177,8 @@ function shown(relayed: Relayed): PresencePeer<unknown> | null {
   return relayed.peer;
 }
 
-function toJson(state: unknown): string {
+/** The JSON text of a presence state; throws `invalid_presence` for a value JSON cannot carry. */
+export function toJson(state: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(state);

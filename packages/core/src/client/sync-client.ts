@@ -6,6 +6,8 @@ import type { Reducers } from '../reducers/define-reducers.js';
 import type { ClientOptions, QuireClient } from './client.js';
 import { CommitStream, type StreamedUpdate } from './commit-stream.js';
 import { Connection, type WebSocketConstructor } from './connection.js';
+import type { ClientInspection, MutationState } from './inspection.js';
+import { INSPECT_PENDING, type InspectionState, Inspector, inspectedMutation } from './inspector.js';
 import type { MutateApi, MutationHandle } from './mutation-handle.js';
 import { MutationPusher } from './mutation-pusher.js';
 import { PAGE_REQUEST_BATCH, PageFetcher, offlineError } from './page-fetcher.js';
@@ -35,6 +37,12 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
   private readonly conn: Connection;
   private readonly fetcher = new PageFetcher();
   private readonly stream = new CommitStream();
+  private readonly inspector = new Inspector(() => this.inspectionState());
+  // Pages received in answers to page requests (partial reads and hydrate), for the inspector.
+  private pagesFetched = 0;
+  // The engine's errors last seen by emit(), so each new one is recorded once.
+  private seenStoreError: unknown;
+  private seenApplyError: unknown;
   private readonly pusher: MutationPusher;
   private readonly statusListeners = new Set<(status: SyncStatus) => void>();
   private readonly syncWaiters = new Set<{ resolve(): void; reject(error: Error): void }>();
@@ -70,6 +78,7 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
       fetchWholeBelow: options.partial ? options.fetchWholeBelow : undefined,
       cacheSize: options.partial ? options.cacheSize : undefined,
       onEvict: (pgnos) => this.evicted(pgnos),
+      onSettled: (mutation, lsn, rejection) => this.inspector.mutationSettled(mutation, lsn, rejection),
       ...(this.partial ? { fetchPages: (pgnos: number[]) => this.pageConnection().then((conn) => this.fetcher.fetch(pgnos, conn)) } : {}),
     });
     this.pusher = new MutationPusher({
@@ -78,6 +87,7 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
       send: (frame) => this.conn.send(frame),
       tooLarge: (error) => {
         this.lastError = error;
+        this.inspector.error('local', error);
         this.emit();
       },
     });
@@ -174,6 +184,10 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
 
   readonly inspect: QuireClient<R>['inspect'] = (fn) => this.engine.withReplica(fn);
 
+  readonly inspection = (): Promise<ClientInspection> => Promise.resolve(this.inspector.inspection());
+
+  readonly subscribeInspection = (listener: (inspection: ClientInspection) => void): (() => void) => this.inspector.subscribe(listener);
+
   readonly close = async (): Promise<void> => {
     if (this.closed) return;
     this.closed = true;
@@ -182,6 +196,7 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
     this.conn.stop('closed');
     this.presenceHub.close();
     this.statusListeners.clear();
+    this.inspector.close();
     await this.engine.close();
   };
 
@@ -227,6 +242,7 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
       }
       case 'pages': {
         const request = this.fetcher.take(message.id);
+        this.pagesFetched += message.pages.length;
         if (request) this.engine.applyPages(message.lsn, message.pageCount, message.pages).then(request.resolve, request.reject);
         return;
       }
@@ -256,6 +272,7 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
       }
       case 'error':
         this.lastError = { code: message.code, message: message.message };
+        this.inspector.error('server', this.lastError);
         this.emit();
         // A refused push (e.g. a seq gap) is resent from the oldest pending mutation.
         if (message.seq > 0) this.conn.restart();
@@ -280,10 +297,13 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
   /** The engine could not apply a server update: the replica no longer fits the server's history. */
   private replicaFailed(error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.replicaError ??= {
-      code: 'replica_failed',
-      message: `the local replica could not apply the server's update (${reason}) — close the client and open it again on an empty store`,
-    };
+    if (!this.replicaError) {
+      this.replicaError = {
+        code: 'replica_failed',
+        message: `the local replica could not apply the server's update (${reason}) — close the client and open it again on an empty store`,
+      };
+      this.inspector.error('local', this.replicaError);
+    }
     this.emit();
   }
 
@@ -294,7 +314,10 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
     this.presenceHub.disconnected();
     // Retrying after a server said it is older: still waiting for a server of this version.
     this.connection = state === 'connecting' && this.connection === 'waiting_for_server' ? 'waiting_for_server' : state;
-    if (error) this.lastError = error;
+    if (error) {
+      this.lastError = error;
+      this.inspector.error('connection', error);
+    }
     this.connectionChanged();
     this.emit();
   }
@@ -356,7 +379,35 @@ export class SyncClient<R extends Reducers, P = Json> implements QuireClient<R, 
       this.current = next;
       for (const listener of [...this.statusListeners]) listener(next);
     }
+    this.noteEngineErrors();
+    this.inspector.changed();
     this.checkSynced();
+  }
+
+  /** The store's and the local apply's errors surface through emit(): each new one goes to the inspector once. */
+  private noteEngineErrors(): void {
+    const { storeError, applyError } = this.engine;
+    if (storeError !== this.seenStoreError && storeError) this.inspector.error('local', storeError);
+    if (applyError !== this.seenApplyError && applyError) this.inspector.error('local', applyError);
+    this.seenStoreError = storeError;
+    this.seenApplyError = applyError;
+  }
+
+  private inspectionState(): InspectionState {
+    const sentThrough = this.welcomed ? this.pusher.sentThrough : 0;
+    const stateOf = (m: { seq: number; applied: boolean; committed: boolean }): MutationState =>
+      m.committed ? 'committed' : m.seq <= sentThrough ? 'sent' : m.applied ? 'applied' : 'waiting';
+    return {
+      clientId: this.clientId,
+      docId: this.docId,
+      connection: this.connection,
+      lsn: this.engine.lsn,
+      durableLsn: this.engine.durableLsn,
+      pendingCount: this.engine.pendingCount,
+      pending: this.engine.pendingProgress(INSPECT_PENDING).map((m) => inspectedMutation(m, stateOf(m))),
+      pages: { ...this.engine.heldPageCount(), fetched: this.pagesFetched },
+      received: this.conn.received,
+    };
   }
 
   private checkSynced(): void {

@@ -40,6 +40,16 @@ export interface EngineOptions {
   cacheSize?: number | undefined;
   /** Told which base pages the cache dropped (the server stops sending their changes). */
   onEvict?: ((pgnos: number[]) => void) | undefined;
+  /** Told of each mutation the server settled: applied at `lsn`, or rejected. */
+  onSettled?: ((mutation: PendingMutation, lsn: number, rejection: Rejected | undefined) => void) | undefined;
+}
+
+/** A pending mutation and how far it got, for the inspector. */
+export interface PendingProgress extends PendingMutation {
+  /** Applied to the replica (the overlay holds it, or a commit shown over the base does). */
+  applied: boolean;
+  /** In a server commit shown over the base, not yet durable. */
+  committed: boolean;
 }
 
 /** What one read cost: pages SQLite read, pages fetched for it, and round trips. */
@@ -77,7 +87,7 @@ export class Engine {
   private readonly replica: SerialReplica;
   private readonly store: EngineStore;
   private readonly seqs: SeqLedger;
-  private readonly queue = new PendingQueue();
+  private readonly queue: PendingQueue;
   private readonly replay: Replay;
   private readonly pageSupply: PageSupply;
   private readonly subscriptions = new Subscriptions();
@@ -101,6 +111,7 @@ export class Engine {
     this.id = options.clientId;
     this.store = new EngineStore(options.store, () => this.emitState());
     this.seqs = new SeqLedger(this.store.persistent);
+    this.queue = new PendingQueue(options.onSettled);
     this.replay = new Replay(options.reducers);
     this.pageSupply = new PageSupply(options, this.store);
     this.replica = new SerialReplica(new ReplicaPages(options.cacheSize), async (db) => {
@@ -154,6 +165,24 @@ export class Engine {
 
   lowestPendingSeq(): number {
     return this.queue.lowestSeq();
+  }
+
+  /**
+   * The oldest `limit` pending mutations and how far each got. The overlay
+   * holds a prefix of the queue (Replay), so the last `waiting` are not applied yet.
+   */
+  pendingProgress(limit: number): PendingProgress[] {
+    const list = this.queue.list();
+    const firstWaiting = list.length - this.replay.waiting;
+    let committedThrough = 0;
+    for (const layer of this.speculative) committedThrough = Math.max(committedThrough, layer.lastSeq ?? 0);
+    return list.slice(0, limit).map((m, i) => ({ ...m, committed: m.seq <= committedThrough, applied: i < firstWaiting || m.seq <= committedThrough }));
+  }
+
+  /** How many base pages the replica holds, of how many in the document. */
+  heldPageCount(): { held: number; total: number } {
+    const base = this.replica.current?.pages.baseImage();
+    return { held: base?.pages.size ?? 0, total: base?.pageCount ?? 0 };
   }
 
   /** The base pages this replica holds (a partial replica tells the server on reconnect). */

@@ -22,6 +22,9 @@ export interface Rejected {
 export class PendingQueue {
   private entries: Entry[] = [];
 
+  /** `onSettled` hears of each settled mutation (the client's inspector). */
+  constructor(private readonly onSettled?: (mutation: PendingMutation, lsn: number, rejection: Rejected | undefined) => void) {}
+
   add(mutation: PendingMutation): Promise<{ lsn: number }> {
     return new Promise((resolve, reject) => {
       this.entries.push({ ...mutation, resolve, reject });
@@ -52,6 +55,7 @@ export class PendingQueue {
       const rejection = rejections.get(entry.seq);
       if (rejection) entry.reject(new MutationRejectedError(rejection.code, rejection.message, entry.name, entry.seq));
       else entry.resolve({ lsn });
+      this.onSettled?.(entry, lsn, rejection);
       settled++;
     }
     return settled;
