@@ -68,10 +68,15 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
       let loadedMs = 0;
       let quietMs = 0;
       let framesLoaded = 0;
-      // CPU time of the server and of the peer processes, in ms, over the quiet and the loaded samples.
-      const cpu = { quiet: { server: 0, peers: 0 }, loaded: { server: 0, peers: 0 } };
-      const cpuNow = async () => ({ server: used(await server.cpu()), peers: (await all<NodeJS.CpuUsage>('cpu')).reduce((ms, c) => ms + used(c), 0) });
-      const timed = async (into: { server: number; peers: number }, run: () => Promise<void>) => {
+      // CPU time, in ms, over the quiet and the loaded samples: of the server, of the peer processes, and of
+      // this process, whose work is mostly the measured client's (it also decodes every presence frame).
+      const cpu = { quiet: { server: 0, peers: 0, client: 0 }, loaded: { server: 0, peers: 0, client: 0 } };
+      const cpuNow = async () => ({
+        server: used(await server.cpu()),
+        peers: (await all<NodeJS.CpuUsage>('cpu')).reduce((ms, c) => ms + used(c), 0),
+        client: used(process.cpuUsage()),
+      });
+      const timed = async (into: { server: number; peers: number; client: number }, run: () => Promise<void>) => {
         const before = await cpuNow();
         const start = performance.now();
         await run();
@@ -79,6 +84,7 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
         const after = await cpuNow();
         into.server += after.server - before.server;
         into.peers += after.peers - before.peers;
+        into.client += after.client - before.client;
         return ms;
       };
       for (let block = 0; block < BLOCKS; block++) {
@@ -113,8 +119,10 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
       );
       const share = (ms: number, wallMs: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
       log(
-        `presence: CPU (of one core) during the quiet samples: server ${share(cpu.quiet.server, quietMs)}, peers ${share(cpu.quiet.peers, quietMs)}; ` +
-          `during the loaded ones: server ${share(cpu.loaded.server, loadedMs)}, peers ${share(cpu.loaded.peers, loadedMs)} (${PROCESSES} processes together)`,
+        `presence: CPU (of one core) during the quiet samples: server ${share(cpu.quiet.server, quietMs)}, measured client ${share(cpu.quiet.client, quietMs)}, peers ${share(cpu.quiet.peers, quietMs)}; ` +
+          `during the loaded ones: server ${share(cpu.loaded.server, loadedMs)}, measured client ${share(cpu.loaded.client, loadedMs)}, peers ${share(cpu.loaded.peers, loadedMs)} (${PROCESSES} processes together); ` +
+          // What the loaded samples' mutations would have cost at the quiet cost per mutation; the rest is presence.
+          `so presence cost the server about ${share(cpu.loaded.server - (cpu.quiet.server / quiet.length) * loaded.length, loadedMs)} of a core`,
       );
       return [
         result('presence_mutation_p50_ms', percentile(loaded, 50), 'ms', percentile(quiet, 50)),
