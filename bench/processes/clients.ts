@@ -26,12 +26,6 @@ let missing = 0;
 let onAllReached: (() => void) | undefined;
 let trickling = false;
 let trickled = 0;
-// The presence load: one timer for every client; it stops itself at its deadline.
-let presenceTimer: ReturnType<typeof setInterval> | undefined;
-let presenceSets = 0;
-// How long the load ran, all runs together, and since when the current one runs.
-let presenceMs = 0;
-let presenceSince = 0;
 
 function seen(entry: Entry, count: number): void {
   entry.count = count;
@@ -68,13 +62,6 @@ async function open(kind: 'quire' | 'yjs', url: string, docId: string, watch: bo
     }
   }
   return entry;
-}
-
-function stopPresence(): { sets: number; ms: number } {
-  if (presenceTimer) presenceMs += performance.now() - presenceSince;
-  clearInterval(presenceTimer);
-  presenceTimer = undefined;
-  return { sets: presenceSets, ms: presenceMs };
 }
 
 serveRequests(
@@ -144,27 +131,6 @@ serveRequests(
       trickling = false;
       return trickled;
     },
-    /**
-     * Each Quire client sets its presence (a name, a colour and a moving
-     * cursor) `perSecond` times a second until `stopPresence`, or for
-     * `forMs` at most: a load that outlives its bench stops by itself.
-     */
-    presence: ({ perSecond, forMs }: { perSecond: number; forMs: number }) => {
-      if (presenceTimer) return;
-      presenceSince = performance.now();
-      const until = presenceSince + forMs;
-      let tick = 0;
-      presenceTimer = setInterval(() => {
-        if (performance.now() > until) return stopPresence();
-        tick++;
-        for (const [c, entry] of clients.entries()) {
-          entry.quire!.presence.set({ name: `user ${process.pid}-${c}`, colour: '#e11d48', cursor: { x: (tick * 7 + c) % 1920, y: (tick * 3 + c) % 1080 }, editing: tick % 10 === 0 ? null : `t${c}` });
-          presenceSets++;
-        }
-      }, 1000 / perSecond);
-    },
-    /** Stops the presence load; how many states the clients set, and for how long the load ran, in all. */
-    stopPresence: () => stopPresence(),
     /** The given clients (indexes in open order) each add todo `i`; when each began, on the wall clock. */
     write: ({ clients: indexes, i, tag }: { clients: number[]; i: number; tag: string }) =>
       indexes.map((c) => {
@@ -178,12 +144,10 @@ serveRequests(
     /** The highest LSN any of these Quire clients is at. */
     lsn: () => Math.max(0, ...clients.map((entry) => entry.quire?.status().lsn ?? 0)),
     close: async () => {
-      stopPresence();
       await Promise.all(clients.splice(0).map((entry) => entry.close()));
     },
   },
   async () => {
-    stopPresence();
     await Promise.all(clients.splice(0).map((entry) => entry.close()));
   },
 );

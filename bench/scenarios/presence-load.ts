@@ -1,37 +1,58 @@
-import { startFleet } from '../lib/fleet.js';
+import { type Child, startChild } from '../lib/children.js';
 import { type BenchResult, result } from '../lib/result.js';
 import { startQuireServer, withServer } from '../lib/servers.js';
 import { percentile, quireClient, ready, todoId, todoTitle } from '../lib/setup.js';
 
-/** Other clients on the document, in a fleet process. */
+/** Other clients on the document: light peers (processes/presence-peers.ts). */
 const PEERS = 200;
-/** How often each of them sets its presence (the client sends at most 20 a second of it, the latest). */
+/** Spread over this many processes, so that sending 6,000 frames a second is not one core's work. */
+const PROCESSES = 2;
+/** How often each of them sets its presence: one `setPresence` frame each time (a real client sends at most 20 a second, the latest, so this is the harder load). */
 const SETS_PER_SECOND = 30;
 /** The load stops by itself after this long, whatever happens to the bench. */
 const LOAD_CAP_MS = 10 * 60_000;
 /** Samples alternate between quiet and loaded in this many blocks each, so drift (JIT, a busy machine) falls on both. */
 const BLOCKS = 3;
 
+/** User plus system CPU time, in ms. */
+function used(c: NodeJS.CpuUsage): number {
+  return (c.user + c.system) / 1000;
+}
+
+/** What a peer process counted over all its loads (see `stop` in processes/presence-peers.ts). */
+interface PeerCounts {
+  peers: number;
+  sets: number;
+  skipped: number;
+  loadMs: number;
+  frames: number;
+  bytes: number;
+  presenceFrames: number;
+  presenceBytes: number;
+  errors: Record<string, number>;
+}
+
 /**
  * One client's confirm latency (`addTodo` until its `.server` promise
  * resolves, one at a time, as `confirm_p50_ms`) while {@link PEERS} other
- * clients on the same document each set presence {@link SETS_PER_SECOND}
+ * connections on the same document each set presence {@link SETS_PER_SECOND}
  * times a second. Baseline: the same client with the same peers connected
- * and quiet, measured in alternating blocks of the same run.
+ * and quiet, measured in alternating blocks of the same run. A third row
+ * says the rate the peers reached, against the one asked.
  */
 export async function presenceLoad(iterations: number, log: (line: string) => void): Promise<BenchResult[]> {
   return withServer(startQuireServer, async (server) => {
     const docId = 'presence';
     const client = quireClient(server.url, docId);
-    await client.mutate.init().server;
-    await ready(client);
-    const fleet = await startFleet({ kind: 'quire', url: server.url, docs: Array.from({ length: PEERS }, () => docId), processes: 1, watch: false }).catch(async (error: unknown) => {
-      await client.close();
-      throw error;
-    });
+    const processes: Child[] = [];
     let frames = 0;
-    const stop = client.presence.subscribe(() => frames++);
+    const stopCounting = client.presence.subscribe(() => frames++);
+    const all = <T>(type: string, args?: unknown) => Promise.all(processes.map((p) => p.request<T>(type, args)));
     try {
+      await client.mutate.init().server;
+      await ready(client);
+      processes.push(...(await Promise.all(Array.from({ length: PROCESSES }, () => startChild('presence-peers.ts')))));
+      await Promise.all(processes.map((p, i) => p.request('open', { url: server.url, docId, count: PEERS / PROCESSES, prefix: `p${i}` }, 120_000)));
       let i = 0;
       const sample = async (count: number, into: number[]) => {
         for (let k = 0; k < count; k++, i++) {
@@ -45,10 +66,30 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
       const loaded: number[] = [];
       const perBlock = Math.ceil(iterations / BLOCKS);
       let loadedMs = 0;
+      let quietMs = 0;
       let framesLoaded = 0;
+      // CPU time, in ms, over the quiet and the loaded samples: of the server, of the peer processes, and of
+      // this process, whose work is mostly the measured client's (it also decodes every presence frame).
+      const cpu = { quiet: { server: 0, peers: 0, client: 0 }, loaded: { server: 0, peers: 0, client: 0 } };
+      const cpuNow = async () => ({
+        server: used(await server.cpu()),
+        peers: (await all<NodeJS.CpuUsage>('cpu')).reduce((ms, c) => ms + used(c), 0),
+        client: used(process.cpuUsage()),
+      });
+      const timed = async (into: { server: number; peers: number; client: number }, run: () => Promise<void>) => {
+        const before = await cpuNow();
+        const start = performance.now();
+        await run();
+        const ms = performance.now() - start;
+        const after = await cpuNow();
+        into.server += after.server - before.server;
+        into.peers += after.peers - before.peers;
+        into.client += after.client - before.client;
+        return ms;
+      };
       for (let block = 0; block < BLOCKS; block++) {
-        await sample(perBlock, quiet);
-        await fleet.all('presence', { perSecond: SETS_PER_SECOND, forMs: LOAD_CAP_MS });
+        quietMs += await timed(cpu.quiet, () => sample(perBlock, quiet));
+        await all('start', { perSecond: SETS_PER_SECOND, forMs: LOAD_CAP_MS });
         // Loaded once this client hears every peer, and the load flows: a few more frames since it started.
         const from = frames;
         await new Promise<void>((resolve) => {
@@ -57,22 +98,42 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
           check();
         });
         const framesBefore = frames;
-        const start = performance.now();
-        await sample(perBlock, loaded);
-        loadedMs += performance.now() - start;
+        loadedMs += await timed(cpu.loaded, () => sample(perBlock, loaded));
         framesLoaded += frames - framesBefore;
-        await fleet.all('stopPresence');
+        await all('stop');
       }
-      const { sets, ms } = (await fleet.all<{ sets: number; ms: number }>('stopPresence'))[0]!;
+      const counts = await all<PeerCounts>('stop');
+      const sum = (pick: (c: PeerCounts) => number) => counts.reduce((total, c) => total + pick(c), 0);
+      const loadS = Math.max(...counts.map((c) => c.loadMs)) / 1000;
+      const perPeer = sum((c) => c.sets) / sum((c) => (c.peers * c.loadMs) / 1000);
+      const errors = counts.flatMap((c) => Object.entries(c.errors));
+      // The server refuses sets beyond limits.maxPresenceUpdatesPerSecond: then its own bound, not this load, is what ran.
+      if (errors.length > 0) throw new Error(`presence peers got errors or were closed: ${errors.map(([code, n]) => `${code} x${n}`).join(', ')}`);
+      // Each peer counts what the server sent it; the server sent the same to the measured client too.
+      const perPeerS = (pick: (c: PeerCounts) => number) => sum(pick) / sum((c) => (c.peers * c.loadMs) / 1000);
       log(
-        `presence: ${PEERS} peers set ${sets} states in ${(ms / 1000).toFixed(1)} s of load: ${((sets / PEERS / ms) * 1000).toFixed(1)} a second each (asked ${SETS_PER_SECOND}; less means the fleet process lacked CPU); ` +
-          `the measured client got ${(framesLoaded / (loadedMs / 1000)).toFixed(1)} presence frames/s during its loaded samples (the server sends at most 20)`,
+        `presence: ${PEERS} peers in ${PROCESSES} processes set ${sum((c) => c.sets)} states in ${loadS.toFixed(1)} s of load: ${perPeer.toFixed(1)} a second each, ${(perPeer * PEERS).toFixed(0)} in all (asked ${SETS_PER_SECOND} and ${SETS_PER_SECOND * PEERS}; ` +
+          `${sum((c) => c.skipped)} sets skipped by peers that fell behind); the server sent each connection ${perPeerS((c) => c.presenceFrames).toFixed(1)} presence frames/s (it sends at most 20) of ${(perPeerS((c) => c.presenceBytes) / 1024).toFixed(1)} KiB/s, ` +
+          `${((perPeerS((c) => c.presenceFrames) * (PEERS + 1)) | 0)} frames/s and ${((perPeerS((c) => c.presenceBytes) * (PEERS + 1)) / 1024 / 1024).toFixed(1)} MiB/s to all ${PEERS + 1}; ` +
+          `the measured client applied ${(framesLoaded / (loadedMs / 1000)).toFixed(1)} presence frames/s during its loaded samples; no set refused as too fast`,
       );
-      const base = percentile(quiet, 50);
-      return [result('presence_mutation_p50_ms', percentile(loaded, 50), 'ms', base), result('presence_mutation_p99_ms', percentile(loaded, 99), 'ms', percentile(quiet, 99))];
+      const share = (ms: number, wallMs: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
+      log(
+        `presence: CPU (of one core) during the quiet samples: server ${share(cpu.quiet.server, quietMs)}, measured client ${share(cpu.quiet.client, quietMs)}, peers ${share(cpu.quiet.peers, quietMs)}; ` +
+          `during the loaded ones: server ${share(cpu.loaded.server, loadedMs)}, measured client ${share(cpu.loaded.client, loadedMs)}, peers ${share(cpu.loaded.peers, loadedMs)} (${PROCESSES} processes together); ` +
+          // What the loaded samples' mutations would have cost at the quiet cost per mutation; the rest is presence.
+          `so presence cost the server about ${share(cpu.loaded.server - (cpu.quiet.server / quiet.length) * loaded.length, loadedMs)} of a core`,
+      );
+      return [
+        result('presence_mutation_p50_ms', percentile(loaded, 50), 'ms', percentile(quiet, 50)),
+        result('presence_mutation_p99_ms', percentile(loaded, 99), 'ms', percentile(quiet, 99)),
+        // Below 1: the peers did not reach the rate asked, and the rows above measure a lighter load.
+        result('presence_sets_per_peer_per_s', perPeer, 'sets/s', SETS_PER_SECOND),
+      ];
     } finally {
-      stop();
-      await fleet.close();
+      stopCounting();
+      await Promise.all(processes.map((p) => p.request('close', undefined, 30_000).catch(() => undefined)));
+      await Promise.all(processes.map((p) => p.stop()));
       await client.close();
     }
   });
