@@ -5,5 +5,5 @@ import { sharedConfig } from '../../vitest.shared.ts';
 // sqlite-wasm from node_modules, so jsdom's globals do not get in the way.
 export default mergeConfig(
   sharedConfig,
-  defineConfig({ test: { environment: 'jsdom', include: ['src/**/*.test.tsx'] } }),
+  defineConfig({ test: { environment: 'jsdom', include: ['src/**/*.test.tsx'], setupFiles: ['./test/setup.ts'] } }),
 );
