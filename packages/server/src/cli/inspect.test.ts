@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, test, vi } from 'vitest';
@@ -65,4 +65,27 @@ test('quire inspect --json: each document with its LSN, size, pages, log, checkp
   const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
   expect(await main(['compact', '--json', dataDir])).toBe(2);
   expect(String(err.mock.calls[0]?.[0])).toContain('--json goes with quire inspect');
+});
+
+test('quire inspect of a document whose database file is missing (a restored backup) reads its clients from the log', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-inspect-'));
+  const server = createSyncServer({ reducers, dataDir, logger: silentLogger });
+  const { url } = await server.listen(0);
+  const client = createClient({ url, docId: 'shop', reducers, clientId: 'ann' });
+  try {
+    await client.mutate.add({ n: 1 }).server;
+    await client.mutate.add({ n: 2 }).server;
+  } finally {
+    await client.close();
+    await server.close();
+  }
+  // What `quire restore` leaves: the log, and no database file until a server opens the document.
+  for (const name of readdirSync(join(dataDir, 'shop'))) if (name.startsWith('document.')) rmSync(join(dataDir, 'shop', name));
+  const out: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  expect(await main(['inspect', '--json', dataDir, 'shop'])).toBe(0);
+  const { documents } = JSON.parse(out.join('')) as { documents: Array<Record<string, unknown>> };
+  expect(documents[0]).toMatchObject({ docId: 'shop', lsn: 2, clients: [{ clientId: 'ann', lastSeq: 2 }], clientCount: 1 });
+  // It only read: the server rebuilds the file when it opens the document.
+  expect(readdirSync(join(dataDir, 'shop')).filter((name) => name.startsWith('document.sqlite'))).toEqual([]);
 });

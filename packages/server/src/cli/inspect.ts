@@ -1,11 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CLIENTS_TABLE } from '@quire/core/internal';
 import { DocumentLock } from '../coordinator/document-lock.js';
 import { schemaVersionOf } from '../coordinator/run-migrations.js';
-import { restoreVolume } from '../coordinator/volume-restore.js';
+import { restoreVolume, volumeState } from '../coordinator/volume-restore.js';
+import type { CommitLog, CommitLogSummary } from '../log/commit-log.js';
 import { FileCommitLog } from '../log/file-commit-log.js';
 import { ObjectKeys } from '../log/s3/object-keys.js';
 import { S3CommitLog } from '../log/s3/s3-commit-log.js';
@@ -50,9 +51,22 @@ export async function inspectDocument(docId: string, dir: string): Promise<Docum
     const checkpointsDir = join(dir, 'checkpoints');
     const checkpoints = existsSync(checkpointsDir) ? readdirSync(checkpointsDir).filter((n) => n.endsWith('.qcp')).map((n) => Number(n.slice(0, -4))) : [];
     const rejections = [...(summary.checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0).slice(-MAX_LISTED);
-    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: disk.segments + disk.checkpoints, firstLsn: summary.firstLsn, checkpoints, ...readDatabase(dir), rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
+    // A database file that is missing or behind its log (a restored backup, a crash) says nothing true of clients: read the one the server will rebuild at open.
+    const database = !live && volumeState(dir, summary) === 'rebuild' ? await readRebuilt(log, summary) : readDatabase(dir);
+    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: disk.segments + disk.checkpoints, firstLsn: summary.firstLsn, checkpoints, ...database, rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
   } finally {
     await log.close();
+  }
+}
+
+/** The database rebuilt from the log's newest checkpoint and the commits after it, in a temporary folder, as a server opening the document would. */
+async function readRebuilt(log: CommitLog, summary: CommitLogSummary): Promise<ReturnType<typeof readDatabase>> {
+  const dir = mkdtempSync(join(tmpdir(), 'quire-inspect-'));
+  try {
+    if (summary.checkpoint || summary.last) await restoreVolume(dir, log, summary);
+    return readDatabase(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -71,13 +85,12 @@ function readDatabase(dir: string): Pick<DocumentReport, 'clients' | 'clientCoun
 
 /**
  * Reads a document from a bucket: its log (LIST and GET only), and its
- * database rebuilt into `cacheDir` from the newest checkpoint and the
+ * database rebuilt in a temporary folder from the newest checkpoint and the
  * commits after it, as a node that opens it would.
  */
-export async function inspectBucketDocument(store: S3Store, docId: string, cacheDir: string): Promise<DocumentReport> {
+export async function inspectBucketDocument(store: S3Store, docId: string): Promise<DocumentReport> {
   const log = new S3CommitLog(store, docId);
   const keys = new ObjectKeys(store.prefix, docId);
-  const dir = join(cacheDir, docId);
   try {
     const summary = await log.open();
     let logBytes = 0;
@@ -86,13 +99,11 @@ export async function inspectBucketDocument(store: S3Store, docId: string, cache
     for await (const { size } of store.listSized(keys.commits)) logBytes += size;
     const lsn = summary.last?.lsn ?? summary.checkpoint?.lsn ?? 0;
     const pageCount = summary.last?.pageCount ?? summary.checkpoint?.pageCount ?? 0;
-    mkdirSync(dir, { recursive: true });
-    if (summary.checkpoint || summary.last) await restoreVolume(dir, log, summary);
+    const database = await readRebuilt(log, summary);
     const rejections = [...(summary.checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0).slice(-MAX_LISTED);
-    return { docId, live: false, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes, firstLsn: summary.firstLsn, checkpoints, ...readDatabase(dir), rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
+    return { docId, live: false, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes, firstLsn: summary.firstLsn, checkpoints, ...database, rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
   } finally {
     await log.close();
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -118,16 +129,14 @@ function print(reports: DocumentReport[], { write, json }: InspectOutput): void 
 /** `quire inspect --s3-bucket <name> [docId]`: the same blocks, read from the bucket. */
 export async function inspectBucket(s3: S3LogOptions, docId: string | undefined, output: InspectOutput): Promise<number> {
   const store = new S3Store(s3);
-  const cacheDir = mkdtempSync(join(tmpdir(), 'quire-inspect-'));
   try {
     const where = `s3://${store.bucket}/${store.prefix}${s3.endpoint ? ` at ${s3.endpoint}` : ''}`;
     const reports: DocumentReport[] = [];
-    for (const id of await bucketDocuments(store, docId, where)) reports.push(await inspectBucketDocument(store, id, cacheDir));
+    for (const id of await bucketDocuments(store, docId, where)) reports.push(await inspectBucketDocument(store, id));
     print(reports, output);
     return 0;
   } finally {
     store.close();
-    rmSync(cacheDir, { recursive: true, force: true });
   }
 }
 
