@@ -80,6 +80,11 @@ describe('PresenceHub', () => {
     hub.welcomed();
     expect(() => hub.set(0, 1n)).toThrow(expect.objectContaining({ code: 'invalid_presence' }));
     expect(() => hub.set(0, undefined)).toThrow(expect.objectContaining({ code: 'invalid_presence' }));
+    // What JSON.stringify would drop or empty silently: the others would see another state.
+    for (const lossy of [{ onClick: () => 1 }, { selected: new Set(['a']) }, { byId: new Map() }, { x: Number.NaN }, [Symbol('s')]]) {
+      expect(() => hub.set(0, lossy), String(Object.keys(lossy))).toThrow(expect.objectContaining({ code: 'invalid_presence' }));
+    }
+    expect(() => hub.set(0, { selected: new Set(['a']) })).toThrow('"selected" is a Set, which JSON carries as {}');
     expect(() => hub.set(64, {})).toThrow(RangeError);
     expect(sent).toEqual([]);
   });

@@ -181,10 +181,27 @@ function shown(relayed: Relayed): PresencePeer<unknown> | null {
 export function toJson(state: unknown): string {
   let json: string | undefined;
   try {
-    json = JSON.stringify(state);
+    json = JSON.stringify(state, refuseLossy);
   } catch (error) {
     throw new QuireError('invalid_presence', `a presence state must be JSON: ${error instanceof Error ? error.message : String(error)} — use plain objects, arrays, strings, numbers, booleans and null`);
   }
   if (json === undefined) throw new QuireError('invalid_presence', `a presence state must be JSON, got ${typeof state} — use plain objects, arrays, strings, numbers, booleans and null (or null to clear it)`);
   return json;
+}
+
+/**
+ * `JSON.stringify` would drop a function or symbol, turn a `Map`, a `Set` or
+ * a class instance into `{}` and NaN into null: the others would get a state
+ * other than the one set, so refuse it where the caller can see why. A
+ * `Date` goes as its ISO string (its own `toJSON`), as documented.
+ */
+function refuseLossy(this: unknown, key: string, value: unknown): unknown {
+  const where = key === '' ? 'the state' : `"${key}"`;
+  if (typeof value === 'function' || typeof value === 'symbol') throw new TypeError(`${where} is a ${typeof value}`);
+  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`${where} is ${value}`);
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const proto = Object.getPrototypeOf(value) as object | null;
+    if (proto !== Object.prototype && proto !== null) throw new TypeError(`${where} is a ${proto.constructor?.name ?? 'class instance'}, which JSON carries as {}`);
+  }
+  return value;
 }
