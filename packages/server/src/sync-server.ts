@@ -405,13 +405,16 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
 
   // See `close()`: connections stay open while their documents drain, so clients hear their last commits made durable.
   const drain = async (): Promise<void> => {
+    // A server that never listened (its port was taken) and served nothing has nothing to report.
+    const served = [...httpServers].some((s) => s.listening) || documents() > 0 || wss.clients.size > 0;
+    const info: Logger['info'] = served ? logger.info.bind(logger) : () => {};
     for (const server of httpServers) server.off('upgrade', onUpgrade);
     const listenersClosed = [...ownServers].map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const left = () => documents() + (pool ? pool.draining : host!.draining);
     const total = left();
     const started = Date.now();
-    logger.info({ documents: total, connections: wss.clients.size }, `draining: stopped taking connections; closing ${total} document(s) once their queued mutations are durable, then ${wss.clients.size} connection(s)`);
-    const progress = setInterval(() => logger.info({ documents: left(), of: total }, `draining: ${left()} of ${total} document(s) left`), DRAIN_PROGRESS_MS);
+    info({ documents: total, connections: wss.clients.size }, `draining: stopped taking connections; closing ${total} document(s) once their queued mutations are durable, then ${wss.clients.size} connection(s)`);
+    const progress = setInterval(() => info({ documents: left(), of: total }, `draining: ${left()} of ${total} document(s) left`), DRAIN_PROGRESS_MS);
     progress.unref();
     let closed: number;
     try {
@@ -430,7 +433,7 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
     for (const ws of wss.clients) ws.terminate();
     await Promise.all(listenersClosed);
     const ms = Date.now() - started;
-    logger.info({ documents: closed, connections, ms }, `drained in ${ms} ms: ${closed} document(s) closed; every connection closed with 1012 (service restart: clients reconnect), the last ${connections} once their documents closed`);
+    info({ documents: closed, connections, ms }, `drained in ${ms} ms: ${closed} document(s) closed; every connection closed with 1012 (service restart: clients reconnect), the last ${connections} once their documents closed`);
   };
 
   /** The metrics' text for a scrape; a failure is logged and answered with a 500. */

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { silentLogger } from '../../test/memory-logger.js';
+import { memoryLogger, silentLogger } from '../../test/memory-logger.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { main } from './main.js';
 import { captureOutput } from '../../test/capture-output.js';
@@ -95,10 +95,13 @@ describe('quire CLI arguments', () => {
     const port = (holder.address() as { port: number }).port;
     try {
       writeFileSync(join(dir, 'reducers.mjs'), 'export default { definitions: {} };\n');
-      expect(await main(['serve', '-r', join(dir, 'reducers.mjs'), '-d', join(dir, 'data'), '--port', String(port)], { logger: silentLogger })).toBe(1);
+      const { logger, lines } = memoryLogger();
+      expect(await main(['serve', '-r', join(dir, 'reducers.mjs'), '-d', join(dir, 'data'), '--port', String(port)], { logger })).toBe(1);
       expect(io.err()).toBe(
         `quire: port ${port} on 127.0.0.1 is already in use — stop the process that holds it, or pick another port with --port <n> (--port 0 picks a free one)\n`,
       );
+      // A server that never listened has no drain to tell of.
+      expect(lines.filter((line) => /drain/.test(line.msg))).toEqual([]);
     } finally {
       await new Promise((resolve) => holder.close(resolve));
       rmSync(dir, { recursive: true, force: true });
