@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { memoryLogger, silentLogger } from '../../test/memory-logger.js';
+import { memoryLogger } from '../../test/memory-logger.js';
 import packageJson from '../../package.json' with { type: 'json' };
 import { main } from './main.js';
 import { captureOutput } from '../../test/capture-output.js';
