@@ -43,8 +43,9 @@ export interface ServerLimits {
    * waits; JavaScript cannot stop it. A call that ran longer is logged (a
    * warning with the document, client, reducer and duration) and the
    * client is paused on that document: its mutations there are rejected
-   * with `reducer_too_slow`, without running, for `reducerPauseMs`.
-   * Default 1000 ms.
+   * with `reducer_too_slow`, without running, for `reducerPauseMs`. A call
+   * that ran longer only because the process got no CPU (a busy machine) is
+   * logged at info level and pauses no one. Default 1000 ms.
    */
   reducerTimeMs: number;
   /** See `reducerTimeMs`. Default 60 000 ms. */

@@ -8,11 +8,22 @@ import { LEVEL, memoryLogger } from '../../test/memory-logger.js';
 
 const reducers = defineReducers({
   init: (tx) => tx.exec('CREATE TABLE IF NOT EXISTS calls (id TEXT PRIMARY KEY)'),
-  /** Busy for `ms`: a reducer that blocks the thread it runs on. */
+  /** Busy for `ms`, of both wall and CPU time: a reducer that blocks the thread it runs on. */
   work: (tx, { id, ms }: { id: string; ms: number }) => {
     // performance.now(), as the limit measures: Date.now() steps whole milliseconds, so a 400 ms wait on it can last 399.1 ms.
     const until = performance.now() + ms;
-    while (performance.now() < until);
+    const cpu = () => {
+      const { user, system } = process.cpuUsage();
+      return (user + system) / 1000;
+    };
+    // On a busy machine the thread gets less than a core, and the limit only counts calls that used the CPU.
+    const cpuUntil = cpu() + ms;
+    while (performance.now() < until || cpu() < cpuUntil);
+    tx.exec('INSERT INTO calls (id) VALUES (?)', [id]);
+  },
+  /** Blocked for `ms` without using CPU, as a thread waiting for a core on a busy machine is. */
+  stalled: (tx, { id, ms }: { id: string; ms: number }) => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
     tx.exec('INSERT INTO calls (id) VALUES (?)', [id]);
   },
 });
@@ -61,4 +72,23 @@ test('a reducer over limits.reducerTimeMs is reported, and its client is paused 
   expect(warnings[0]!.durationMs).toBeGreaterThanOrEqual(400);
   expect(warnings[1]).toMatchObject({ docId: 'doc', clientId: '__server', reducer: 'work' });
   expect(lines.filter((l) => l.msg === 'mutation rejected: reducer_too_slow')).toEqual([expect.objectContaining({ docId: 'doc', clientId: 'slow', reducer: 'work', code: 'reducer_too_slow' })]);
+});
+
+test('a call that took long only because the thread had no CPU (a busy machine) is logged, and its client is not paused', async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'quire-reducer-time-'));
+  const { logger, lines } = memoryLogger();
+  server = createSyncServer({ reducers, dataDir, logger, limits: { reducerTimeMs: 200, reducerPauseMs: 60_000 } });
+  const { url } = await server.listen(0);
+  const client = createClient({ url, docId: 'doc', reducers, clientId: 'unlucky' });
+  clients.push(client);
+  client.mutate.init();
+  await client.mutate.stalled({ id: 'stalled', ms: 400 }).server;
+  await client.mutate.work({ id: 'after', ms: 0 }).server;
+
+  expect((await client.query<{ id: string }>('SELECT id FROM calls ORDER BY id')).map((r) => r.id)).toEqual(['after', 'stalled']);
+  expect(lines.filter((l) => l.level === LEVEL.warn)).toEqual([]);
+  const busy = lines.filter((l) => typeof l.msg === 'string' && l.msg.includes('the machine is busy'));
+  expect(busy).toEqual([expect.objectContaining({ docId: 'doc', clientId: 'unlucky', reducer: 'stalled', limitMs: 200 })]);
+  expect(busy[0]!.durationMs).toBeGreaterThanOrEqual(400);
+  expect(busy[0]!.cpuMs).toBeLessThan(200);
 });
