@@ -1,5 +1,6 @@
 import { toJson } from '../client/presence-hub.js';
 import type { Presence, PresencePeer } from '../client/presence.js';
+import { PresenceListeners } from '../client/presence-listeners.js';
 
 /**
  * A tab's `client.presence` in the browser. The tab's state lives in the
@@ -11,7 +12,7 @@ import type { Presence, PresencePeer } from '../client/presence.js';
 export class TabPresence<P> implements Presence<P> {
   private state: P | null = null;
   private peers: readonly PresencePeer<P>[] = [];
-  private readonly listeners = new Set<(others: readonly PresencePeer<P>[]) => void>();
+  private readonly listeners = new PresenceListeners<P>();
   private closed = false;
 
   /** `send(state)` posts the tab's state to the engine host. */
@@ -31,10 +32,7 @@ export class TabPresence<P> implements Presence<P> {
 
   readonly others = (): readonly PresencePeer<P>[] => this.peers;
 
-  readonly subscribe = (listener: (others: readonly PresencePeer<P>[]) => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  };
+  readonly subscribe = this.listeners.subscribe;
 
   /** The engine host's view of the others changed. */
   received(others: readonly PresencePeer<P>[]): void {
@@ -55,7 +53,6 @@ export class TabPresence<P> implements Presence<P> {
   }
 
   private notify(): void {
-    const others = this.peers;
-    for (const listener of [...this.listeners]) listener(others);
+    this.listeners.notify(this.peers);
   }
 }

@@ -1,10 +1,11 @@
 import type { Presence, PresencePeer } from './presence.js';
 import type { PresenceHub } from './presence-hub.js';
+import { PresenceListeners } from './presence-listeners.js';
 
 /** `client.presence`: the state under one key of the hub (the Node client's is key 0), typed. */
 export class ClientPresence<P> implements Presence<P> {
   private state: P | null = null;
-  private readonly listeners = new Set<(others: readonly PresencePeer<P>[]) => void>();
+  private readonly listeners = new PresenceListeners<P>();
 
   constructor(
     private readonly hub: PresenceHub,
@@ -24,15 +25,11 @@ export class ClientPresence<P> implements Presence<P> {
 
   readonly others = (): readonly PresencePeer<P>[] => this.hub.othersOf(this.key) as readonly PresencePeer<P>[];
 
-  readonly subscribe = (listener: (others: readonly PresencePeer<P>[]) => void): (() => void) => {
-    this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
-  };
+  readonly subscribe = this.listeners.subscribe;
 
   private notify(): void {
     // Nobody listening: the view is not even built (nor the states parsed).
     if (this.listeners.size === 0) return;
-    const others = this.others();
-    for (const listener of [...this.listeners]) listener(others);
+    this.listeners.notify(this.others());
   }
 }
