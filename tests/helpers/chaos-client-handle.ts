@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { watchProgress } from './child-progress.js';
 import { childReaper } from './child-reaper.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,10 +30,11 @@ export function killAllClientProcesses(): Promise<void> {
 
 /**
  * Starts a client process and resolves once its clients are open (stores
- * loaded). Every event it sends other than replies goes to `onEvent`, in
- * order.
+ * loaded); fails if it exits first or goes `stallMs` without using CPU (see
+ * `watchProgress`). Every event it sends other than replies goes to
+ * `onEvent`, in order.
  */
-export async function startClientProcess(config: ClientProcessConfig, onEvent: (event: ChildEvent) => void, timeoutMs = 30_000): Promise<ClientProcess> {
+export async function startClientProcess(config: ClientProcessConfig, onEvent: (event: ChildEvent) => void, stallMs = 30_000): Promise<ClientProcess> {
   const args = ['--conditions=quire-source', '--import', 'tsx', ENTRY, JSON.stringify(config)];
   // cwd = tests/, so `--import tsx` resolves from this package's dependencies.
   const child = spawn(process.execPath, args, { cwd: TESTS, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
@@ -69,7 +71,7 @@ export async function startClientProcess(config: ClientProcessConfig, onEvent: (
     else w.reject(new Error(`client process ${config.name}: ${event.error}`));
   });
 
-  let timer: NodeJS.Timeout | undefined;
+  let watch: { stop(): void } | undefined;
   try {
     await Promise.race([
       started,
@@ -77,14 +79,14 @@ export async function startClientProcess(config: ClientProcessConfig, onEvent: (
         throw new Error(`${exitedWith} before it was ready; output:\n${out}`);
       }),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`client process ${config.name} was not ready within ${timeoutMs} ms; output:\n${out}`)), timeoutMs);
+        watch = watchProgress(child.pid!, stallMs, () => reject(new Error(`client process ${config.name} stalled: it used no CPU for ${stallMs} ms, before it was ready; output:\n${out}`)));
       }),
     ]);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
   } finally {
-    clearTimeout(timer);
+    watch?.stop();
   }
 
   let nextId = 1;

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { childReaper } from './child-reaper.js';
+import { watchProgress } from './child-progress.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -43,23 +44,23 @@ export function killAllServerProcesses(): Promise<void> {
 
 /**
  * Starts `quire serve` as a child process and resolves once it prints its
- * URL. On a fixed port, retries while the port is still held by a process
- * that has just died (bounded).
+ * URL; fails if it exits first, or goes `stallMs` without printing or using
+ * CPU (see `watchProgress`). On a fixed port, retries while the port is still
+ * held by a process that has just died (50 times at most).
  */
-export async function startServerProcess(options: ServerProcessOptions, timeoutMs = 20_000): Promise<ServerProcess> {
-  const deadline = Date.now() + timeoutMs;
+export async function startServerProcess(options: ServerProcessOptions, stallMs = 20_000): Promise<ServerProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await spawnOnce(options, Math.max(1000, deadline - Date.now()));
+      return await spawnOnce(options, stallMs);
     } catch (error) {
       const busy = /EADDRINUSE/.test(String(error));
-      if (!busy || Date.now() > deadline || attempt >= 50) throw error;
+      if (!busy || attempt >= 50) throw error;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
 }
 
-function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<ServerProcess> {
+function spawnOnce(options: ServerProcessOptions, stallMs: number): Promise<ServerProcess> {
   const args = ['--conditions=quire-source', '--import', 'tsx', ENTRY, 'serve'];
   args.push('--reducers', options.reducers, '--data', options.dataDir, '--port', String(options.port ?? 0), '--host', '127.0.0.1', ...(options.args ?? []));
   // cwd = tests/, so `--import tsx` resolves from this package's dependencies.
@@ -78,14 +79,15 @@ function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<Se
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
 
   return new Promise<ServerProcess>((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const watch = watchProgress(child.pid!, stallMs, () => {
       child.kill('SIGKILL');
-      reject(new Error(`quire serve did not print its URL within ${timeoutMs} ms; output:\n${out}`));
-    }, timeoutMs);
+      reject(new Error(`quire serve stalled: it printed nothing and used no CPU for ${stallMs} ms, before printing its URL; output:\n${out}`));
+    });
     const onData = () => {
+      watch.progressed();
       const match = /listening on (ws:\/\/[^\s]+)/.exec(out);
       if (!match) return;
-      clearTimeout(timer);
+      watch.stop();
       child.stdout!.off('data', onData);
       const url = match[1]!;
       resolve({
@@ -105,7 +107,7 @@ function spawnOnce(options: ServerProcessOptions, timeoutMs: number): Promise<Se
     };
     child.stdout!.on('data', onData);
     void exit.then(({ code, signal }) => {
-      clearTimeout(timer);
+      watch.stop();
       reject(new Error(`quire serve exited (code ${code}, signal ${signal}) before listening; output:\n${out}`));
     });
   });
