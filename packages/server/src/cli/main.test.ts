@@ -72,6 +72,17 @@ describe('quire CLI arguments', () => {
     expect(io.err()).toContain('--lease-ttl-ms must be an integer of at least 100, got "5s"');
   });
 
+  test('--ping-interval-ms takes whole milliseconds from 100 to an hour; a bad one exits 2 before anything loads', async () => {
+    const io = capture();
+    // x.ts does not exist: had the command gone on to load it, it would throw reducers_not_found instead.
+    for (const bad of ['0', '99', '3600001', '2s', '1.5', '1e3', '']) {
+      expect(await main(['serve', '--reducers', 'x.ts', `--ping-interval-ms=${bad}`])).toBe(2);
+      expect(io.err()).toContain(`quire: --ping-interval-ms must be a whole number of milliseconds from 100 to 3600000, got "${bad}"\n`);
+    }
+    expect(await main(['--help'])).toBe(0);
+    expect(io.out()).toContain('--ping-interval-ms <n>');
+  });
+
   test('an unknown option that looks like a known one gets a "did you mean"', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);
