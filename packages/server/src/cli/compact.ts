@@ -14,7 +14,7 @@ import { documentFolders } from './document-folders.js';
  * migrations (it has no app): documents stay at their schema version.
  */
 export async function compact(dataDir: string, docId: string | undefined, compaction: CompactionOptions, write: (line: string) => void): Promise<number> {
-  const folders = documentFolders(dataDir, docId);
+  const folders = documentFolders(dataDir, docId, 'compact');
   let refused = 0;
   for (const [i, { docId: id, dir }] of folders.entries()) {
     const prefix = `[${i + 1}/${folders.length}] ${id}:`;

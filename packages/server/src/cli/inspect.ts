@@ -116,7 +116,7 @@ export interface InspectOutput {
 /** `quire inspect <dataDir> [docId]`: one block per document. */
 export async function inspect(dataDir: string, docId: string | undefined, output: InspectOutput): Promise<number> {
   const reports: DocumentReport[] = [];
-  for (const folder of documentFolders(dataDir, docId)) reports.push(await inspectDocument(folder.docId, folder.dir));
+  for (const folder of documentFolders(dataDir, docId, 'inspect')) reports.push(await inspectDocument(folder.docId, folder.dir));
   print(reports, output);
   return 0;
 }

@@ -83,6 +83,17 @@ describe('quire CLI arguments', () => {
     expect(io.out()).toContain('--ping-interval-ms <n>');
   });
 
+  test('backup and restore with --s3-* flags exit 2: they copy file logs, and the message says how a bucket is backed up', async () => {
+    const io = capture();
+    for (const args of [['backup', '--s3-bucket', 'b', './data', './dest'], ['restore', './backup', './data', '--s3-prefix', 'p/']]) {
+      io.clear();
+      expect(await main(args)).toBe(2);
+      expect(io.err()).toBe(
+        `quire: quire ${args[0]} works on data directories with file logs, not on a bucket — back up the bucket with the store's own versioning or replication, or copy its docs/ folder with the store's tools (see docs/OPERATIONS.md)\nRun "quire --help" for the commands and their options.\n`,
+      );
+    }
+  });
+
   test('an unknown option that looks like a known one gets a "did you mean"', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);

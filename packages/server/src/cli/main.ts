@@ -14,6 +14,7 @@ import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
+import { BACKING_UP_A_BUCKET } from './document-folders.js';
 import { stopOnSignals } from './graceful-stop.js';
 import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
@@ -146,7 +147,12 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     if (typeof s3 === 'string') return usageError(s3);
     return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
   }
-  if (positionals[0] === 'backup' || positionals[0] === 'restore') return runBackupCommand(positionals[0], positionals.slice(1), usageError);
+  if (positionals[0] === 'backup' || positionals[0] === 'restore') {
+    if (values['s3-bucket'] !== undefined || values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined) {
+      return usageError(`quire ${positionals[0]} works on data directories with file logs, not on a bucket — ${BACKING_UP_A_BUCKET}`);
+    }
+    return runBackupCommand(positionals[0], positionals.slice(1), usageError);
+  }
   if (positionals[0] === 'serve' && positionals.length > 1) {
     return usageError(`quire serve takes no file argument, got "${positionals.slice(1).join(' ')}" — name the app with --reducers ${positionals[1]}`);
   }
