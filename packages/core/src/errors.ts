@@ -88,6 +88,7 @@ export const QUIRE_ERROR_CODES = [
   'reducers_file_type',
   // backup and restore (the CLI)
   'backup_invalid',
+  'log_in_bucket',
   'path_not_found',
   'target_not_empty',
   // object storage (the S3 commit log)

@@ -1,49 +1,28 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import WebSocket from 'ws';
-import { afterEach, describe, expect, test } from 'vitest';
-import { type QuireClient, createClient } from '@quire/core';
+import { describe, expect, test } from 'vitest';
 import app from '../test/fixtures/metrics-app.js';
 import { memoryLogger } from '../test/memory-logger.js';
-import { type SyncServer, createSyncServer } from './sync-server.js';
+import { ServerPerTest } from '../test/server-per-test.js';
+import { createSyncServer } from './sync-server.js';
 import { documentSlot } from './workers/document-slot.js';
 
 // With workers: real worker threads, which run the build of this package (`pnpm turbo run build` first).
 const APP_MODULE = new URL('../test/fixtures/metrics-app.ts', import.meta.url);
 const WORKERS = 2;
 
-let server: SyncServer<typeof app> | undefined;
-let clients: QuireClient<typeof app>[] = [];
-let dataDir = '';
-
-afterEach(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  clients = [];
-  await server?.close();
-  server = undefined;
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const each = new ServerPerTest(app, 'quire-metrics-');
 
 async function start(options: { workers: boolean; metrics?: Registry | false }) {
-  dataDir = mkdtempSync(join(tmpdir(), 'quire-metrics-'));
-  server = createSyncServer({
-    reducers: app,
-    dataDir,
+  const url = await each.start({
     logger: memoryLogger().logger,
     ...(options.workers && { workers: { module: APP_MODULE, count: WORKERS } }),
     ...(options.metrics !== undefined && { metrics: options.metrics }),
   });
-  const { url } = await server.listen(0);
   return { url, http: url.replace(/^ws/, 'http') };
-}
-
-function client(url: string, docId: string, clientId: string): QuireClient<typeof app> {
-  const c = createClient({ url, docId, reducers: app, clientId });
-  clients.push(c);
-  return c;
 }
 
 /** One document on each worker (with one thread, any two). */
@@ -92,11 +71,11 @@ describe.each([
   test('counts what real clients did: mutations applied and rejected, commits, durability, connections, bytes, pages, log size', async () => {
     const { url, http } = await start({ workers });
     const [docA, docB] = twoDocs() as [string, string];
-    const writers = [client(url, docA, 'a1'), client(url, docA, 'a2'), client(url, docB, 'b1')];
+    const writers = [each.client(url, docA, 'a1'), each.client(url, docA, 'a2'), each.client(url, docB, 'b1')];
     const perClient = 5;
     await Promise.all(writers.flatMap((c) => Array.from({ length: perClient }, (_, n) => c.mutate.add({ id: `${c.clientId}-${n}` }).server)));
     await expect(writers[2]!.mutate.refuse().server).rejects.toMatchObject({ code: 'reducer_error' });
-    await server!.mutate(docB, 'add', { id: 'from-server' });
+    await each.server.mutate(docB, 'add', { id: 'from-server' });
     // A connection refused at the door.
     const bad = new WebSocket(`${url}/?doc=${encodeURIComponent('no/slashes')}`);
     bad.on('error', () => {});
@@ -137,7 +116,7 @@ describe.each([
     const names = await declared(http);
     expect(names).toEqual(documented().filter((name) => workers || name !== 'quire_metrics_stale_workers'));
 
-    await Promise.all(clients.map((c) => c.close()));
+    await Promise.all(writers.map((c) => c.close()));
     await until(async () => (await scrape(http)).get('quire_connections_open') === 0);
     const closed = await scrape(http);
     expect(closed.get('quire_connections_total')).toBe(4);
@@ -149,13 +128,13 @@ describe('/metrics with workers', () => {
   test("does not wait for a worker that a long reducer holds: the scrape shows that worker's previous figures and says so", async () => {
     const { http } = await start({ workers: true });
     const [docA, docB] = twoDocs() as [string, string];
-    await server!.mutate(docA, 'add', { id: 'a' });
-    await server!.mutate(docB, 'add', { id: 'b' });
+    await each.server.mutate(docA, 'add', { id: 'a' });
+    await each.server.mutate(docB, 'add', { id: 'b' });
     expect((await scrape(http)).get('quire_mutations_applied_total')).toBe(2);
 
-    const started = join(dataDir, 'started');
-    const release = join(dataDir, 'release');
-    const held = server!.mutate(docA, 'hold', { started, release });
+    const started = join(each.dataDir, 'started');
+    const release = join(each.dataDir, 'release');
+    const held = each.server.mutate(docA, 'hold', { started, release });
     await until(() => existsSync(started));
     const during = await scrape(http);
     expect(during.get('quire_metrics_stale_workers')).toBe(1);
@@ -172,13 +151,13 @@ describe('/metrics with workers', () => {
   test('counters do not go back when a worker crashes and a new one starts', async () => {
     const { http } = await start({ workers: true });
     const [docA] = twoDocs() as [string, string];
-    await server!.mutate(docA, 'add', { id: 'a' });
-    await server!.mutate(docA, 'add', { id: 'b' });
+    await each.server.mutate(docA, 'add', { id: 'a' });
+    await each.server.mutate(docA, 'add', { id: 'b' });
     const before = await scrape(http);
     expect(before.get('quire_mutations_applied_total')).toBe(2);
-    await expect(server!.mutate(docA, 'crash', {})).rejects.toMatchObject({ code: 'outcome_unknown' });
+    await expect(each.server.mutate(docA, 'crash', {})).rejects.toMatchObject({ code: 'outcome_unknown' });
     // The new worker reopens the document from its log.
-    await server!.mutate(docA, 'add', { id: 'c' });
+    await each.server.mutate(docA, 'add', { id: 'c' });
     const after = await scrape(http);
     expect(after.get('quire_mutations_applied_total')).toBe(3);
     expect(after.get('quire_commits_total')).toBeGreaterThan(before.get('quire_commits_total')!);
@@ -191,17 +170,17 @@ describe('the metrics option', () => {
   test("an app's own registry gets Quire's metrics; a second server on it is refused with a clear error", async () => {
     const registry = new Registry();
     const { http } = await start({ workers: false, metrics: registry });
-    expect(server!.metricsRegistry).toBe(registry);
-    await server!.mutate('doc', 'add', { id: 'a' });
+    expect(each.server.metricsRegistry).toBe(registry);
+    await each.server.mutate('doc', 'add', { id: 'a' });
     expect(parse(await registry.metrics()).get('quire_mutations_applied_total')).toBe(1);
     expect((await scrape(http)).get('quire_mutations_applied_total')).toBe(1);
-    expect(() => createSyncServer({ reducers: app, dataDir, metrics: registry })).toThrow(/already holds the metrics of another sync server/);
-    expect(() => createSyncServer({ reducers: app, dataDir, metrics: true as never })).toThrow('createSyncServer: options.metrics must be a prom-client Registry, or false for no metrics — got true');
+    expect(() => createSyncServer({ reducers: app, dataDir: each.dataDir, metrics: registry })).toThrow(/already holds the metrics of another sync server/);
+    expect(() => createSyncServer({ reducers: app, dataDir: each.dataDir, metrics: true as never })).toThrow('createSyncServer: options.metrics must be a prom-client Registry, or false for no metrics — got true');
   });
 
   test('metrics: false serves none', async () => {
     const { http } = await start({ workers: false, metrics: false });
-    expect(server!.metricsRegistry).toBeUndefined();
+    expect(each.server.metricsRegistry).toBeUndefined();
     expect((await fetch(`${http}/metrics`)).status).toBe(426);
   });
 });

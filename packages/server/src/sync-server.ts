@@ -310,8 +310,9 @@ export function createSyncServer<R extends Reducers>(options: SyncServerOptions<
   const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes * 4 });
   openConnections = () => wss.clients.size;
   const pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
-  if (!(pingIntervalMs === Infinity || (Number.isSafeInteger(pingIntervalMs) && pingIntervalMs > 0))) {
-    throw new TypeError(`createSyncServer: pingIntervalMs must be a positive whole number of ms (or Infinity), got ${String(options.pingIntervalMs)}`);
+  // Above 2^31 - 1 ms setInterval fires every millisecond instead, and every live client would be cut.
+  if (!(pingIntervalMs === Infinity || (Number.isSafeInteger(pingIntervalMs) && pingIntervalMs > 0 && pingIntervalMs <= 2 ** 31 - 1))) {
+    throw new TypeError(`createSyncServer: pingIntervalMs must be a positive whole number of ms up to 2147483647 (or Infinity), got ${String(options.pingIntervalMs)}`);
   }
   const liveness = new SocketLiveness(wss.clients, pingIntervalMs, (_ws, silentMs) =>
     logger.info({ silentMs }, `closed a connection silent for over ${silentMs} ms (no frame, no answer to pings): its client is gone or its network is`),

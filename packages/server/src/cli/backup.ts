@@ -38,7 +38,7 @@ export async function backup(dataDir: string, dest: string, options: BackupOptio
   if (existsSync(dest) && (!statSync(dest).isDirectory() || readdirSync(dest).length > 0)) {
     throw new QuireError('target_not_empty', `the backup destination ${dest} already exists and is not an empty folder — name a new folder for each backup`);
   }
-  const folders = documentFolders(dataDir, options.docId);
+  const folders = documentFolders(dataDir, options.docId, 'backup');
   if (folders.length === 0) throw new QuireError('path_not_found', `no documents in ${dataDir} — pass the folder given to quire serve --data`);
 
   await mkdir(dest, { recursive: true });

@@ -14,7 +14,7 @@ import { documentFolders } from './document-folders.js';
  * migrations (it has no app): documents stay at their schema version.
  */
 export async function compact(dataDir: string, docId: string | undefined, compaction: CompactionOptions, write: (line: string) => void): Promise<number> {
-  const folders = documentFolders(dataDir, docId);
+  const folders = documentFolders(dataDir, docId, 'compact');
   let refused = 0;
   for (const [i, { docId: id, dir }] of folders.entries()) {
     const prefix = `[${i + 1}/${folders.length}] ${id}:`;
@@ -29,10 +29,10 @@ export async function compact(dataDir: string, docId: string | undefined, compac
       continue;
     }
     try {
-      const before = await log.diskBytes();
+      const before = await log.storedBytes();
       const result = await coordinator.checkpointLog();
-      const after = await log.diskBytes();
-      write(`${prefix} checkpoint at LSN ${result.lsn}; removed ${result.commitsRemoved} commits and ${result.checkpointsRemoved} checkpoints; log ${before.segments + before.checkpoints} → ${after.segments + after.checkpoints} bytes`);
+      const after = await log.storedBytes();
+      write(`${prefix} checkpoint at LSN ${result.lsn}; removed ${result.commitsRemoved} commits and ${result.checkpointsRemoved} checkpoints; log ${before.commits + before.checkpoints} → ${after.commits + after.checkpoints} bytes`);
     } finally {
       await coordinator.close();
     }

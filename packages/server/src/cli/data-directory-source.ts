@@ -17,7 +17,7 @@ export class DataDirectorySource implements DocumentSource {
   ) {}
 
   async list(): Promise<string[]> {
-    return documentFolders(this.where, this.docId).map((folder) => folder.docId);
+    return documentFolders(this.where, this.docId, 'migrate').map((folder) => folder.docId);
   }
 
   async open(docId: string, reducers: Reducers, logger: Logger): Promise<OpenedDocument> {

@@ -45,7 +45,7 @@ export async function inspectDocument(docId: string, dir: string): Promise<Docum
   const log = new FileCommitLog(dir, { readOnly: true });
   try {
     const summary = await log.open();
-    const disk = await log.diskBytes();
+    const stored = await log.storedBytes();
     const lsn = summary.last?.lsn ?? summary.checkpoint?.lsn ?? 0;
     const pageCount = summary.last?.pageCount ?? summary.checkpoint?.pageCount ?? 0;
     const checkpointsDir = join(dir, 'checkpoints');
@@ -53,7 +53,7 @@ export async function inspectDocument(docId: string, dir: string): Promise<Docum
     const rejections = [...(summary.checkpoint?.rejections ?? []), ...summary.rejections].filter((r) => r.seq > 0).slice(-MAX_LISTED);
     // A database file that is missing or behind its log (a restored backup, a crash) says nothing true of clients: read the one the server will rebuild at open.
     const database = !live && volumeState(dir, summary) === 'rebuild' ? await readRebuilt(log, summary) : readDatabase(dir);
-    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: disk.segments + disk.checkpoints, firstLsn: summary.firstLsn, checkpoints, ...database, rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
+    return { docId, live, lsn, durableLsn: lsn, pageCount, sizeBytes: pageCount * 4096, logBytes: stored.commits + stored.checkpoints, firstLsn: summary.firstLsn, checkpoints, ...database, rejections: rejections.map(({ clientId, seq, code }) => ({ clientId, seq, code })) };
   } finally {
     await log.close();
   }
@@ -116,7 +116,7 @@ export interface InspectOutput {
 /** `quire inspect <dataDir> [docId]`: one block per document. */
 export async function inspect(dataDir: string, docId: string | undefined, output: InspectOutput): Promise<number> {
   const reports: DocumentReport[] = [];
-  for (const folder of documentFolders(dataDir, docId)) reports.push(await inspectDocument(folder.docId, folder.dir));
+  for (const folder of documentFolders(dataDir, docId, 'inspect')) reports.push(await inspectDocument(folder.docId, folder.dir));
   print(reports, output);
   return 0;
 }

@@ -46,9 +46,9 @@ export async function openCopiedLog(dir: string, readOnly = false): Promise<Copi
   const log = new FileCommitLog(dir, { readOnly });
   try {
     const summary = await log.open();
-    const disk = await log.diskBytes();
+    const stored = await log.storedBytes();
     const checkpointLsn = summary.checkpoint?.lsn ?? null;
-    return { lsn: summary.last?.lsn ?? checkpointLsn ?? 0, checkpointLsn, firstLsn: summary.firstLsn, logBytes: disk.segments + disk.checkpoints };
+    return { lsn: summary.last?.lsn ?? checkpointLsn ?? 0, checkpointLsn, firstLsn: summary.firstLsn, logBytes: stored.commits + stored.checkpoints };
   } finally {
     await log.close();
   }

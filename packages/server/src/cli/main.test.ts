@@ -72,6 +72,28 @@ describe('quire CLI arguments', () => {
     expect(io.err()).toContain('--lease-ttl-ms must be an integer of at least 100, got "5s"');
   });
 
+  test('--ping-interval-ms takes whole milliseconds from 100 to an hour; a bad one exits 2 before anything loads', async () => {
+    const io = capture();
+    // x.ts does not exist: had the command gone on to load it, it would throw reducers_not_found instead.
+    for (const bad of ['0', '99', '3600001', '2s', '1.5', '1e3', '']) {
+      expect(await main(['serve', '--reducers', 'x.ts', `--ping-interval-ms=${bad}`])).toBe(2);
+      expect(io.err()).toContain(`quire: --ping-interval-ms must be a whole number of milliseconds from 100 to 3600000, got "${bad}"\n`);
+    }
+    expect(await main(['--help'])).toBe(0);
+    expect(io.out()).toContain('--ping-interval-ms <n>');
+  });
+
+  test('backup and restore with --s3-* flags exit 2: they copy file logs, and the message says how a bucket is backed up', async () => {
+    const io = capture();
+    for (const args of [['backup', '--s3-bucket', 'b', './data', './dest'], ['restore', './backup', './data', '--s3-prefix', 'p/']]) {
+      io.clear();
+      expect(await main(args)).toBe(2);
+      expect(io.err()).toBe(
+        `quire: quire ${args[0]} works on data directories with file logs, not on a bucket — back up the bucket with the store's own versioning or replication, or copy its docs/ folder with the store's tools (see docs/OPERATIONS.md)\nRun "quire --help" for the commands and their options.\n`,
+      );
+    }
+  });
+
   test('an unknown option that looks like a known one gets a "did you mean"', async () => {
     const io = capture();
     expect(await main(['serve', '--reducers', 'x.ts', '--prot', '9000'])).toBe(2);

@@ -14,6 +14,7 @@ import { BucketSource } from './bucket-source.js';
 import { compact } from './compact.js';
 import { DataDirectorySource } from './data-directory-source.js';
 import { didYouMean } from './did-you-mean.js';
+import { BACKING_UP_A_BUCKET } from './document-folders.js';
 import { stopOnSignals } from './graceful-stop.js';
 import { inspect, inspectBucket } from './inspect.js';
 import { loadReducers } from './load-reducers.js';
@@ -79,6 +80,11 @@ restore  puts a backup's documents into a data directory that does not have them
                            durable, documents closed, clients told to reconnect) and exits 0;
                            after this long, or at a second signal, it exits 1 at once (safe:
                            documents open from their logs) (default 25000)
+      --ping-interval-ms <n>  how often the server checks that a silent connection is alive
+                           (a WebSocket ping); one that does not answer is closed two to
+                           three intervals after its last sign of life, and its presence
+                           goes. Keep it well above clients' round-trip time and under half
+                           a proxy's idle timeout (100 to 3600000; default 2000)
   -v, --version            print the version
   -h, --help               show this help
 `;
@@ -101,6 +107,7 @@ const OPTIONS = {
   'node-id': { type: 'string' },
   'lease-ttl-ms': { type: 'string' },
   'drain-timeout-ms': { type: 'string', default: '25000' },
+  'ping-interval-ms': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -140,7 +147,12 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     if (typeof s3 === 'string') return usageError(s3);
     return runMigrate(positionals.slice(1), values.reducers, s3, values.data);
   }
-  if (positionals[0] === 'backup' || positionals[0] === 'restore') return runBackupCommand(positionals[0], positionals.slice(1), usageError);
+  if (positionals[0] === 'backup' || positionals[0] === 'restore') {
+    if (values['s3-bucket'] !== undefined || values['s3-endpoint'] !== undefined || values['s3-prefix'] !== undefined) {
+      return usageError(`quire ${positionals[0]} works on data directories with file logs, not on a bucket — ${BACKING_UP_A_BUCKET}`);
+    }
+    return runBackupCommand(positionals[0], positionals.slice(1), usageError);
+  }
   if (positionals[0] === 'serve' && positionals.length > 1) {
     return usageError(`quire serve takes no file argument, got "${positionals.slice(1).join(' ')}" — name the app with --reducers ${positionals[1]}`);
   }
@@ -172,6 +184,11 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
   const drainTimeout = values['drain-timeout-ms'];
   if (!/^\d+$/.test(drainTimeout) || Number(drainTimeout) < 1) return usageError(`--drain-timeout-ms must be a whole number of milliseconds above 0, got "${drainTimeout}"`);
   const drainTimeoutMs = Number(drainTimeout);
+  const pingInterval = values['ping-interval-ms'];
+  // Below 100 ms a live client on a slow network cannot answer in time; above an hour the check is pointless (and setInterval overflows at 2^31 ms).
+  if (pingInterval !== undefined && (!/^\d+$/.test(pingInterval) || Number(pingInterval) < 100 || Number(pingInterval) > 3_600_000)) {
+    return usageError(`--ping-interval-ms must be a whole number of milliseconds from 100 to 3600000, got "${pingInterval}"`);
+  }
   const ttl = values['lease-ttl-ms'];
   if (ttl !== undefined && (!/^\d+$/.test(ttl) || Number(ttl) < 100)) return usageError(`--lease-ttl-ms must be an integer of at least 100, got "${ttl}"`);
   const cluster = values.cluster
@@ -196,6 +213,7 @@ export async function main(argv: string[], options: { logger?: Logger } = {}): P
     ...(s3 ? { s3 } : {}),
     ...(cluster ? { cluster } : {}),
     ...(workers > 1 ? { workers: { module: resolve(values.reducers), count: workers } } : {}),
+    ...(pingInterval !== undefined ? { pingIntervalMs: Number(pingInterval) } : {}),
   });
   // The process's CPU, memory, event loop and GC beside Quire's own: the CLI is the whole process (a library leaves that to its app).
   if (server.metricsRegistry) collectDefaultMetrics({ register: server.metricsRegistry });

@@ -341,11 +341,11 @@ export class Coordinator {
     return this.options.docId;
   }
 
-  /** Bytes the commit log holds on disk, for metrics: 0 for a log that does not say (S3), or one closing under the count. */
+  /** Bytes the commit log holds in its storage, for metrics: 0 for a log that does not say, or one closing under the count. */
   async logBytes(): Promise<number> {
     try {
-      const bytes = await this.options.log.diskBytes?.();
-      return bytes ? bytes.segments + bytes.checkpoints : 0;
+      const bytes = await this.options.log.storedBytes?.();
+      return bytes ? bytes.commits + bytes.checkpoints : 0;
     } catch {
       return 0;
     }

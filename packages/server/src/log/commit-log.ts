@@ -142,7 +142,11 @@ export interface CommitLog {
    * a checkpoint it removes nothing: the commits are the only base.
    */
   compact(keepAfterLsn: number): Promise<{ commitsRemoved: number; checkpointsRemoved: number }>;
-  /** Bytes the log holds on local disk now (for metrics); a log kept elsewhere (S3) leaves it out. */
-  diskBytes?(): Promise<{ segments: number; checkpoints: number }>;
+  /**
+   * Bytes the log holds in its storage now, for metrics and tools: its
+   * commits (segment files, or commit objects in a bucket) and its
+   * checkpoints. A log that cannot say without a costly look leaves it out.
+   */
+  storedBytes?(): Promise<{ commits: number; checkpoints: number }>;
   close(): Promise<void>;
 }

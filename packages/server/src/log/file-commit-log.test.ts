@@ -129,7 +129,7 @@ describe('segments, checkpoints and compaction', () => {
 
     const removed = await log.compact(last - RECENT_COMMITS);
     expect(removed.checkpointsRemoved).toBe(99);
-    const { segments, checkpoints } = await log.diskBytes();
+    const { commits: segments, checkpoints } = await log.storedBytes();
     // Whole segments go: what stays is the window (1024 commits) plus at most one segment (1000 here).
     expect(segments).toBeLessThanOrEqual((RECENT_COMMITS + 1000) * recordBytes);
     expect(checkpoints).toBeLessThan(4096);

@@ -244,13 +244,13 @@ export class FileCommitLog implements CommitLog {
     return { commitsRemoved, checkpointsRemoved };
   }
 
-  /** Bytes the log holds on disk now: segments and checkpoints. */
-  async diskBytes(): Promise<{ segments: number; checkpoints: number }> {
-    let segments = 0;
-    for (const s of this.segments) segments += s.bytes || (await stat(s.path)).size;
+  /** Bytes the log holds on disk now: its segments (the commits) and checkpoints. */
+  async storedBytes(): Promise<{ commits: number; checkpoints: number }> {
+    let commits = 0;
+    for (const s of this.segments) commits += s.bytes || (await stat(s.path)).size;
     let checkpoints = 0;
     for (const lsn of await this.listCheckpoints()) checkpoints += (await stat(this.checkpointPath(lsn))).size;
-    return { segments, checkpoints };
+    return { commits, checkpoints };
   }
 
   async close(): Promise<void> {

@@ -109,7 +109,7 @@ export class HostMetrics {
     });
     new Gauge({
       name: 'quire_commit_log_bytes',
-      help: "Bytes the open documents' commit logs hold on disk (segments and checkpoints; file logs only), measured at scrape time.",
+      help: "Bytes the open documents' commit logs hold (commits and checkpoints): on disk, measured at scrape time, or in the bucket with S3, as each log counts what it listed, wrote and deleted.",
       registers,
       async collect() {
         this.set(await sources.logBytes());

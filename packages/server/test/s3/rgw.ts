@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 
 // As S3Store does: the SDK's Node 22 notice is noise for a pinned release that runs on Node 20.
@@ -48,6 +48,24 @@ export async function overwrite(options: S3LogOptions, key: string, body: Uint8A
   } finally {
     client.destroy();
   }
+}
+
+/** The sizes of the objects under `folder` (after the options' prefix) added up, as the SDK lists them: what a Quire count must match. */
+export async function objectBytes(options: S3LogOptions, folder: string): Promise<number> {
+  const env = await rgw();
+  const client = new S3Client({ endpoint: env.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: env.credentials });
+  let bytes = 0;
+  try {
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: options.bucket, Prefix: `${options.prefix ?? ''}${folder}`, ...(token ? { ContinuationToken: token } : {}) }));
+      for (const object of page.Contents ?? []) bytes += object.Size ?? 0;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  } finally {
+    client.destroy();
+  }
+  return bytes;
 }
 
 export function randomPrefix(): string {

@@ -111,6 +111,15 @@ test('an object among the commits that Quire did not name: corrupt_log, and noth
   await failsWith(log(options).open(), 'corrupt_log', /object ".*commits\/README\.txt" sits among the commit objects but is not named like one/, 1000);
 });
 
+test('an object among the checkpoints that Quire did not name: corrupt_log (open lists them all, for their sizes)', async () => {
+  const options = await rgwOptions();
+  const writer = log(options);
+  await writer.open();
+  await writer.append([record(1)]);
+  await overwrite(options, `${new ObjectKeys(options.prefix!, 'doc').checkpoints}README.txt`, new TextEncoder().encode('hello'));
+  await expect(log(options).open()).rejects.toEqual(expect.objectContaining({ code: 'corrupt_log', message: expect.stringMatching(/object ".*checkpoints\/README\.txt" sits among the checkpoints but is not named like one/) }));
+});
+
 test('garbage bytes under the newest commit key: corrupt_log naming the object, and the log is left as it is', async () => {
   const options = await rgwOptions();
   const writer = log(options);

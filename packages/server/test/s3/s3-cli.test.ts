@@ -1,5 +1,5 @@
 // `quire migrate --s3-bucket …` and `quire inspect --s3-bucket …` on a real S3 server (Ceph RGW): see rgw.ts and docs/S3_TESTING.md.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import { createSyncServer } from '../../src/sync-server.js';
 import { notesV1, notesV2 } from '../fixtures/notes-app.js';
+import { captureOutput } from '../capture-output.js';
 import { silentLogger } from '../memory-logger.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
 import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
@@ -238,4 +239,36 @@ test('a bucket that does not exist, or keys the store refuses: a clear error, ex
   expect(denied.stdout).toBe('');
 
   expect(await keys(s3)).toEqual(before);
+});
+
+test('inspect, compact, migrate and backup given the data directory of a server with --s3-bucket refuse it (log_in_bucket), say what to use instead, and write nothing', async () => {
+  const s3 = await rgwOptions();
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-cache-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const server = createSyncServer({ reducers: notesV1, dataDir, logger: silentLogger, s3 });
+  await server.mutate('alpha', 'add', { id: 'a1' });
+  await server.close();
+  // Every file with its size and time, to see that nothing was written.
+  const tree = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((name) => `${name} ${statSync(join(dir, name)).size} ${statSync(join(dir, name)).mtimeMs}`).sort();
+  const before = tree(dataDir);
+  const dest = join(dataDir, '..', `${dataDir.split('/').at(-1)}-backup`);
+  cleanup.push(() => rmSync(dest, { recursive: true, force: true }));
+
+  const io = captureOutput();
+  const cases: Array<[string[], string]> = [
+    [['inspect', dataDir], "run quire inspect --s3-bucket <name> (with the server's --s3-endpoint and --s3-prefix) instead"],
+    [['inspect', dataDir, 'alpha'], 'run quire inspect --s3-bucket <name>'],
+    [['compact', dataDir], 'nothing to do: servers compact the logs in a bucket themselves'],
+    [['migrate', '--reducers', APP_V2, dataDir], 'run quire migrate --reducers <file> --s3-bucket <name>'],
+    [['backup', dataDir, dest], "back up the bucket with the store's own versioning or replication"],
+  ];
+  for (const [args, instead] of cases) {
+    io.clear();
+    expect(await main(args), args.join(' ')).toBe(1);
+    expect(io.err()).toContain(`quire: document "alpha" in ${dataDir} has a database but no commit log: this is the data directory of a server with --s3-bucket, which keeps the logs in the bucket and only a cache here — ${instead}`);
+  }
+  expect(tree(dataDir)).toEqual(before);
+  expect(existsSync(dest)).toBe(false);
+  // The bucket itself still serves the document.
+  expect(await bucketLsns(s3, 'alpha')).toEqual([1, 2]);
 });

@@ -7,7 +7,7 @@ import type { Clock } from '../../src/log/s3/compaction-grace.js';
 import { S3CommitLog } from '../../src/log/s3/s3-commit-log.js';
 import { S3Store } from '../../src/log/s3/s3-store.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
-import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+import { RGW_SETUP_TIMEOUT_MS, objectBytes, rgw, rgwOptions } from './rgw.js';
 
 const stores: S3Store[] = [];
 /** Each contract test's key gets a prefix of its own; the same key again is the same storage (a restart). */
@@ -116,6 +116,48 @@ describe('checkpoints and compaction on S3', () => {
     expect(await log.compact(3)).toEqual({ commitsRemoved: 2, checkpointsRemoved: 1 });
     expect(await keys()).toEqual(['docs/doc/checkpoints/fffffffffffffffc', 'docs/doc/commits/fffffffffffffffc']);
     await log.close();
+  });
+
+  test('storedBytes is exactly what the objects in the bucket hold, after appends, checkpoints, lost answers and compaction, and asks the bucket nothing', async () => {
+    const proxy = await FaultyS3Proxy.start((await rgw()).endpoint);
+    try {
+      const options = await rgwOptions();
+      const log = new S3CommitLog(await store({ prefix: options.prefix!, endpoint: proxy.endpoint }), 'doc', { compactionGraceMs: 0 });
+      const inBucket = async () => ({ commits: await objectBytes(options, 'docs/doc/commits/'), checkpoints: await objectBytes(options, 'docs/doc/checkpoints/') });
+      const counted = async () => {
+        const requests = proxy.seen.length;
+        const bytes = await log.storedBytes();
+        expect(proxy.seen.length, 'requests storedBytes made').toBe(requests);
+        return bytes;
+      };
+      await log.open();
+      expect(await counted()).toEqual({ commits: 0, checkpoints: 0 });
+      await log.append([record(1), record(2)]);
+      await log.append([record(3, { pages: [{ pgno: 1, data: new Uint8Array(4096).fill(3) }] })]);
+      await log.writeCheckpoint(checkpoint(2, 3), checkpointPages(2, 3));
+      expect(await counted()).toEqual(await inBucket());
+      // Written, but the answer is lost: the retry finds its own bytes there, counted once.
+      const dropped = new Set<string>();
+      proxy.fault = (r) => (r.method === 'PUT' && !dropped.has(r.path) ? (dropped.add(r.path), 'drop-answer') : 'pass');
+      await log.append([record(4)]);
+      await log.writeCheckpoint(checkpoint(4, 5), checkpointPages(4, 5));
+      proxy.fault = () => 'pass';
+      expect(dropped.size).toBe(2);
+      const before = await counted();
+      expect(before).toEqual(await inBucket());
+      expect(await log.compact(4)).toEqual({ commitsRemoved: 3, checkpointsRemoved: 1 });
+      const after = await counted();
+      expect(after).toEqual(await inBucket());
+      expect(after.commits).toBeLessThan(before.commits);
+      expect(after.checkpoints).toBeLessThan(before.checkpoints);
+      // A log opened on the bucket now counts the same from its LIST.
+      const reopened = new S3CommitLog(await store({ prefix: options.prefix! }), 'doc');
+      await reopened.open();
+      expect(await reopened.storedBytes()).toEqual(after);
+      await Promise.all([log.close(), reopened.close()]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test('a writer whose next key compaction removed is fenced: the chain went on without it', async () => {

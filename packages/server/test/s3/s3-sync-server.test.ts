@@ -6,9 +6,9 @@ import { afterEach, beforeAll, expect, test } from 'vitest';
 import { createClient, defineReducers, type QuireClient } from '@quire/core';
 import { createSyncServer, type SyncServer } from '../../src/sync-server.js';
 import type { S3LogOptions } from '../../src/log/s3/s3-log-options.js';
-import { silentLogger } from '../memory-logger.js';
+import { memoryLogger, silentLogger } from '../memory-logger.js';
 import { FaultyS3Proxy } from './faulty-s3-proxy.js';
-import { RGW_SETUP_TIMEOUT_MS, rgw, rgwOptions } from './rgw.js';
+import { RGW_SETUP_TIMEOUT_MS, objectBytes, rgw, rgwOptions } from './rgw.js';
 import { bucketLsns } from './bucket-lsns.js';
 
 const reducers = defineReducers({
@@ -101,6 +101,40 @@ test('a request to the bucket that fails and is retried counts in quire_s3_reque
   const text = await (await fetch(`${url.replace(/^ws/, 'http')}/metrics`)).text();
   const failures = [...text.matchAll(/^quire_s3_request_failures_total\{operation="(\w+)"\} (\d+)$/gm)].map((m) => [m[1], Number(m[2])]);
   expect(failures).toEqual([[expect.stringMatching(/^(LIST|GET|HEAD)$/), 1]]);
+});
+
+test("quire_commit_log_bytes on S3 is what the document's objects in the bucket hold, through checkpoints and compaction, and after a restart", async () => {
+  const s3 = await rgwOptions({ compactionGraceMs: 0 });
+  const dataDir = mkdtempSync(join(tmpdir(), 'quire-s3-server-'));
+  cleanup.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const inBucket = async () => (await objectBytes(s3, 'docs/doc/commits/')) + (await objectBytes(s3, 'docs/doc/checkpoints/'));
+  const serveCompacting = async () => {
+    const memory = memoryLogger('debug');
+    const server = createSyncServer({ reducers, dataDir, logger: memory.logger, s3, compaction: { checkpointEveryCommits: 4, retainCommits: 2 } });
+    const http = (await server.listen(0)).url.replace(/^ws/, 'http');
+    const metric = async () => Number(/^quire_commit_log_bytes (\d+)$/m.exec(await (await fetch(`${http}/metrics`)).text())![1]);
+    return { server, lines: memory.lines, metric };
+  };
+  // Checkpoints and compaction go on behind the commits: the figures agree once they are done.
+  const agreed = (metric: () => Promise<number>) =>
+    expect
+      .poll(async () => ({ metric: await metric(), bucket: await inBucket() }))
+      .toSatisfy(({ metric, bucket }: { metric: number; bucket: number }) => metric === bucket && metric > 0);
+
+  const first = await serveCompacting();
+  cleanup.push(() => first.server.close());
+  await first.server.mutate('doc', 'init', {});
+  for (let n = 0; n < 12; n++) await first.server.mutate('doc', 'add', { id: `n${n}` });
+  await agreed(first.metric);
+  const compacted = first.lines.filter((l) => l.msg === 'log checkpoint written' && Number(l.commitsRemoved) > 0);
+  expect(compacted.length, 'checkpoints that compacted commits away').toBeGreaterThan(0);
+  await first.server.close();
+
+  // A new server counts from what it lists when it opens the document.
+  const second = await serveCompacting();
+  cleanup.push(() => second.server.close());
+  await second.server.mutate('doc', 'add', { id: 'after restart' });
+  await agreed(second.metric);
 });
 
 test('createSyncServer refuses `s3` together with `commitLog`', async () => {

@@ -14,6 +14,8 @@ const PARALLEL_GETS = 8;
 interface ListedObject {
   key: string;
   firstLsn: number;
+  /** In bytes, as the LIST said. */
+  size: number;
 }
 
 /**
@@ -34,6 +36,10 @@ interface ListedObject {
  * whose view ended before it, so a writer whose view is older than half the
  * grace period looks at the newest key after its PUT: a newer object than
  * its own means the chain went on without it (`log_fenced`).
+ *
+ * `storedBytes()` (the `quire_commit_log_bytes` metric) costs no request:
+ * open lists every object of the document with its size, and the log then
+ * adds what it PUTs and takes off what compaction DELETEs.
  */
 export class S3CommitLog implements CommitLog {
   readonly shared = true;
@@ -52,6 +58,10 @@ export class S3CommitLog implements CommitLog {
   private readonly grace: CompactionGrace;
   /** When the request that last confirmed `lastLsn` as the chain's end was sent (a PUT, or open's LIST). */
   private confirmedAt: Instant;
+  /** Bytes of the document's commit objects in the bucket, as listed at open and changed by this log since. */
+  private commitBytes = 0;
+  /** Bytes of each checkpoint in the bucket by LSN, likewise (a map: a checkpoint at an LSN may be PUT twice). */
+  private readonly checkpointBytes = new Map<number, number>();
 
   constructor(
     private readonly store: S3Store,
@@ -80,6 +90,7 @@ export class S3CommitLog implements CommitLog {
     // The newest object this LIST finds was the chain's end when it was sent, or later.
     this.confirmedAt = this.grace.now();
     const newest = await listing.next();
+    this.commitBytes = 0;
     if (newest.done) return this.opened(summary);
 
     const head = await this.fetch(newest.value, undefined, { pages: false });
@@ -89,13 +100,20 @@ export class S3CommitLog implements CommitLog {
     // Older objects end where the next newer one starts, so their keys say how many commits each holds.
     const older: Array<ListedObject & { lastLsn: number }> = [];
     let nextFirst = newest.value.firstLsn;
+    let bytes = newest.value.size;
     while (nextFirst > from) {
       const next = await listing.next();
       if (next.done) throw this.missing(nextFirst);
       older.push({ ...next.value, lastLsn: nextFirst - 1 });
       nextFirst = next.value.firstLsn;
+      bytes += next.value.size;
     }
-    await listing.return?.();
+    // The rest of the LIST (compaction keeps it short): where the oldest commit is, and every object's size.
+    let oldestFirstLsn = nextFirst;
+    for (let next = await listing.next(); !next.done; next = await listing.next()) {
+      oldestFirstLsn = next.value.firstLsn;
+      bytes += next.value.size;
+    }
     const olderRecords = await mapConcurrently(older, PARALLEL_GETS, (object) => this.fetch(object, object.lastLsn, { pages: false }));
     const records = [...olderRecords.reverse().flat(), ...head];
     for (const { pages: _pages, pgnos, ...record } of records) {
@@ -106,8 +124,9 @@ export class S3CommitLog implements CommitLog {
     }
     summary.recent = summary.recent.slice(-RECENT_COMMITS);
     this.lastLsn = this.queuedLsn = lastLsn;
+    this.commitBytes = bytes;
     // Only compaction moves the first commit, and it needs a checkpoint.
-    this.firstLsn = summary.firstLsn = this.checkpoint ? await this.oldestFirstLsn() : 1;
+    this.firstLsn = summary.firstLsn = this.checkpoint ? oldestFirstLsn : 1;
     return this.opened(summary);
   }
 
@@ -162,7 +181,9 @@ export class S3CommitLog implements CommitLog {
     const chunks: Uint8Array[] = [];
     for await (const chunk of encodeCheckpoint(checkpoint, pages)) chunks.push(chunk);
     // A PUT is whole or absent: a failure above writes nothing.
-    await this.store.putIfAbsent(this.keys.checkpoint(checkpoint.lsn), Buffer.concat(chunks));
+    const body = Buffer.concat(chunks);
+    const put = await this.store.putIfAbsent(this.keys.checkpoint(checkpoint.lsn), body);
+    this.checkpointBytes.set(checkpoint.lsn, put.written ? body.length : put.existing.length);
     this.grace.checkpointKnown(checkpoint.lsn);
     if (!this.checkpoint || checkpoint.lsn >= this.checkpoint.lsn) this.checkpoint = checkpoint;
   }
@@ -194,16 +215,26 @@ export class S3CommitLog implements CommitLog {
       const lastLsn = objects[i - 1]!.firstLsn - 1;
       if (lastLsn > cutoff) break;
       await this.store.delete(objects[i]!.key);
+      this.commitBytes -= objects[i]!.size;
       commitsRemoved += lastLsn - objects[i]!.firstLsn + 1;
       this.firstLsn = lastLsn + 1;
     }
     let checkpointsRemoved = 0;
     for await (const key of this.store.list(this.keys.checkpoints)) {
-      if (this.keys.checkpointLsn(key) >= this.checkpoint.lsn) continue;
+      const lsn = this.keys.checkpointLsn(key);
+      if (lsn >= this.checkpoint.lsn) continue;
       await this.store.delete(key);
+      this.checkpointBytes.delete(lsn);
       checkpointsRemoved++;
     }
     return { commitsRemoved, checkpointsRemoved };
+  }
+
+  /** What the document's objects in the bucket hold, as this log has seen them: no request. */
+  async storedBytes(): Promise<{ commits: number; checkpoints: number }> {
+    let checkpoints = 0;
+    for (const size of this.checkpointBytes.values()) checkpoints += size;
+    return { commits: this.commitBytes, checkpoints };
   }
 
   async close(): Promise<void> {
@@ -223,6 +254,8 @@ export class S3CommitLog implements CommitLog {
           `another node wrote LSN ${first} of document "${this.docId}" (s3://${this.store.bucket}/${key}); this node stepped down and commits nothing more to it — clients will reconnect and carry on; if this keeps happening, more than one node is serving the document`,
         );
       }
+      // In the bucket now (an object with these bytes already there is this log's own earlier attempt, never counted).
+      this.commitBytes += body.length;
       // The key may have been free because compaction removed it: the chain then went on without this
       // writer. Compaction waits out a grace period first, so only a writer whose view is older than
       // half of it (measured now that the PUT has landed) can be in that case (docs/STORAGE.md).
@@ -241,9 +274,20 @@ export class S3CommitLog implements CommitLog {
     this.confirmedAt = sentAt;
   }
 
-  /** The newest checkpoint's LSN, page count and state (its footer, by range GETs), or null. */
+  /**
+   * The newest checkpoint's LSN, page count and state (its footer, by range
+   * GETs), or null. Lists every checkpoint with its size for `storedBytes`
+   * (compaction leaves one or two).
+   */
   private async newestCheckpoint(): Promise<Checkpoint | null> {
-    for await (const key of this.store.list(this.keys.checkpoints, 1)) {
+    this.checkpointBytes.clear();
+    const keys: string[] = [];
+    for await (const { key, size } of this.store.listSized(this.keys.checkpoints)) {
+      this.checkpointBytes.set(this.keys.checkpointLsn(key), size);
+      keys.push(key);
+    }
+    const key = keys[0];
+    if (key !== undefined) {
       const size = await this.store.size(key);
       // Compacted away since the LIST: the next LIST finds the newer one.
       if (size === undefined) return this.newestCheckpoint();
@@ -257,20 +301,13 @@ export class S3CommitLog implements CommitLog {
     return null;
   }
 
-  /** The first LSN of the oldest commit object (a LIST to the end: compaction keeps that short). */
-  private async oldestFirstLsn(): Promise<number> {
-    let oldest: number | undefined;
-    for await (const object of this.newestFirst(1000)) oldest = object.firstLsn;
-    return oldest ?? this.lastLsn + 1;
-  }
-
   private compacted(after: number): QuireError {
     return new QuireError('log_compacted', `the commits of document "${this.docId}" after LSN ${after} were compacted away (the log holds them from LSN ${this.firstLsn}) — start from the newest checkpoint (LSN ${this.checkpoint?.lsn ?? 'none'}) instead`);
   }
 
   /** The commit objects, newest first; `corrupt_log` for a key Quire would not write. */
   private async *newestFirst(firstPage: number): AsyncIterable<ListedObject> {
-    for await (const key of this.store.list(this.keys.commits, firstPage)) yield { key, firstLsn: this.keys.firstLsn(key) };
+    for await (const { key, size } of this.store.listSized(this.keys.commits, firstPage)) yield { key, firstLsn: this.keys.firstLsn(key), size };
   }
 
   /** GETs and checks one object; `lastLsn`, when known from the next object's key, must be its last commit. */

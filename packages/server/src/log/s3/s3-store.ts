@@ -144,9 +144,9 @@ export class S3Store {
     }
   }
 
-  /** Like {@link list}, with each object's size in bytes. */
-  async *listSized(prefix: string): AsyncIterable<{ key: string; size: number }> {
-    for await (const page of this.pages(prefix, 1000)) {
+  /** Like {@link list}, with each object's size in bytes (a LIST answer carries them anyway). */
+  async *listSized(prefix: string, firstPage = 1000): AsyncIterable<{ key: string; size: number }> {
+    for await (const page of this.pages(prefix, firstPage)) {
       for (const object of page.Contents ?? []) if (object.Key) yield { key: object.Key, size: object.Size ?? 0 };
     }
   }
