@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { openRaw } from '../helpers/raw-socket.js';
+import { openRaw, type RawSocket } from '../helpers/raw-socket.js';
 import { serverQuery } from '../helpers/server-rows.js';
 import { type Harness, startHarness } from '../helpers/sync-harness.js';
 import { type TodoReducers, todoReducers } from '../helpers/todo-reducers.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 let h: Harness<TodoReducers>;
 beforeEach(async () => {
@@ -16,6 +17,15 @@ beforeEach(async () => {
 afterEach(async () => {
   await h.close();
 });
+
+/**
+ * Waits until `socket` has the commit at `lsn`. Another client's confirmation
+ * says the server sent the commit, not that this socket has read it yet (a
+ * fixed wait lost that race on a busy machine).
+ */
+async function caughtUp(socket: RawSocket, lsn: number): Promise<void> {
+  await waitFor(() => socket.received.some((m) => m.type === 'commit' && m.lsn >= lsn), `the commit at LSN ${lsn} on the raw socket`);
+}
 
 test('a partial client gets the schema and every b-tree root in its snapshot, and any page on request, as of the LSN it holds', async () => {
   const full = await h.server.snapshot('big');
@@ -47,8 +57,8 @@ test('a page answer follows every commit up to its LSN on the same socket', asyn
   socket.send({ type: 'getPages', id: 1, pgnos: [{ pgno: 2 }] });
   await Promise.all(writes.map((w) => w.server));
   socket.send({ type: 'getPages', id: 2, pgnos: [{ pgno: 2 }] });
-  await socket.next('pages', from);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Answers go out in the order asked: the second one is the last.
+  await waitFor(() => socket.received.slice(from).some((m) => m.type === 'pages' && m.id === 2), 'the answer to the second page request');
   let lastCommit = 0;
   const answered: number[] = [];
   for (const m of socket.received.slice(from)) {
@@ -75,7 +85,7 @@ test('commits carry images only of the pages a partial client holds, and the num
   from = socket.received.length;
   await writer.mutate.toggle({ id: 't0000' }).server;
   for (let i = 0; i < 400; i++) writer.mutate.rename({ id: `t${String(i).padStart(4, '0')}`, title: 'y'.repeat(200) });
-  await writer.mutate.toggle({ id: 'last' }).server;
+  await caughtUp(socket, (await writer.mutate.toggle({ id: 'last' }).server).lsn);
   const commits = socket.received.slice(from).filter((m) => m.type === 'commit');
   expect(commits.length).toBeGreaterThan(0);
   const sentImages = new Set(commits.flatMap((c) => (c.type === 'commit' ? c.pages.map((p) => p.pgno) : [])));
@@ -85,11 +95,15 @@ test('commits carry images only of the pages a partial client holds, and the num
 
   // After forget, page 2's changes come as a number only.
   socket.send({ type: 'forget', pgnos: [{ pgno: 2 }] });
+  // The server handles one socket's frames in order: once a page request sent
+  // after the forget is answered, the forget has taken effect, and the writer's
+  // commits below (which come through another socket) all follow it.
+  socket.send({ type: 'getPages', id: 2, pgnos: [{ pgno: 5 }] });
+  await waitFor(() => socket.received.some((m) => m.type === 'pages' && m.id === 2), 'the page answer after the forget');
   from = socket.received.length;
   await writer.mutate.toggle({ id: 't0000' }).server;
   for (let i = 0; i < 400; i++) writer.mutate.rename({ id: `t${String(i).padStart(4, '0')}`, title: 'z'.repeat(200) });
-  await writer.mutate.toggle({ id: 'last' }).server;
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await caughtUp(socket, (await writer.mutate.toggle({ id: 'last' }).server).lsn);
   const later = socket.received.slice(from).flatMap((m) => (m.type === 'commit' ? m.pages.map((p) => p.pgno) : []));
   expect(later).not.toContain(2);
   await socket.close();
@@ -100,8 +114,7 @@ test('a full client still gets every changed page', async () => {
   await socket.hello('full-1');
   const from = socket.received.length;
   const writer = h.client({ docId: 'big' });
-  await writer.mutate.rename({ id: 't0200', title: 'changed' }).server;
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await caughtUp(socket, (await writer.mutate.rename({ id: 't0200', title: 'changed' }).server).lsn);
   const commit = socket.received.slice(from).find((m) => m.type === 'commit');
   expect(commit?.type === 'commit' && commit.forgotten).toEqual([]);
   expect(commit?.type === 'commit' && commit.pages.length).toBeGreaterThan(0);

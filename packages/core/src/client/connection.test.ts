@@ -29,11 +29,18 @@ test('stop() during the handshake closes quietly: no uncaught error, state offli
     { url: `ws://127.0.0.1:${port}/`, WebSocket: WebSocket as never },
     { onOpen: () => ({ type: 'hello', protocolVersion: 0, appVersion: 0, clientId: 'c', lastLsn: 0, fromSeq: 0, partial: false, held: [] }), onMessage: () => {}, onState: (s) => states.push(s) },
   );
+  // Waits for the server to accept, not for a fixed time: on a busy machine a
+  // 50 ms timer could fire before the event loop had polled the accept.
+  const accepted = new Promise<Socket>((resolve) => silent.once('connection', resolve));
   try {
     conn.start();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const socket = await accepted;
     expect(sockets.size).toBe(1);
+    const gone = new Promise((resolve) => socket.once('close', resolve));
     conn.stop('offline');
+    // The server sees the client drop its half-made connection: any error
+    // that stop() left unhandled (emitted on the next tick) is out by then.
+    await gone;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(uncaught).toEqual([]);
     expect(states).toEqual(['connecting', 'offline']);
