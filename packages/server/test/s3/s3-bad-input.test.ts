@@ -39,11 +39,16 @@ async function lsns(options: S3LogOptions): Promise<number[]> {
   return out;
 }
 
-/** Fails unless `promise` rejects with `code` within `withinMs`. */
-async function failsWith(promise: Promise<unknown>, code: string, message: RegExp, withinMs: number): Promise<void> {
-  const start = performance.now();
+/**
+ * A retry window no test outlives: an error that must come "at once" (not
+ * retried) is checked with it, so a retry would show as the test's timeout.
+ * (A bound on the time taken would be a timing assertion a busy machine fails.)
+ */
+const AN_HOUR = 3_600_000;
+
+/** Fails unless `promise` rejects with `code` and a message matching `message`. */
+async function failsWith(promise: Promise<unknown>, code: string, message: RegExp): Promise<void> {
   await expect(promise).rejects.toEqual(expect.objectContaining({ code, message: expect.stringMatching(message) }));
-  expect(performance.now() - start).toBeLessThan(withinMs);
 }
 
 test('an endpoint that refuses connections: storage_unreachable once retryForMs is spent', async () => {
@@ -52,7 +57,11 @@ test('an endpoint that refuses connections: storage_unreachable once retryForMs 
   const port = (server.address() as { port: number }).port;
   await new Promise((resolve) => server.close(resolve));
   const options = await rgwOptions({ endpoint: `http://127.0.0.1:${port}`, retryForMs: 500 });
-  await failsWith(log(options).open(), 'storage_unreachable', /LIST .* failed for 0\.\d s \(.*ECONNREFUSED.*\) — check that the endpoint is right/, 3000);
+  const open = log(options).open();
+  await failsWith(open, 'storage_unreachable', /LIST .* failed for \d+\.\d s \(.*ECONNREFUSED.*\) — check that the endpoint is right/);
+  // It gave up by the 0.5 s window, not the default 8 s one (the time it reports, with a margin no busy machine needs).
+  const seconds = Number(/failed for (\d+\.\d) s/.exec(((await open.catch((e: unknown) => e)) as Error).message)![1]);
+  expect(seconds).toBeLessThan(8);
 });
 
 test('an endpoint that accepts and never answers: storage_unreachable in bounded time', async () => {
@@ -62,7 +71,7 @@ test('an endpoint that accepts and never answers: storage_unreachable in bounded
   try {
     const port = (server.address() as { port: number }).port;
     const options = await rgwOptions({ endpoint: `http://127.0.0.1:${port}`, retryForMs: 800, idleTimeoutMs: 200 });
-    await failsWith(log(options).open(), 'storage_unreachable', /LIST .* failed/, 3000);
+    await failsWith(log(options).open(), 'storage_unreachable', /LIST .* failed/);
     expect(held.size).toBeGreaterThan(1); // it tried again
   } finally {
     for (const socket of held) socket.destroy();
@@ -78,7 +87,7 @@ test('the store stops answering mid-session: the append fails typed, later ones 
     await writer.open();
     await writer.append([record(1), record(2)]);
     proxy.fault = () => 'hang';
-    await failsWith(writer.append([record(3)]), 'storage_unreachable', /PUT .* failed/, 3000);
+    await failsWith(writer.append([record(3)]), 'storage_unreachable', /PUT .* failed/);
     proxy.fault = () => 'pass';
     // Whether LSN 3 got written is unknown to it now, so it writes nothing more.
     await expect(writer.append([record(3)])).rejects.toEqual(expect.objectContaining({ code: 'storage_unreachable' }));
@@ -91,28 +100,28 @@ test('the store stops answering mid-session: the append fails typed, later ones 
 
 test('wrong credentials: storage_denied at once', async () => {
   const env = await rgw();
-  const wrongKey = await rgwOptions({ credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'x' } });
-  await failsWith(log(wrongKey).open(), 'storage_denied', /403 InvalidAccessKeyId.* — check the credentials/, 1000);
-  const wrongSecret = await rgwOptions({ credentials: { accessKeyId: env.credentials.accessKeyId, secretAccessKey: 'wrong' } });
-  await failsWith(log(wrongSecret).open(), 'storage_denied', /403 SignatureDoesNotMatch/, 1000);
+  const wrongKey = await rgwOptions({ retryForMs: AN_HOUR, credentials: { accessKeyId: 'NOSUCHKEY', secretAccessKey: 'x' } });
+  await failsWith(log(wrongKey).open(), 'storage_denied', /403 InvalidAccessKeyId.* — check the credentials/);
+  const wrongSecret = await rgwOptions({ retryForMs: AN_HOUR, credentials: { accessKeyId: env.credentials.accessKeyId, secretAccessKey: 'wrong' } });
+  await failsWith(log(wrongSecret).open(), 'storage_denied', /403 SignatureDoesNotMatch/);
 });
 
 test('a missing bucket: storage_not_found at once', async () => {
-  const options = await rgwOptions({ bucket: 'quire-no-such-bucket' });
-  await failsWith(log(options).open(), 'storage_not_found', /bucket "quire-no-such-bucket" does not exist .* — create it/, 1000);
+  const options = await rgwOptions({ retryForMs: AN_HOUR, bucket: 'quire-no-such-bucket' });
+  await failsWith(log(options).open(), 'storage_not_found', /bucket "quire-no-such-bucket" does not exist .* — create it/);
 });
 
 test('an object among the commits that Quire did not name: corrupt_log, and nothing is deleted', async () => {
-  const options = await rgwOptions();
+  const options = await rgwOptions({ retryForMs: AN_HOUR });
   const writer = log(options);
   await writer.open();
   await writer.append([record(1)]);
   await plant(options, 'README.txt', new TextEncoder().encode('hello'));
-  await failsWith(log(options).open(), 'corrupt_log', /object ".*commits\/README\.txt" sits among the commit objects but is not named like one/, 1000);
+  await failsWith(log(options).open(), 'corrupt_log', /object ".*commits\/README\.txt" sits among the commit objects but is not named like one/);
 });
 
 test('an object among the checkpoints that Quire did not name: corrupt_log (open lists them all, for their sizes)', async () => {
-  const options = await rgwOptions();
+  const options = await rgwOptions({ retryForMs: AN_HOUR });
   const writer = log(options);
   await writer.open();
   await writer.append([record(1)]);
@@ -121,37 +130,37 @@ test('an object among the checkpoints that Quire did not name: corrupt_log (open
 });
 
 test('garbage bytes under the newest commit key: corrupt_log naming the object, and the log is left as it is', async () => {
-  const options = await rgwOptions();
+  const options = await rgwOptions({ retryForMs: AN_HOUR });
   const writer = log(options);
   await writer.open();
   await writer.append([record(1)]);
   const key = await plant(options, 2, new TextEncoder().encode('not a commit'));
-  await failsWith(log(options).open(), 'corrupt_log', new RegExp(`commit object "${key}" has no commit record at byte 0`), 1000);
+  await failsWith(log(options).open(), 'corrupt_log', new RegExp(`commit object "${key}" has no commit record at byte 0`));
   // A flipped byte fails the checksum.
-  const options2 = await rgwOptions();
+  const options2 = await rgwOptions({ retryForMs: AN_HOUR });
   const bytes = encodeCommitObject([record(1)]);
   bytes[40] = bytes[40]! ^ 0xff;
   await plant(options2, 1, bytes);
-  await failsWith(log(options2).open(), 'corrupt_log', /fails its checksum/, 1000);
+  await failsWith(log(options2).open(), 'corrupt_log', /fails its checksum/);
 });
 
 test('a valid commit under the wrong key, or a chain with a hole: corrupt_log', async () => {
-  const options = await rgwOptions();
+  const options = await rgwOptions({ retryForMs: AN_HOUR });
   await plant(options, 1, encodeCommitObject([record(1)]));
   await plant(options, 2, encodeCommitObject([record(7)]));
-  await failsWith(log(options).open(), 'corrupt_log', /holds LSN 7 where LSN 2 belongs/, 1000);
+  await failsWith(log(options).open(), 'corrupt_log', /holds LSN 7 where LSN 2 belongs/);
 
   // LSN 2 and 3 in one object, then an object that claims to start at 3.
-  const overlap = await rgwOptions();
+  const overlap = await rgwOptions({ retryForMs: AN_HOUR });
   await plant(overlap, 1, encodeCommitObject([record(1)]));
   await plant(overlap, 2, encodeCommitObject([record(2), record(3)]));
   await plant(overlap, 3, encodeCommitObject([record(3)]));
-  await failsWith(log(overlap).open(), 'corrupt_log', /ends at LSN 3 but the next object starts at LSN 3/, 1000);
+  await failsWith(log(overlap).open(), 'corrupt_log', /ends at LSN 3 but the next object starts at LSN 3/);
 
   // The oldest object is missing.
-  const hole = await rgwOptions();
+  const hole = await rgwOptions({ retryForMs: AN_HOUR });
   await plant(hole, 2, encodeCommitObject([record(2)]));
-  await failsWith(log(hole).open(), 'corrupt_log', /before LSN 2 are missing/, 1000);
+  await failsWith(log(hole).open(), 'corrupt_log', /before LSN 2 are missing/);
 });
 
 test('a damaged older object is found by readAfter, which yields nothing from it', async () => {

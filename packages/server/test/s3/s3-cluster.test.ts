@@ -173,7 +173,9 @@ test('a node whose lease another node took over steps down at its next renewal; 
 });
 
 test('server.close() on the coordinating node hands its lease back: another node takes the document at once, not after the TTL', async () => {
-  const TTL = 10_000;
+  // An hour: had the lease not been handed back, b would wait that long, far past the test's timeout.
+  // (A bound on how long the handover took would be a timing assertion a busy machine can fail.)
+  const TTL = 3_600_000;
   const s3 = await rgwOptions();
   const a = await node('a', s3, { leaseTtlMs: TTL });
   const b = await node('b', s3, { leaseTtlMs: TTL });
@@ -189,7 +191,6 @@ test('server.close() on the coordinating node hands its lease back: another node
   await bob.mutate.add({ id: 'after' }).server;
   const handoverMs = Date.now() - closing;
   expect(b.server.health().documents).toBe(1);
-  expect(handoverMs).toBeLessThan(TTL / 4);
   expect(await bob.query('SELECT id FROM notes ORDER BY id')).toEqual([{ id: 'after' }, { id: 'before' }]);
   console.log(`clean handover: ${handoverMs} ms from server.close() on the coordinating node to the next confirmed call through the other (TTL ${TTL} ms)`);
 });
