@@ -24,8 +24,11 @@ const MAX_CATCH_UP = 3;
 interface Peer {
   readonly socket: WebSocket;
   readonly name: string;
-  /** Sets sent in the current load, and the index of the next one due. */
+  /** Sets made in the current load, and the index of the next one due. */
   next: number;
+  /** When it last sent a frame (`performance.now()`), and whether it has a set not sent yet: for a load that sends as a real client does. */
+  sentAt: number;
+  unsent: boolean;
 }
 
 const peers: Peer[] = [];
@@ -33,8 +36,13 @@ const peers: Peer[] = [];
 const received = { frames: 0, bytes: 0, presenceFrames: 0, presenceBytes: 0 };
 /** Error codes the server sent, with counts: `presence_too_fast` means its rate limit was hit. */
 const errors = new Map<string, number>();
-let load: { timer: ReturnType<typeof setInterval>; since: number; until: number; perSecond: number } | undefined;
+/**
+ * `coalesceMs` 0: one frame per set. Otherwise as a real client sends
+ * (PresenceHub): at most one frame per `coalesceMs`, with the latest state.
+ */
+let load: { timer: ReturnType<typeof setInterval>; since: number; until: number; perSecond: number; coalesceMs: number } | undefined;
 let sets = 0;
+let framesSent = 0;
 let skipped = 0;
 let loadMs = 0;
 
@@ -75,7 +83,7 @@ function open(url: string, docId: string, name: string): Promise<Peer> {
       socket.on('close', (code) => errors.set(`closed ${code}`, (errors.get(`closed ${code}`) ?? 0) + 1));
       socket.on('error', () => {});
       socket.on('message', onFrame);
-      resolve({ socket, name, next: 0 });
+      resolve({ socket, name, next: 0, sentAt: Number.NEGATIVE_INFINITY, unsent: false });
     });
   });
 }
@@ -94,9 +102,25 @@ function tick(): void {
   for (const [c, peer] of peers.entries()) {
     // Peers are spread over the period rather than all sending at once.
     const due = Math.floor((elapsed * load.perSecond) / 1000 + c / peers.length);
+    if (load.coalesceMs > 0) {
+      // Every set due is made; the latest goes out once `coalesceMs` has passed since the last frame (leading
+      // edge at once, then trailing, as PresenceHub's timer does).
+      if (due > peer.next) {
+        sets += due - peer.next;
+        peer.next = due;
+        peer.unsent = true;
+      }
+      if (!peer.unsent || now - peer.sentAt < load.coalesceMs) continue;
+      peer.sentAt = now;
+      peer.unsent = false;
+      peer.socket.send(frame(peer, c, peer.next - 1));
+      framesSent++;
+      continue;
+    }
     const sending = Math.min(due - peer.next, MAX_CATCH_UP);
     for (let k = 0; k < sending; k++) peer.socket.send(frame(peer, c, peer.next + k));
     sets += Math.max(0, sending);
+    framesSent += Math.max(0, sending);
     if (due - peer.next > sending) skipped += due - peer.next - sending;
     peer.next = Math.max(peer.next, due);
   }
@@ -122,17 +146,29 @@ serveRequests(
         peers.push(...(await Promise.all(Array.from({ length: Math.min(25, count - i) }, (_, k) => open(url, docId, `${prefix}-${i + k}`)))));
       }
     },
-    /** Each peer sets its presence `perSecond` times a second until `stop`, or for `forMs` at most: a load that outlives its bench stops by itself. */
-    start: ({ perSecond, forMs }: { perSecond: number; forMs: number }) => {
+    /**
+     * Each peer sets its presence `perSecond` times a second until `stop`, or for `forMs` at most: a load that
+     * outlives its bench stops by itself. `coalesceMs`: see `load`.
+     */
+    start: ({ perSecond, forMs, coalesceMs = 0 }: { perSecond: number; forMs: number; coalesceMs?: number }) => {
       if (load) return;
-      for (const peer of peers) peer.next = 0;
+      for (const peer of peers) {
+        peer.next = 0;
+        peer.sentAt = Number.NEGATIVE_INFINITY;
+        peer.unsent = false;
+      }
       const since = performance.now();
-      load = { timer: setInterval(tick, TICK_MS), since, until: since + forMs, perSecond };
+      load = { timer: setInterval(tick, TICK_MS), since, until: since + forMs, perSecond, coalesceMs };
     },
-    /** Stops the load; the counts of all loads together. */
+    /** Stops the load; the counts since the last `reset`. */
     stop: () => {
       stop();
-      return { peers: peers.length, sets, skipped, loadMs, ...received, errors: Object.fromEntries(errors) };
+      return { peers: peers.length, sets, framesSent, skipped, loadMs, ...received, errors: Object.fromEntries(errors) };
+    },
+    /** Zeroes the counts (between two kinds of load). */
+    reset: () => {
+      sets = framesSent = skipped = loadMs = 0;
+      received.frames = received.bytes = received.presenceFrames = received.presenceBytes = 0;
     },
     close: () => closeAll(),
   },

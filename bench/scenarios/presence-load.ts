@@ -1,4 +1,5 @@
 import { type Child, startChild } from '../lib/children.js';
+import { PRESENCE_INTERVAL_MS } from '@quire/core/internal';
 import { type BenchResult, result } from '../lib/result.js';
 import { startQuireServer, withServer } from '../lib/servers.js';
 import { percentile, quireClient, ready, todoId, todoTitle } from '../lib/setup.js';
@@ -23,6 +24,7 @@ function used(c: NodeJS.CpuUsage): number {
 interface PeerCounts {
   peers: number;
   sets: number;
+  framesSent: number;
   skipped: number;
   loadMs: number;
   frames: number;
@@ -63,14 +65,11 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
       };
       await sample(20, []);
       const quiet: number[] = [];
-      const loaded: number[] = [];
       const perBlock = Math.ceil(iterations / BLOCKS);
-      let loadedMs = 0;
       let quietMs = 0;
-      let framesLoaded = 0;
       // CPU time, in ms, over the quiet and the loaded samples: of the server, of the peer processes, and of
       // this process, whose work is mostly the measured client's (it also decodes every presence frame).
-      const cpu = { quiet: { server: 0, peers: 0, client: 0 }, loaded: { server: 0, peers: 0, client: 0 } };
+      const cpuQuiet = { server: 0, peers: 0, client: 0 };
       const cpuNow = async () => ({
         server: used(await server.cpu()),
         peers: (await all<NodeJS.CpuUsage>('cpu')).reduce((ms, c) => ms + used(c), 0),
@@ -87,49 +86,63 @@ export async function presenceLoad(iterations: number, log: (line: string) => vo
         into.client += after.client - before.client;
         return ms;
       };
+      // Two loads: one frame per set (harder than any client), and sets coalesced as the real client sends them.
+      const loads = [
+        { name: 'one frame per set', row: 'presence_mutation', coalesceMs: 0 },
+        { name: 'as a client sends them', row: 'presence_coalesced_mutation', coalesceMs: PRESENCE_INTERVAL_MS },
+      ].map((l) => ({ ...l, samples: [] as number[], ms: 0, framesHeard: 0, cpu: { server: 0, peers: 0, client: 0 }, counts: [] as PeerCounts[] }));
       for (let block = 0; block < BLOCKS; block++) {
-        quietMs += await timed(cpu.quiet, () => sample(perBlock, quiet));
-        await all('start', { perSecond: SETS_PER_SECOND, forMs: LOAD_CAP_MS });
-        // Loaded once this client hears every peer, and the load flows: a few more frames since it started.
-        const from = frames;
-        await new Promise<void>((resolve) => {
-          const check = () => client.presence.others().length >= PEERS && frames - from >= 5 && (done(), resolve());
-          const done = client.presence.subscribe(check);
-          check();
-        });
-        const framesBefore = frames;
-        loadedMs += await timed(cpu.loaded, () => sample(perBlock, loaded));
-        framesLoaded += frames - framesBefore;
-        await all('stop');
+        quietMs += await timed(cpuQuiet, () => sample(perBlock, quiet));
+        for (const l of loads) {
+          await all('reset');
+          await all('start', { perSecond: SETS_PER_SECOND, forMs: LOAD_CAP_MS, coalesceMs: l.coalesceMs });
+          // Loaded once this client hears every peer, and the load flows: a few more frames since it started.
+          const from = frames;
+          await new Promise<void>((resolve) => {
+            const check = () => client.presence.others().length >= PEERS && frames - from >= 5 && (done(), resolve());
+            const done = client.presence.subscribe(check);
+            check();
+          });
+          const framesBefore = frames;
+          l.ms += await timed(l.cpu, () => sample(perBlock, l.samples));
+          l.framesHeard += frames - framesBefore;
+          l.counts.push(...(await all<PeerCounts>('stop')));
+        }
       }
-      const counts = await all<PeerCounts>('stop');
-      const sum = (pick: (c: PeerCounts) => number) => counts.reduce((total, c) => total + pick(c), 0);
-      const loadS = Math.max(...counts.map((c) => c.loadMs)) / 1000;
-      const perPeer = sum((c) => c.sets) / sum((c) => (c.peers * c.loadMs) / 1000);
-      const errors = counts.flatMap((c) => Object.entries(c.errors));
-      // The server refuses sets beyond limits.maxPresenceUpdatesPerSecond: then its own bound, not this load, is what ran.
-      if (errors.length > 0) throw new Error(`presence peers got errors or were closed: ${errors.map(([code, n]) => `${code} x${n}`).join(', ')}`);
-      // Each peer counts what the server sent it; the server sent the same to the measured client too.
-      const perPeerS = (pick: (c: PeerCounts) => number) => sum(pick) / sum((c) => (c.peers * c.loadMs) / 1000);
-      log(
-        `presence: ${PEERS} peers in ${PROCESSES} processes set ${sum((c) => c.sets)} states in ${loadS.toFixed(1)} s of load: ${perPeer.toFixed(1)} a second each, ${(perPeer * PEERS).toFixed(0)} in all (asked ${SETS_PER_SECOND} and ${SETS_PER_SECOND * PEERS}; ` +
-          `${sum((c) => c.skipped)} sets skipped by peers that fell behind); the server sent each connection ${perPeerS((c) => c.presenceFrames).toFixed(1)} presence frames/s (it sends at most 20) of ${(perPeerS((c) => c.presenceBytes) / 1024).toFixed(1)} KiB/s, ` +
-          `${((perPeerS((c) => c.presenceFrames) * (PEERS + 1)) | 0)} frames/s and ${((perPeerS((c) => c.presenceBytes) * (PEERS + 1)) / 1024 / 1024).toFixed(1)} MiB/s to all ${PEERS + 1}; ` +
-          `the measured client applied ${(framesLoaded / (loadedMs / 1000)).toFixed(1)} presence frames/s during its loaded samples; no set refused as too fast`,
-      );
       const share = (ms: number, wallMs: number) => `${((ms / wallMs) * 100).toFixed(0)}%`;
-      log(
-        `presence: CPU (of one core) during the quiet samples: server ${share(cpu.quiet.server, quietMs)}, measured client ${share(cpu.quiet.client, quietMs)}, peers ${share(cpu.quiet.peers, quietMs)}; ` +
-          `during the loaded ones: server ${share(cpu.loaded.server, loadedMs)}, measured client ${share(cpu.loaded.client, loadedMs)}, peers ${share(cpu.loaded.peers, loadedMs)} (${PROCESSES} processes together); ` +
-          // What the loaded samples' mutations would have cost at the quiet cost per mutation; the rest is presence.
-          `so presence cost the server about ${share(cpu.loaded.server - (cpu.quiet.server / quiet.length) * loaded.length, loadedMs)} of a core`,
-      );
-      return [
-        result('presence_mutation_p50_ms', percentile(loaded, 50), 'ms', percentile(quiet, 50)),
-        result('presence_mutation_p99_ms', percentile(loaded, 99), 'ms', percentile(quiet, 99)),
+      const rows: BenchResult[] = [];
+      for (const l of loads) {
+        const counts = l.counts;
+        const sum = (pick: (c: PeerCounts) => number) => counts.reduce((total, c) => total + pick(c), 0);
+        const peerSeconds = sum((c) => (c.peers * c.loadMs) / 1000);
+        const perPeer = sum((c) => c.sets) / peerSeconds;
+        const errors = counts.flatMap((c) => Object.entries(c.errors));
+        // The server refuses sets beyond limits.maxPresenceUpdatesPerSecond: then its own bound, not this load, is what ran.
+        if (errors.length > 0) throw new Error(`presence peers got errors or were closed: ${errors.map(([code, n]) => `${code} x${n}`).join(', ')}`);
+        // Each peer counts what the server sent it; the server sent the same to the measured client too.
+        const perPeerS = (pick: (c: PeerCounts) => number) => sum(pick) / peerSeconds;
+        log(
+          `presence (${l.name}): ${PEERS} peers in ${PROCESSES} processes made ${sum((c) => c.sets)} sets in ${(peerSeconds / PEERS).toFixed(1)} s of load: ${perPeer.toFixed(1)} a second each (asked ${SETS_PER_SECOND}; ` +
+            `${sum((c) => c.skipped)} skipped by peers that fell behind), sent as ${perPeerS((c) => c.framesSent).toFixed(1)} frames a second each, ${(perPeerS((c) => c.framesSent) * PEERS).toFixed(0)} in all; ` +
+            `the server sent each connection ${perPeerS((c) => c.presenceFrames).toFixed(1)} presence frames/s (it sends at most 20) of ${(perPeerS((c) => c.presenceBytes) / 1024).toFixed(1)} KiB/s, ` +
+            `${(perPeerS((c) => c.presenceFrames) * (PEERS + 1)) | 0} frames/s and ${((perPeerS((c) => c.presenceBytes) * (PEERS + 1)) / 1024 / 1024).toFixed(1)} MiB/s to all ${PEERS + 1}; ` +
+            `the measured client applied ${(l.framesHeard / (l.ms / 1000)).toFixed(1)} presence frames/s during its loaded samples; no set refused as too fast`,
+        );
+        log(
+          `presence (${l.name}): CPU (of one core) during the quiet samples: server ${share(cpuQuiet.server, quietMs)}, measured client ${share(cpuQuiet.client, quietMs)}, peers ${share(cpuQuiet.peers, quietMs)}; ` +
+            `during the loaded ones: server ${share(l.cpu.server, l.ms)}, measured client ${share(l.cpu.client, l.ms)}, peers ${share(l.cpu.peers, l.ms)} (${PROCESSES} processes together); ` +
+            // What the loaded samples' mutations would have cost at the quiet cost per mutation; the rest is presence.
+            `so presence cost the server about ${share(l.cpu.server - (cpuQuiet.server / quiet.length) * l.samples.length, l.ms)} of a core`,
+        );
+        rows.push(
+          result(`${l.row}_p50_ms`, percentile(l.samples, 50), 'ms', percentile(quiet, 50)),
+          result(`${l.row}_p99_ms`, percentile(l.samples, 99), 'ms', percentile(quiet, 99)),
+        );
         // Below 1: the peers did not reach the rate asked, and the rows above measure a lighter load.
-        result('presence_sets_per_peer_per_s', perPeer, 'sets/s', SETS_PER_SECOND),
-      ];
+        if (l.coalesceMs === 0) rows.push(result('presence_sets_per_peer_per_s', perPeer, 'sets/s', SETS_PER_SECOND));
+        else rows.push(result('presence_coalesced_sets_per_peer_per_s', perPeer, 'sets/s', SETS_PER_SECOND));
+      }
+      return rows;
     } finally {
       stopCounting();
       await Promise.all(processes.map((p) => p.request('close', undefined, 30_000).catch(() => undefined)));
